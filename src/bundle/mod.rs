@@ -1,0 +1,173 @@
+//! Bundles: the container format, packing (vendor side), and payload
+//! verification shared by the facility tools.
+
+pub mod container;
+pub mod pack;
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+pub use container::RawHeader;
+
+use crate::domain::{Manifest, Sha256};
+use crate::trust::{self, Hasher};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: {source}")]
+    Container {
+        path: PathBuf,
+        #[source]
+        source: container::Error,
+    },
+    #[error(transparent)]
+    Trust(#[from] trust::Error),
+    #[error(transparent)]
+    Rule(#[from] crate::domain::Error),
+    #[error("the source tree has {} problem(s):\n{}", .0.len(), .0.join("\n"))]
+    Source(Vec<String>),
+    #[error("{0} changed while it was being packed; pack again")]
+    Changed(PathBuf),
+    #[error(
+        "payload chunk {index} does not match its signed SHA-256; the bundle is corrupt or was altered"
+    )]
+    ChunkMismatch { index: u64 },
+    #[error("payload ends after {got} of {expected} bytes; the bundle is truncated")]
+    Truncated { got: u64, expected: u64 },
+    #[error("payload is longer than the {expected} bytes its manifest declares")]
+    TooLong { expected: u64 },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn io_err(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// SHA-256 of consecutive fixed-size chunks of a byte stream.
+pub struct ChunkHasher {
+    size: u64,
+    fill: u64,
+    hasher: Hasher,
+    done: Vec<Sha256>,
+}
+
+impl ChunkHasher {
+    pub fn new(chunk_size: u32) -> Self {
+        ChunkHasher {
+            size: u64::from(chunk_size),
+            fill: 0,
+            hasher: Hasher::default(),
+            done: Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let take = ((self.size - self.fill) as usize).min(bytes.len());
+            self.hasher.update(&bytes[..take]);
+            self.fill += take as u64;
+            bytes = &bytes[take..];
+            if self.fill == self.size {
+                let h = std::mem::take(&mut self.hasher);
+                self.done.push(h.finish());
+                self.fill = 0;
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Sha256> {
+        if self.fill > 0 {
+            self.done.push(self.hasher.finish());
+        }
+        self.done
+    }
+}
+
+/// Open a bundle file and read its header.
+pub fn open_bundle(path: &Path) -> Result<(RawHeader, io::BufReader<File>)> {
+    let f = File::open(path).map_err(io_err(path))?;
+    let mut r = io::BufReader::with_capacity(1 << 20, f);
+    let h = RawHeader::read_from(&mut r).map_err(|source| Error::Container {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok((h, r))
+}
+
+/// Read exactly `manifest.total_size` payload bytes, check every chunk
+/// against the manifest, require end of stream, and copy to `out` if given.
+pub fn verify_payload(
+    r: &mut impl Read,
+    manifest: &Manifest,
+    mut out: Option<&mut dyn Write>,
+    out_path: &Path,
+) -> Result<()> {
+    let mut buf = vec![0u8; manifest.chunk_size as usize];
+    let mut got = 0u64;
+    for index in 0..manifest.expected_chunks() {
+        let len = manifest.chunk_len(index) as usize;
+        let chunk = &mut buf[..len];
+        let mut filled = 0;
+        while filled < len {
+            match r.read(&mut chunk[filled..]) {
+                Ok(0) => {
+                    return Err(Error::Truncated {
+                        got: got + filled as u64,
+                        expected: manifest.total_size,
+                    });
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(out_path)(e)),
+            }
+        }
+        if trust::sha256(chunk) != manifest.chunks[index as usize] {
+            return Err(Error::ChunkMismatch { index });
+        }
+        if let Some(w) = out.as_deref_mut() {
+            w.write_all(chunk).map_err(io_err(out_path))?;
+        }
+        got += len as u64;
+    }
+    let mut one = [0u8; 1];
+    loop {
+        match r.read(&mut one) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {
+                return Err(Error::TooLong {
+                    expected: manifest.total_size,
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(out_path)(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_hasher_splits_across_updates() {
+        let data: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        let mut h = ChunkHasher::new(1024);
+        for part in data.chunks(333) {
+            h.update(part);
+        }
+        let got = h.finish();
+        let want: Vec<_> = data.chunks(1024).map(trust::sha256).collect();
+        assert_eq!(got, want);
+    }
+}

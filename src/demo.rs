@@ -1,0 +1,193 @@
+//! The demo pipeline: a facility, a vendor, a bundle, an approval and an
+//! install, all real, into one directory. `berth demo` runs it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, Utc};
+
+use crate::bundle::pack::{self, DEFAULT_CHUNK_SIZE, PackSpec};
+use crate::device::clock::SystemClock;
+use crate::domain::{BundleId, ContentType, FacilityId, GroupId, TabletModel, VendorId};
+use crate::facility::{self, Facility};
+use crate::install::{DataDir, Outcome};
+use crate::sync::FileSource;
+use crate::tablet::{Tablet, TabletOptions};
+use crate::trust::SigningKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Facility(#[from] facility::Error),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::Error),
+    #[error(transparent)]
+    Install(#[from] crate::install::Error),
+    #[error(transparent)]
+    Trust(#[from] crate::trust::Error),
+    #[error("writing the demo log: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+pub const DEMO_FACILITY: &str = "demo-facility";
+pub const DEMO_VENDOR: &str = "open-learning";
+pub const DEMO_BUNDLE: &str = "open-learning.reading-basics";
+
+/// Where the demo keeps each party's files.
+pub struct DemoPaths {
+    pub facility: PathBuf,
+    pub vendor: PathBuf,
+    pub bundles: PathBuf,
+    pub tablet: PathBuf,
+}
+
+impl DemoPaths {
+    pub fn new(dir: &Path) -> Self {
+        DemoPaths {
+            facility: dir.join("facility"),
+            vendor: dir.join("vendor"),
+            bundles: dir.join("bundles"),
+            tablet: dir.join("tablet"),
+        }
+    }
+}
+
+/// Run the pipeline, printing each step to `out`.
+pub fn run(dir: &Path, assets: &Path, out: &mut dyn Write) -> Result<Vec<Outcome>, Error> {
+    let p = DemoPaths::new(dir);
+    let now = Utc::now();
+    for d in [&p.vendor, &p.bundles] {
+        std::fs::create_dir_all(d).map_err(Error::Output)?;
+    }
+
+    // 1. Facility.
+    let facility = if Facility::root_path(&p.facility).exists() {
+        let f = Facility::open(&p.facility)?;
+        writeln!(
+            out,
+            "1. facility  {} (root version {}) already set up in {}",
+            f.root().doc().facility,
+            f.root().doc().version,
+            p.facility.display()
+        )?;
+        f
+    } else {
+        let f = Facility::init(
+            &p.facility,
+            FacilityId::parse(DEMO_FACILITY).expect("valid id"),
+            now + Duration::days(365),
+        )?;
+        writeln!(
+            out,
+            "1. facility  created {DEMO_FACILITY}: root keys 2-of-3, approval, policy, roster, contacts, messaging and dock keys in {}",
+            p.facility.display()
+        )?;
+        f
+    };
+
+    // 2. Vendor key and delegation.
+    let key_path = p.vendor.join("vendor.pk8");
+    let delegation_path = p.vendor.join("delegation.json");
+    let vendor_key = if key_path.exists() {
+        SigningKey::load(&key_path)?
+    } else {
+        SigningKey::generate_to_file(&key_path)?
+    };
+    if !delegation_path.exists() {
+        let d = facility.delegate(
+            VendorId::parse(DEMO_VENDOR).expect("valid id"),
+            vendor_key.public(),
+            vec![ContentType::Education, ContentType::Books],
+            64 * 1024 * 1024,
+            now + Duration::days(180),
+            now,
+        )?;
+        facility::write_atomic(&delegation_path, &d)?;
+        writeln!(
+            out,
+            "2. vendor    {DEMO_VENDOR} key {} delegated education and books up to 64 MiB for 180 days",
+            vendor_key.public()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "2. vendor    {DEMO_VENDOR} key {} already delegated",
+            vendor_key.public()
+        )?;
+    }
+
+    // 3. Pack, 4. approve. Reuse the approved bundle if an earlier run made
+    //    it: packing again would sign new content under the same version.
+    let packed = p.bundles.join("reading-basics-v1.berth");
+    let approved = p.bundles.join("reading-basics-v1.approved.berth");
+    if !approved.exists() {
+        let delegation = facility::read_capped(&delegation_path, crate::trust::MAX_ENVELOPE_BYTES)?;
+        let spec = PackSpec {
+            bundle_id: BundleId::parse(DEMO_BUNDLE).expect("valid id"),
+            version: 1,
+            content_type: ContentType::Education,
+            vendor: VendorId::parse(DEMO_VENDOR).expect("valid id"),
+            title: "Reading Basics / Lectura básica".into(),
+            tablet_model: TabletModel::parse(TabletModel::ANY).expect("valid model"),
+            created: now,
+            expires: now + Duration::days(180),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        };
+        let r = pack::pack(assets, &spec, &vendor_key, &delegation, &packed)?;
+        writeln!(
+            out,
+            "3. pack      {} version 1: {} files, {} bytes, manifest {}",
+            DEMO_BUNDLE,
+            r.manifest.files.len(),
+            r.manifest.total_size,
+            r.manifest_sha256
+        )?;
+        let a = facility.approve(
+            &packed,
+            vec![GroupId::parse("facility").expect("valid group")],
+            &approved,
+            now,
+        )?;
+        writeln!(
+            out,
+            "4. approve   facility IT approved manifest {} for groups [facility]",
+            a.manifest_sha256
+        )?;
+    } else {
+        writeln!(out, "3. pack      {} already packed", packed.display())?;
+        writeln!(out, "4. approve   {} already approved", approved.display())?;
+    }
+
+    // 5. Install through the real tablet installer.
+    let (mut tablet, report) = Tablet::open(
+        DataDir::new(&p.tablet),
+        TabletOptions {
+            trust_file: Some(Facility::root_path(&p.facility)),
+            ..TabletOptions::default()
+        },
+        Box::new(SystemClock),
+    )?;
+    for o in &report.orphans_removed {
+        writeln!(out, "   tablet    removed leftover {}", o.display())?;
+    }
+    let outcome = tablet.install(&mut FileSource::new(&approved))?;
+    match &outcome {
+        Outcome::Installed {
+            bundle_id,
+            version,
+            files,
+            bytes,
+            manifest_sha256,
+            ..
+        } => writeln!(
+            out,
+            "5. install   {bundle_id} version {version} installed on the tablet: {files} files, {bytes} bytes in {}",
+            tablet.content_path(manifest_sha256).display()
+        )?,
+        Outcome::AlreadyCurrent { bundle_id, version } => writeln!(
+            out,
+            "5. install   {bundle_id} version {version} is already current on the tablet"
+        )?,
+    }
+    Ok(vec![outcome])
+}

@@ -1,0 +1,3 @@
+//! Hardware-facing code: clocks now; input, display and dock detection later.
+
+pub mod clock;

@@ -1,0 +1,147 @@
+//! The trusted clock, as a pure function.
+//!
+//! `trusted_now = max(rtc, last_trusted + monotonic time elapsed since it was saved)`.
+//! `last_trusted` only rises: it is raised by every reading and by signed
+//! times (dock time, approval times). Monotonic time is only comparable within
+//! one boot, so across a reboot the saved value is the floor. Moving the RTC
+//! backwards therefore never moves trusted time backwards; it is reported as
+//! a tamper event when the gap exceeds [`TAMPER_THRESHOLD_SECS`].
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+
+use super::Error;
+
+/// An RTC this far behind trusted time is a tamper event, not drift.
+pub const TAMPER_THRESHOLD_SECS: i64 = 300;
+
+/// What is persisted between readings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockState {
+    pub last_trusted: DateTime<Utc>,
+    /// Kernel boot id when `last_trusted` was saved.
+    pub boot_id: String,
+    /// Monotonic (boot-time) clock when `last_trusted` was saved, in ms.
+    pub monotonic_ms: u64,
+}
+
+/// One reading of the hardware clocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockReading {
+    pub rtc: DateTime<Utc>,
+    pub boot_id: String,
+    pub monotonic_ms: u64,
+}
+
+/// The RTC was found behind trusted time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tamper {
+    pub rtc: DateTime<Utc>,
+    pub trusted: DateTime<Utc>,
+}
+
+/// Combine the saved state with a reading: the trusted time, the state to
+/// save, and a tamper event if the RTC went back.
+pub fn advance(
+    saved: Option<&ClockState>,
+    reading: &ClockReading,
+) -> (DateTime<Utc>, ClockState, Option<Tamper>) {
+    let floor = saved.map(|s| {
+        let elapsed = if s.boot_id == reading.boot_id && reading.monotonic_ms >= s.monotonic_ms {
+            reading.monotonic_ms - s.monotonic_ms
+        } else {
+            0
+        };
+        s.last_trusted + Duration::milliseconds(elapsed.min(i64::MAX as u64) as i64)
+    });
+    let now = match floor {
+        Some(f) if f > reading.rtc => f,
+        _ => reading.rtc,
+    };
+    let tamper = floor
+        .filter(|f| (*f - reading.rtc).num_seconds() > TAMPER_THRESHOLD_SECS)
+        .map(|f| Tamper {
+            rtc: reading.rtc,
+            trusted: f,
+        });
+    let state = ClockState {
+        last_trusted: now,
+        boot_id: reading.boot_id.clone(),
+        monotonic_ms: reading.monotonic_ms,
+    };
+    (now, state, tamper)
+}
+
+/// Raise the saved state with a time the facility signed.
+pub fn with_signed_time(mut state: ClockState, signed: DateTime<Utc>) -> ClockState {
+    if signed > state.last_trusted {
+        state.last_trusted = signed;
+    }
+    state
+}
+
+/// `YYYY-MM-DD` on the command line means the end of that day, UTC.
+pub fn parse_expiry_date(s: &str) -> Result<DateTime<Utc>, Error> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| Error::BadName {
+        what: "date",
+        value: s.escape_debug().to_string(),
+        why: format!("{e}; write it as YYYY-MM-DD"),
+    })?;
+    let t = NaiveTime::from_hms_opt(23, 59, 59).expect("valid constant time");
+    Ok(d.and_time(t).and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+    fn r(rtc: i64, boot: &str, mono_s: u64) -> ClockReading {
+        ClockReading {
+            rtc: t(rtc),
+            boot_id: boot.into(),
+            monotonic_ms: mono_s * 1000,
+        }
+    }
+
+    #[test]
+    fn rtc_moved_back_keeps_time_and_reports_tamper() {
+        let (now, s, tamper) = advance(None, &r(0, "a", 10));
+        assert_eq!(now, t(0));
+        assert!(tamper.is_none());
+        // An hour later on the monotonic clock, the RTC says 30 days ago.
+        let (now, s2, tamper) = advance(Some(&s), &r(-30 * 86400, "a", 3610));
+        assert_eq!(now, t(3600));
+        assert!(tamper.is_some());
+        // After a reboot the monotonic clock restarts; the floor holds.
+        let (now, _, tamper) = advance(Some(&s2), &r(-30 * 86400, "b", 5));
+        assert_eq!(now, t(3600));
+        assert!(tamper.is_some());
+    }
+
+    #[test]
+    fn small_drift_is_not_tamper_and_forward_rtc_wins() {
+        let (_, s, _) = advance(None, &r(0, "a", 0));
+        let (now, _, tamper) = advance(Some(&s), &r(-60, "a", 0));
+        assert_eq!(now, t(0));
+        assert!(tamper.is_none());
+        let (now, _, _) = advance(Some(&s), &r(500, "a", 1));
+        assert_eq!(now, t(500));
+    }
+
+    #[test]
+    fn signed_time_only_raises() {
+        let (_, s, _) = advance(None, &r(0, "a", 0));
+        assert_eq!(with_signed_time(s.clone(), t(-5)).last_trusted, t(0));
+        assert_eq!(with_signed_time(s, t(99)).last_trusted, t(99));
+    }
+
+    #[test]
+    fn expiry_date_is_end_of_day() {
+        let e = parse_expiry_date("2027-03-01").unwrap();
+        assert_eq!(e.to_rfc3339(), "2027-03-01T23:59:59+00:00");
+        assert!(parse_expiry_date("2027-02-30").is_err());
+        assert!(parse_expiry_date("tomorrow").is_err());
+    }
+}

@@ -1,0 +1,424 @@
+//! Facility IT's side: the key directory, root rotation, vendor
+//! delegations, and approvals of vendor bundles.
+//!
+//! A facility directory `F` holds:
+//! ```text
+//! F/root.json            the current signed root (give this to tablets)
+//! F/roots/N.root.json    every root version, for tablets catching up
+//! F/keys/ROLE.pk8        one key per role (root-1..3, approval, policy, …)
+//! F/keys/retired/vN/     root keys replaced by a rotation
+//! ```
+//! In production the root keys live offline (one per officer); this layout
+//! keeps them together so a demo and the tests can run unattended.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::bundle::{self, RawHeader, pack};
+use crate::domain::{
+    ApprovalDoc, ContentType, DelegationDoc, FacilityId, GroupId, PublicKey, RoleKeys, Roles,
+    RootDoc, VendorId,
+};
+use crate::trust::{self, Envelope, MAX_ENVELOPE_BYTES, SigningKey, TrustedRoot, payload_type};
+
+/// Signing roles besides root, in the order `init` creates them.
+pub const ROLES: [&str; 6] = [
+    "approval",
+    "policy",
+    "roster",
+    "contacts",
+    "messaging",
+    "dock",
+];
+/// Root keys created by `init` and by each rotation, and how many must sign.
+pub const ROOT_KEYS: usize = 3;
+pub const ROOT_THRESHOLD: u32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} already holds a facility (root.json exists); choose an empty directory")]
+    Exists(PathBuf),
+    #[error(
+        "{0} is not a facility directory (no root.json); run `berth-facility init --dir {0}` first"
+    )]
+    NotFacility(PathBuf),
+    #[error(
+        "key for role {role} in {path} does not match the current root; the directory is inconsistent"
+    )]
+    WrongKey { role: String, path: PathBuf },
+    #[error("{path}: {why}")]
+    BadInput { path: PathBuf, why: String },
+    #[error(transparent)]
+    Trust(#[from] trust::Error),
+    #[error(transparent)]
+    Bundle(#[from] bundle::Error),
+    #[error(transparent)]
+    Rule(#[from] crate::domain::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Write `bytes` to `path` atomically (temp file, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    tmp.write_all(bytes).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| io(path)(e.error))?;
+    Ok(())
+}
+
+/// Read at most `cap` bytes of a file, refusing larger ones.
+pub fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = fs::File::open(path).map_err(io(path))?;
+    let mut buf = Vec::new();
+    f.take(cap as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(io(path))?;
+    if buf.len() > cap {
+        return Err(Error::BadInput {
+            path: path.to_path_buf(),
+            why: format!("file is larger than {cap} bytes"),
+        });
+    }
+    Ok(buf)
+}
+
+/// Read a public key file: 64 hex digits (surrounding white space allowed).
+pub fn read_public_key(path: &Path) -> Result<PublicKey> {
+    let bytes = read_capped(path, 1024)?;
+    let text = String::from_utf8_lossy(&bytes);
+    PublicKey::from_hex(text.trim()).map_err(|e| Error::BadInput {
+        path: path.to_path_buf(),
+        why: format!(
+            "{e}; a public key file holds the 64 hex digits `berth-vendor keygen` printed"
+        ),
+    })
+}
+
+pub struct Facility {
+    dir: PathBuf,
+    root: TrustedRoot,
+}
+
+/// Result of `verify`.
+#[derive(Debug)]
+pub struct BundleReport {
+    pub manifest: crate::domain::Manifest,
+    pub manifest_sha256: crate::domain::Sha256,
+    pub delegation: DelegationDoc,
+    /// Each approval envelope: its groups if valid for this manifest, or why not.
+    pub approvals: Vec<std::result::Result<ApprovalDoc, String>>,
+}
+
+impl Facility {
+    pub fn root_path(dir: &Path) -> PathBuf {
+        dir.join("root.json")
+    }
+
+    fn keys_dir(&self) -> PathBuf {
+        self.dir.join("keys")
+    }
+
+    /// Create a facility: keys for every role and root version 1.
+    pub fn init(dir: &Path, facility: FacilityId, expires: DateTime<Utc>) -> Result<Self> {
+        if Self::root_path(dir).exists() {
+            return Err(Error::Exists(dir.to_path_buf()));
+        }
+        let keys = dir.join("keys");
+        fs::create_dir_all(&keys).map_err(io(&keys))?;
+        fs::create_dir_all(dir.join("roots")).map_err(io(dir))?;
+        let make_key = |name: &str| -> Result<SigningKey> {
+            let p = keys.join(format!("{name}.pk8"));
+            if p.exists() {
+                // Left by an init that was interrupted: reuse it.
+                return Ok(SigningKey::load(&p)?);
+            }
+            Ok(SigningKey::generate_to_file(&p)?)
+        };
+        let root_keys: Vec<SigningKey> = (1..=ROOT_KEYS)
+            .map(|i| make_key(&format!("root-{i}")))
+            .collect::<Result<_>>()?;
+        let mut role_keys = Vec::new();
+        for r in ROLES {
+            role_keys.push(RoleKeys::single(make_key(r)?.public()));
+        }
+        let [approval, policy, roster, contacts, messaging, dock] =
+            <[RoleKeys; 6]>::try_from(role_keys).expect("six roles");
+        let doc = RootDoc {
+            facility,
+            version: 1,
+            expires,
+            roles: Roles {
+                root: RoleKeys {
+                    keys: root_keys.iter().map(|k| k.public()).collect(),
+                    threshold: ROOT_THRESHOLD,
+                },
+                approval,
+                policy,
+                roster,
+                contacts,
+                messaging,
+                dock,
+            },
+        };
+        doc.validate()?;
+        let payload = serde_json::to_vec(&doc).expect("root serializes");
+        let signers: Vec<&SigningKey> = root_keys.iter().collect();
+        let env = Envelope::sign(payload_type::ROOT, payload, &signers).to_bytes();
+        let root = TrustedRoot::bootstrap(&env)?;
+        write_atomic(&dir.join("roots").join("1.root.json"), &env)?;
+        write_atomic(&Self::root_path(dir), &env)?;
+        Ok(Facility {
+            dir: dir.to_path_buf(),
+            root,
+        })
+    }
+
+    pub fn open(dir: &Path) -> Result<Self> {
+        let p = Self::root_path(dir);
+        if !p.exists() {
+            return Err(Error::NotFacility(dir.to_path_buf()));
+        }
+        let root = TrustedRoot::bootstrap(&read_capped(&p, MAX_ENVELOPE_BYTES)?)?;
+        let f = Facility {
+            dir: dir.to_path_buf(),
+            root,
+        };
+        f.finish_interrupted_rotation()?;
+        Ok(f)
+    }
+
+    pub fn root(&self) -> &TrustedRoot {
+        &self.root
+    }
+
+    /// Load the key for `role`, checking that the root lists it.
+    pub fn key(&self, role: &str) -> Result<SigningKey> {
+        let path = self.keys_dir().join(format!("{role}.pk8"));
+        let key = SigningKey::load(&path)?;
+        let listed = self.root.doc().roles.named().into_iter().any(|(name, r)| {
+            (name == role || (name == "root" && role.starts_with("root-")))
+                && r.keys.contains(&key.public())
+        });
+        if !listed {
+            return Err(Error::WrongKey {
+                role: role.into(),
+                path,
+            });
+        }
+        Ok(key)
+    }
+
+    fn root_keys(&self) -> Result<Vec<SigningKey>> {
+        (1..=ROOT_KEYS)
+            .map(|i| self.key(&format!("root-{i}")))
+            .collect()
+    }
+
+    /// Sign a delegation for a vendor key.
+    #[allow(clippy::too_many_arguments)]
+    pub fn delegate(
+        &self,
+        vendor: VendorId,
+        key: PublicKey,
+        content_types: Vec<ContentType>,
+        max_bundle_bytes: u64,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>> {
+        let mut content_types = content_types;
+        content_types.sort();
+        content_types.dedup();
+        let doc = DelegationDoc {
+            facility: self.root.doc().facility.clone(),
+            vendor,
+            key,
+            content_types,
+            max_bundle_bytes,
+            issued: now,
+            expires,
+        };
+        doc.validate()?;
+        if self
+            .root
+            .doc()
+            .roles
+            .named()
+            .iter()
+            .any(|(_, r)| r.keys.contains(&key))
+        {
+            return Err(crate::domain::Error::Refused(
+                "that key is one of the facility's own role keys; a vendor needs its own key"
+                    .into(),
+            )
+            .into());
+        }
+        let approval = self.key("approval")?;
+        let payload = serde_json::to_vec(&doc).expect("delegation serializes");
+        Ok(Envelope::sign(payload_type::DELEGATION, payload, &[&approval]).to_bytes())
+    }
+
+    /// Verify a bundle fully: vendor half, every payload chunk, approvals.
+    pub fn verify(&self, bundle_path: &Path, now: DateTime<Utc>) -> Result<BundleReport> {
+        let (header, mut r) = bundle::open_bundle(bundle_path)?;
+        let v = self
+            .root
+            .verify_vendor_part(&header.manifest, &header.delegation, now)?;
+        bundle::verify_payload(&mut r, &v.manifest, None, bundle_path)?;
+        let approvals = header
+            .approvals
+            .iter()
+            .map(|a| match self.root.verify_approval(a) {
+                Ok(d) if d.manifest_sha256 == v.manifest_sha256 => Ok(d),
+                Ok(_) => Err("approval is for a different manifest".to_string()),
+                Err(e) => Err(e.to_string()),
+            })
+            .collect();
+        Ok(BundleReport {
+            manifest: v.manifest,
+            manifest_sha256: v.manifest_sha256,
+            delegation: v.delegation,
+            approvals,
+        })
+    }
+
+    /// Verify a vendor bundle and write it to `out` with this facility's
+    /// approval for `groups` added.
+    pub fn approve(
+        &self,
+        bundle_path: &Path,
+        groups: Vec<GroupId>,
+        out: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalDoc> {
+        let (header, _) = bundle::open_bundle(bundle_path)?;
+        let v = self
+            .root
+            .verify_vendor_part(&header.manifest, &header.delegation, now)?;
+        let doc = ApprovalDoc {
+            facility: self.root.doc().facility.clone(),
+            bundle_id: v.manifest.bundle_id.clone(),
+            version: v.manifest.version,
+            manifest_sha256: v.manifest_sha256,
+            groups,
+            approved_at: now,
+        };
+        doc.validate()?;
+        let approval = self.key("approval")?;
+        let payload = serde_json::to_vec(&doc).expect("approval serializes");
+        let env = Envelope::sign(payload_type::APPROVAL, payload, &[&approval]).to_bytes();
+        // Keep earlier approvals that are still valid for this manifest.
+        let mut approvals: Vec<Vec<u8>> = header
+            .approvals
+            .iter()
+            .filter(|a| {
+                self.root
+                    .verify_approval(a)
+                    .is_ok_and(|d| d.manifest_sha256 == v.manifest_sha256)
+            })
+            .cloned()
+            .collect();
+        approvals.push(env);
+        if approvals.len() > bundle::container::MAX_APPROVALS as usize {
+            approvals.remove(0);
+        }
+        let new_header = RawHeader {
+            manifest: header.manifest,
+            delegation: header.delegation,
+            approvals,
+        };
+        pack::rewrite_with_header(bundle_path, &new_header, &v.manifest, out)?;
+        Ok(doc)
+    }
+
+    /// Replace the root keys: root N+1 lists three new root keys (other
+    /// roles unchanged) and is signed by a threshold of the old and of the
+    /// new root keys. Returns (old, new) version.
+    pub fn rotate_root(&mut self, expires: DateTime<Utc>) -> Result<(u64, u64)> {
+        let old_keys = self.root_keys()?;
+        let old = self.root.doc().clone();
+        let next = old.version + 1;
+        let staging = self.keys_dir().join(format!("rotating-v{next}"));
+        fs::create_dir_all(&staging).map_err(io(&staging))?;
+        let new_keys: Vec<SigningKey> = (1..=ROOT_KEYS)
+            .map(|i| {
+                let p = staging.join(format!("root-{i}.pk8"));
+                if p.exists() {
+                    Ok(SigningKey::load(&p)?)
+                } else {
+                    Ok(SigningKey::generate_to_file(&p)?)
+                }
+            })
+            .collect::<Result<_>>()?;
+        let mut doc = old.clone();
+        doc.version = next;
+        doc.expires = expires;
+        doc.roles.root = RoleKeys {
+            keys: new_keys.iter().map(|k| k.public()).collect(),
+            threshold: ROOT_THRESHOLD,
+        };
+        doc.validate()?;
+        let payload = serde_json::to_vec(&doc).expect("root serializes");
+        let mut signers: Vec<&SigningKey> = old_keys
+            .iter()
+            .take(old.roles.root.threshold as usize)
+            .collect();
+        signers.extend(new_keys.iter());
+        let env = Envelope::sign(payload_type::ROOT, payload, &signers).to_bytes();
+        let root = self.root.update(&env)?;
+        write_atomic(
+            &self.dir.join("roots").join(format!("{next}.root.json")),
+            &env,
+        )?;
+        write_atomic(&Self::root_path(&self.dir), &env)?;
+        self.root = root;
+        self.finish_interrupted_rotation()?;
+        Ok((old.version, next))
+    }
+
+    /// After root.json names version N, move keys/rotating-vN into place
+    /// and retire the old root keys. Safe to repeat.
+    fn finish_interrupted_rotation(&self) -> Result<()> {
+        let v = self.root.doc().version;
+        let staging = self.keys_dir().join(format!("rotating-v{v}"));
+        if !staging.is_dir() {
+            return Ok(());
+        }
+        let retired = self.keys_dir().join("retired").join(format!("v{}", v - 1));
+        fs::create_dir_all(&retired).map_err(io(&retired))?;
+        for i in 1..=ROOT_KEYS {
+            let name = format!("root-{i}.pk8");
+            let new = staging.join(&name);
+            let cur = self.keys_dir().join(&name);
+            if new.exists() {
+                if cur.exists() {
+                    fs::rename(&cur, retired.join(&name)).map_err(io(&cur))?;
+                }
+                fs::rename(&new, &cur).map_err(io(&new))?;
+            }
+        }
+        fs::remove_dir(&staging).map_err(io(&staging))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! `berth`: the tablet side. For now it installs bundles and runs the demo;
+//! later it is the shell itself.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use berth::device::clock::SystemClock;
+use berth::domain::{GroupId, TabletModel};
+use berth::install::{DataDir, Outcome};
+use berth::sync::BundleSource;
+use berth::sync::transport::{FileSource, directory_sources};
+use berth::tablet::{DEFAULT_MODEL, Tablet, TabletOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "Berth tablet: install signed bundles, run the demo"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify and install a bundle file, or every *.berth file in a directory.
+    Install {
+        /// The tablet's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The facility's root.json (required the first time; a newer one rotates the root).
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// Groups this tablet belongs to (besides `facility`), e.g. unit:b-east.
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<GroupId>,
+        /// This tablet's hardware model.
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: TabletModel,
+        /// A bundle file or a directory of them (e.g. a USB stick).
+        bundle: PathBuf,
+    },
+    /// List the bundles installed on a tablet.
+    Status {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Run the whole pipeline in a fresh directory: facility, vendor, pack,
+    /// approve, install. Safe to run again.
+    Demo {
+        /// Where the demo keeps its facility, vendor, bundles and tablet.
+        #[arg(long, default_value = "berth-demo")]
+        dir: PathBuf,
+        /// The demo course sources.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"))]
+        assets: PathBuf,
+    },
+}
+
+fn open_tablet(
+    data: PathBuf,
+    trust: Option<PathBuf>,
+    groups: Vec<GroupId>,
+    model: TabletModel,
+) -> Result<Tablet> {
+    let mut opts = TabletOptions {
+        trust_file: trust,
+        model,
+        ..TabletOptions::default()
+    };
+    opts.groups.extend(groups);
+    let (tablet, report) = Tablet::open(DataDir::new(&data), opts, Box::new(SystemClock))
+        .with_context(|| format!("opening tablet data directory {}", data.display()))?;
+    for p in report.orphans_removed {
+        eprintln!(
+            "removed leftover from an interrupted install: {}",
+            p.display()
+        );
+    }
+    if let Some((from, to)) = report.root_rotated {
+        println!("facility root rotated from version {from} to {to}");
+    }
+    Ok(tablet)
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Install {
+            data,
+            trust,
+            groups,
+            model,
+            bundle,
+        } => {
+            let mut tablet = open_tablet(data, trust, groups, model)?;
+            let mut sources: Vec<FileSource> = if bundle.is_dir() {
+                directory_sources(&bundle)
+                    .with_context(|| format!("listing bundles in {}", bundle.display()))?
+            } else {
+                vec![FileSource::new(bundle)]
+            };
+            if sources.is_empty() {
+                anyhow::bail!("no *.berth files found in that directory");
+            }
+            let mut ok = true;
+            for s in &mut sources {
+                match tablet.install(s) {
+                    Ok(Outcome::Installed {
+                        bundle_id,
+                        version,
+                        files,
+                        bytes,
+                        resumed_at_chunk,
+                        ..
+                    }) => {
+                        let resumed = if resumed_at_chunk > 0 {
+                            format!(", resumed at chunk {resumed_at_chunk}")
+                        } else {
+                            String::new()
+                        };
+                        println!(
+                            "installed {bundle_id} version {version}: {files} files, {bytes} bytes{resumed}"
+                        );
+                    }
+                    Ok(Outcome::AlreadyCurrent { bundle_id, version }) => {
+                        println!("{bundle_id} version {version} is already current");
+                    }
+                    Err(e) => {
+                        ok = false;
+                        eprintln!("refused {}: {e}", s.describe());
+                        eprintln!("nothing was changed on the tablet");
+                    }
+                }
+            }
+            Ok(ok)
+        }
+        Command::Status { data } => {
+            let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            let root = tablet.root().doc();
+            println!("facility {} (root version {})", root.facility, root.version);
+            for b in tablet.installed()? {
+                println!(
+                    "{} version {} [{}] from {}: {} files, {} bytes, manifest {}",
+                    b.bundle_id,
+                    b.version,
+                    b.content_type,
+                    b.vendor,
+                    b.file_count,
+                    b.total_size,
+                    b.manifest_sha256
+                );
+            }
+            Ok(true)
+        }
+        Command::Demo { dir, assets } => {
+            println!("Berth demo in {}", dir.display());
+            berth::demo::run(&dir, &assets, &mut std::io::stdout())?;
+            println!("done. Run it again: it finds the bundle already current.");
+            Ok(true)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    match run(Cli::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The tablet's SQLite store: connection setup, migrations, repositories.
+//!
+//! Architecture invariant: SQL lives here and nowhere else. Callers get
+//! domain types back. Every write that matters is one transaction, and the
+//! connection runs with `journal_mode=WAL` and `synchronous=FULL`, so a
+//! committed transaction survives a power cut.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+
+use crate::domain::rules::HighWater;
+use crate::domain::time::ClockState;
+use crate::domain::{BundleId, Manifest, Sha256};
+
+/// Numbered migrations, in order. Append only; never edit a shipped one.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_init.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path} could not be migrated: {source}")]
+    Migration {
+        path: PathBuf,
+        #[source]
+        source: rusqlite_migration::Error,
+    },
+    #[error(
+        "database {path} failed its integrity check ({detail}); move it aside and \
+         restore from the last dock backup, or re-enrol the tablet"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("database {path} holds a bad value in {what}: {why}")]
+    BadValue {
+        path: PathBuf,
+        what: &'static str,
+        why: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// One installed bundle, as the store records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstalledBundle {
+    pub bundle_id: String,
+    pub version: u64,
+    pub manifest_sha256: String,
+    pub content_type: String,
+    pub vendor: String,
+    pub title: String,
+    pub total_size: u64,
+    pub file_count: u64,
+}
+
+/// Everything an install commits, in one transaction.
+pub struct InstallRecord<'a> {
+    pub manifest: &'a Manifest,
+    pub manifest_sha256: Sha256,
+    pub manifest_envelope: &'a [u8],
+    pub approval_envelope: &'a [u8],
+    pub installed_at: DateTime<Utc>,
+    pub clock: &'a ClockState,
+}
+
+impl Store {
+    /// Open (creating if needed), migrate, and check integrity.
+    pub fn open(path: &Path) -> Result<Self> {
+        let sq = |source| Error::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sq)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sq)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        let detail = store.integrity_check()?;
+        if detail != "ok" {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                detail,
+            });
+        }
+        let mut store = store;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut store.conn)
+            .map_err(|source| Error::Migration {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sq(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        |source| Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn bad(&self, what: &'static str, why: impl ToString) -> Error {
+        Error::BadValue {
+            path: self.path.clone(),
+            what,
+            why: why.to_string(),
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or the first problem found.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(self.sq())
+    }
+
+    // ---- trust root ----
+
+    /// The envelope bytes of the newest accepted root, if any.
+    pub fn trust_root(&self) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT envelope FROM trust_root ORDER BY version DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
+    pub fn save_trust_root(
+        &mut self,
+        version: u64,
+        facility: &str,
+        envelope: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction().map_err(|source| Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        })?;
+        tx.execute(
+            "INSERT INTO trust_root (version, facility, envelope, accepted_at) VALUES (?1, ?2, ?3, ?4)",
+            params![version as i64, facility, envelope, now.to_rfc3339()],
+        )
+        .and_then(|_| {
+            insert_event(
+                &tx,
+                now,
+                "root-accepted",
+                &format!("facility {facility} root version {version}"),
+            )
+        })
+        .and_then(|_| tx.commit())
+        .map_err(self.sq())
+    }
+
+    // ---- bundles ----
+
+    pub fn high_water(&self, bundle_id: &BundleId) -> Result<Option<HighWater>> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT version, manifest_sha256 FROM high_water WHERE bundle_id = ?1",
+                [bundle_id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.sq())?;
+        row.map(|(v, h)| {
+            Ok(HighWater {
+                version: v as u64,
+                manifest_sha256: Sha256::from_hex(&h).map_err(|e| self.bad("high_water", e))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The current bundles, by id.
+    pub fn current_bundles(&self) -> Result<Vec<InstalledBundle>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT b.bundle_id, b.version, b.manifest_sha256, b.content_type, b.vendor, \
+                 b.title, b.total_size, b.file_count \
+                 FROM current_bundle c JOIN bundles b ON b.manifest_sha256 = c.manifest_sha256 \
+                 ORDER BY b.bundle_id",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(InstalledBundle {
+                    bundle_id: r.get(0)?,
+                    version: r.get::<_, i64>(1)? as u64,
+                    manifest_sha256: r.get(2)?,
+                    content_type: r.get(3)?,
+                    vendor: r.get(4)?,
+                    title: r.get(5)?,
+                    total_size: r.get::<_, i64>(6)? as u64,
+                    file_count: r.get::<_, i64>(7)? as u64,
+                })
+            })
+            .map_err(self.sq())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.sq())
+    }
+
+    /// Record an install: the bundle row, the current pointer, the
+    /// high-water mark, the clock and an event, in one transaction.
+    /// `before_commit` runs inside the transaction just before COMMIT; the
+    /// kill-9 tests use it as a failpoint.
+    pub fn record_install(
+        &mut self,
+        rec: &InstallRecord<'_>,
+        before_commit: impl FnOnce(),
+    ) -> Result<Option<String>> {
+        let path = self.path.clone();
+        let sq = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let m = rec.manifest;
+        let tx = self.conn.transaction().map_err(sq)?;
+        let previous: Option<String> = tx
+            .query_row(
+                "SELECT manifest_sha256 FROM current_bundle WHERE bundle_id = ?1",
+                [m.bundle_id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sq)?;
+        let hash = rec.manifest_sha256.to_hex();
+        tx.execute(
+            "INSERT INTO bundles (manifest_sha256, bundle_id, version, content_type, vendor, title, \
+             total_size, file_count, manifest_envelope, approval_envelope, installed_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                hash,
+                m.bundle_id.as_str(),
+                m.version as i64,
+                m.content_type.as_str(),
+                m.vendor.as_str(),
+                m.title,
+                m.total_size as i64,
+                m.files.len() as i64,
+                rec.manifest_envelope,
+                rec.approval_envelope,
+                rec.installed_at.to_rfc3339(),
+            ],
+        )
+        .map_err(sq)?;
+        tx.execute(
+            "INSERT INTO current_bundle (bundle_id, manifest_sha256) VALUES (?1, ?2) \
+             ON CONFLICT (bundle_id) DO UPDATE SET manifest_sha256 = excluded.manifest_sha256",
+            params![m.bundle_id.as_str(), hash],
+        )
+        .map_err(sq)?;
+        tx.execute(
+            "INSERT INTO high_water (bundle_id, version, manifest_sha256) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (bundle_id) DO UPDATE SET version = excluded.version, \
+             manifest_sha256 = excluded.manifest_sha256 WHERE excluded.version > high_water.version",
+            params![m.bundle_id.as_str(), m.version as i64, hash],
+        )
+        .map_err(sq)?;
+        save_clock(&tx, rec.clock).map_err(sq)?;
+        insert_event(
+            &tx,
+            rec.installed_at,
+            "bundle-installed",
+            &format!("{} version {} ({})", m.bundle_id, m.version, hash),
+        )
+        .map_err(sq)?;
+        before_commit();
+        tx.commit().map_err(sq)?;
+        Ok(previous)
+    }
+
+    /// Manifest hashes that some current bundle points at.
+    pub fn referenced_content(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT manifest_sha256 FROM current_bundle")
+            .map_err(self.sq())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(self.sq())?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(self.sq())
+    }
+
+    // ---- clock ----
+
+    pub fn clock(&self) -> Result<Option<ClockState>> {
+        let row: Option<(String, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT last_trusted, boot_id, monotonic_ms FROM clock WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.sq())?;
+        row.map(|(t, b, m)| {
+            Ok(ClockState {
+                last_trusted: DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| self.bad("clock", e))?
+                    .with_timezone(&Utc),
+                boot_id: b,
+                monotonic_ms: m as u64,
+            })
+        })
+        .transpose()
+    }
+
+    pub fn save_clock(&mut self, state: &ClockState) -> Result<()> {
+        save_clock(&self.conn, state).map_err(self.sq())
+    }
+
+    // ---- events ----
+
+    pub fn record_event(&mut self, at: DateTime<Utc>, kind: &str, detail: &str) -> Result<()> {
+        insert_event(&self.conn, at, kind, detail).map_err(self.sq())
+    }
+
+    /// Events of one kind, oldest first.
+    pub fn events(&self, kind: &str) -> Result<Vec<(DateTime<Utc>, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, detail FROM events WHERE kind = ?1 ORDER BY id")
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(self.sq())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, detail) = row.map_err(self.sq())?;
+            let at = DateTime::parse_from_rfc3339(&at)
+                .map_err(|e| self.bad("events", e))?
+                .with_timezone(&Utc);
+            out.push((at, detail));
+        }
+        Ok(out)
+    }
+}
+
+fn save_clock(conn: &Connection, s: &ClockState) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO clock (id, last_trusted, boot_id, monotonic_ms) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET last_trusted = excluded.last_trusted, \
+         boot_id = excluded.boot_id, monotonic_ms = excluded.monotonic_ms",
+        params![
+            s.last_trusted.to_rfc3339(),
+            s.boot_id,
+            s.monotonic_ms as i64
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_event(
+    conn: &Connection,
+    at: DateTime<Utc>,
+    kind: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
+        params![at.to_rfc3339(), kind, detail],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        Migrations::from_slice(MIGRATIONS).validate().unwrap();
+    }
+
+    #[test]
+    fn opens_twice_and_keeps_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.sqlite");
+        let s = ClockState {
+            last_trusted: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            boot_id: "b".into(),
+            monotonic_ms: 7,
+        };
+        Store::open(&p).unwrap().save_clock(&s).unwrap();
+        let st = Store::open(&p).unwrap();
+        assert_eq!(st.clock().unwrap(), Some(s));
+        assert_eq!(st.integrity_check().unwrap(), "ok");
+    }
+}

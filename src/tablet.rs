@@ -1,0 +1,234 @@
+//! The tablet's state, opened from its data directory: store, trust root,
+//! trusted clock and installer, behind one type the binaries use.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::device::clock::ClockSource;
+use crate::domain::time::{self, ClockState};
+use crate::domain::{GroupId, TabletModel};
+use crate::install::{DataDir, Error, Installer, Outcome, Result, clean_orphans};
+use crate::store::{InstalledBundle, Store};
+use crate::sync::BundleSource;
+use crate::trust::roles::InstallTarget;
+use crate::trust::{MAX_ENVELOPE_BYTES, TrustedRoot};
+
+/// The tablet model this build runs on.
+pub const DEFAULT_MODEL: &str = "berth-t1";
+
+pub struct TabletOptions {
+    /// The facility's root.json: required the first time, and used to
+    /// rotate to a newer root later (intermediate versions are read from a
+    /// `roots/` directory beside it).
+    pub trust_file: Option<PathBuf>,
+    pub groups: Vec<GroupId>,
+    pub model: TabletModel,
+}
+
+impl Default for TabletOptions {
+    fn default() -> Self {
+        TabletOptions {
+            trust_file: None,
+            groups: vec![GroupId::parse("facility").expect("valid group")],
+            model: TabletModel::parse(DEFAULT_MODEL).expect("valid model"),
+        }
+    }
+}
+
+/// What opening the tablet did besides opening it.
+#[derive(Debug, Default)]
+pub struct OpenReport {
+    pub orphans_removed: Vec<PathBuf>,
+    pub root_rotated: Option<(u64, u64)>,
+}
+
+pub struct Tablet {
+    data: DataDir,
+    store: Store,
+    root: TrustedRoot,
+    target: InstallTarget,
+    clock: Box<dyn ClockSource>,
+    _lock: File,
+}
+
+fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = File::open(path).map_err(io)?;
+    let mut buf = Vec::new();
+    f.take(cap as u64 + 1).read_to_end(&mut buf).map_err(io)?;
+    if buf.len() > cap {
+        return Err(crate::trust::Error::TooLarge {
+            size: buf.len(),
+            cap,
+        }
+        .into());
+    }
+    Ok(buf)
+}
+
+impl Tablet {
+    pub fn open(
+        data: DataDir,
+        opts: TabletOptions,
+        clock: Box<dyn ClockSource>,
+    ) -> Result<(Self, OpenReport)> {
+        data.create()?;
+        let lock_path = data.lock_file();
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| Error::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        if lock.try_lock().is_err() {
+            return Err(Error::Busy(data.root.clone()));
+        }
+        let mut store = Store::open(&data.db())?;
+        let mut report = OpenReport {
+            orphans_removed: clean_orphans(&data, &store)?,
+            ..Default::default()
+        };
+        let stored = store
+            .trust_root()?
+            .map(|b| TrustedRoot::bootstrap(&b))
+            .transpose()?;
+        let now = Utc::now();
+        let root = match (stored, &opts.trust_file) {
+            (None, None) => return Err(Error::NoRoot),
+            (Some(r), None) => r,
+            (None, Some(file)) => {
+                let r = TrustedRoot::bootstrap(&read_capped(file, MAX_ENVELOPE_BYTES)?)?;
+                store.save_trust_root(
+                    r.doc().version,
+                    r.doc().facility.as_str(),
+                    r.envelope_bytes(),
+                    now,
+                )?;
+                r
+            }
+            (Some(current), Some(file)) => {
+                let offered = read_capped(file, MAX_ENVELOPE_BYTES)?;
+                let candidate = TrustedRoot::bootstrap(&offered)?;
+                let (from, to) = (current.doc().version, candidate.doc().version);
+                if to == from && offered != current.envelope_bytes() {
+                    return Err(crate::trust::Error::Rotation(format!(
+                        "{} is root version {to} but differs from the version {to} this tablet trusts",
+                        file.display()
+                    ))
+                    .into());
+                }
+                let mut root = current;
+                for v in (from + 1)..=to {
+                    let bytes = if v == to {
+                        offered.clone()
+                    } else {
+                        let p = file
+                            .parent()
+                            .unwrap_or(Path::new("."))
+                            .join("roots")
+                            .join(format!("{v}.root.json"));
+                        read_capped(&p, MAX_ENVELOPE_BYTES)?
+                    };
+                    root = root.update(&bytes)?;
+                    store.save_trust_root(v, root.doc().facility.as_str(), &bytes, now)?;
+                }
+                if to > from {
+                    report.root_rotated = Some((from, to));
+                }
+                root
+            }
+        };
+        let tablet = Tablet {
+            data,
+            store,
+            root,
+            target: InstallTarget {
+                groups: opts.groups,
+                model: opts.model,
+            },
+            clock,
+            _lock: lock,
+        };
+        Ok((tablet, report))
+    }
+
+    /// Read the clocks, record a tamper event if the RTC went back, and
+    /// return trusted time with the state to persist.
+    fn read_clock(&mut self) -> Result<(DateTime<Utc>, ClockState)> {
+        let saved = self.store.clock()?;
+        let reading = self.clock.read();
+        let (now, state, tamper) = time::advance(saved.as_ref(), &reading);
+        if let Some(t) = tamper {
+            self.store.record_event(
+                now,
+                "tamper",
+                &format!(
+                    "RTC reads {} but trusted time is {}; the clock was moved back",
+                    t.rtc.to_rfc3339(),
+                    t.trusted.to_rfc3339()
+                ),
+            )?;
+        }
+        self.store.save_clock(&state)?;
+        Ok((now, state))
+    }
+
+    /// Trusted time now (and persist the clock).
+    pub fn trusted_now(&mut self) -> Result<DateTime<Utc>> {
+        Ok(self.read_clock()?.0)
+    }
+
+    /// Install one bundle through the single verified path.
+    pub fn install(&mut self, source: &mut dyn BundleSource) -> Result<Outcome> {
+        let (now, clock) = self.read_clock()?;
+        let result = Installer {
+            data: &self.data,
+            store: &mut self.store,
+            root: &self.root,
+            target: &self.target,
+            now,
+            clock,
+        }
+        .install(source);
+        if let Err(e) = &result {
+            // Best effort: the refusal itself must not be lost, but failing
+            // to log it must not hide the original error either.
+            let _ = self.store.record_event(
+                now,
+                "bundle-refused",
+                &format!("{}: {e}", source.describe()),
+            );
+        }
+        result
+    }
+
+    pub fn installed(&self) -> Result<Vec<InstalledBundle>> {
+        Ok(self.store.current_bundles()?)
+    }
+
+    /// Where an installed bundle's files are.
+    pub fn content_path(&self, manifest_sha256: &str) -> PathBuf {
+        self.data.content_store().join(manifest_sha256)
+    }
+
+    pub fn root(&self) -> &TrustedRoot {
+        &self.root
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn data(&self) -> &DataDir {
+        &self.data
+    }
+}

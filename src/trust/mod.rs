@@ -1,0 +1,68 @@
+//! Keys, envelopes and the verification of signed documents.
+//!
+//! Architecture invariant: this is the only module that calls `ring`.
+//! Everything from outside the tablet passes through [`envelope::Envelope::verify`]
+//! before a single field of its payload is parsed.
+
+pub mod digest;
+pub mod envelope;
+pub mod keys;
+pub mod roles;
+
+use std::path::PathBuf;
+
+pub use digest::{Hasher, sha256};
+pub use envelope::{Envelope, MAX_ENVELOPE_BYTES, Verified};
+pub use keys::SigningKey;
+pub use roles::{TrustedRoot, VerifiedHeader};
+
+/// Payload types. The type is inside the signed bytes (PAE), so a document
+/// signed as one type never verifies as another.
+pub mod payload_type {
+    pub const ROOT: &str = "application/vnd.berth.root+json";
+    pub const DELEGATION: &str = "application/vnd.berth.delegation+json";
+    pub const MANIFEST: &str = "application/vnd.berth.manifest+json";
+    pub const APPROVAL: &str = "application/vnd.berth.approval+json";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("key file {path}: {why}")]
+    KeyFile { path: PathBuf, why: String },
+    #[error("could not generate a key: the system random source failed")]
+    Random,
+    #[error("envelope is {size} bytes, over the {cap}-byte cap; refusing to read it")]
+    TooLarge { size: usize, cap: usize },
+    #[error("malformed envelope: {0}")]
+    Envelope(String),
+    #[error("wrong payload type: expected {expected}, found {found:?}; this file is not a {what}")]
+    WrongPayloadType {
+        expected: &'static str,
+        found: String,
+        what: &'static str,
+    },
+    #[error(
+        "{what}: {valid} valid signature(s) from the {role} role, {needed} needed; \
+         it was not signed by the facility's current {role} key(s)"
+    )]
+    Threshold {
+        what: &'static str,
+        role: String,
+        valid: usize,
+        needed: u32,
+    },
+    #[error("signed {what} does not parse: {why}")]
+    Payload { what: &'static str, why: String },
+    #[error(transparent)]
+    Rule(#[from] crate::domain::Error),
+    #[error("root rotation refused: {0}")]
+    Rotation(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
