@@ -177,7 +177,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", berth::describe_chain(e.chain()));
             ExitCode::FAILURE
         }
     }

@@ -277,7 +277,7 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", berth::describe_chain(e.chain()));
             ExitCode::FAILURE
         }
     }

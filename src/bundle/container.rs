@@ -84,9 +84,25 @@ impl RawHeader {
     /// before anything is allocated, so memory stays bounded.
     pub fn read_from(r: &mut impl Read) -> Result<Self, Error> {
         let mut fixed = [0u8; FIXED_HEADER_LEN];
-        read_exact_or(r, &mut fixed, "fixed header")?;
-        if &fixed[0..8] != MAGIC {
+        let mut got = 0;
+        while got < FIXED_HEADER_LEN {
+            match r.read(&mut fixed[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        // A short file that does not even start like a bundle is "not a
+        // bundle", not "truncated".
+        let seen = got.min(MAGIC.len());
+        if fixed[..seen] != MAGIC[..seen] || got == 0 {
             return Err(Error::BadMagic);
+        }
+        if got < FIXED_HEADER_LEN {
+            return Err(Error::Truncated {
+                section: "fixed header",
+            });
         }
         let u16_at = |o: usize| u16::from_le_bytes([fixed[o], fixed[o + 1]]);
         let u32_at = |o: usize| u32::from_le_bytes(fixed[o..o + 4].try_into().expect("4 bytes"));

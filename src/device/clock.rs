@@ -77,3 +77,9 @@ impl ClockSource for ManualClock {
         self.lock().clone()
     }
 }
+
+impl<T: ClockSource + ?Sized> ClockSource for std::sync::Arc<T> {
+    fn read(&self) -> ClockReading {
+        (**self).read()
+    }
+}

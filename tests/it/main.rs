@@ -1,0 +1,9 @@
+//! Integration tests: one binary, modules by area, shared helpers.
+//! Each test creates everything it needs in a temporary directory.
+
+mod cli;
+mod crash;
+mod helpers;
+mod install;
+mod threats;
+mod vector;

@@ -1,0 +1,525 @@
+//! The bundle rows of the threat table in shared/DESIGN.md, one test each,
+//! named for the property it proves.
+
+use berth::domain::ContentType;
+use berth::install::{Error, Outcome};
+use berth::sync::FileSource;
+use berth::trust::{Envelope, SigningKey, TrustedRoot, payload_type};
+use chrono::Duration;
+
+use crate::helpers::*;
+
+fn assert_store_empty(tablet: &berth::tablet::Tablet) {
+    assert!(
+        tablet.installed().unwrap().is_empty(),
+        "nothing may be installed"
+    );
+    assert!(
+        tree(&tablet.data().content_store()).is_empty(),
+        "store must be empty"
+    );
+}
+
+#[test]
+fn valid_vendor_bundle_with_approval_installs_with_matching_files_and_one_record() {
+    let w = World::new();
+    let src = w.source("src", 7, &[3000, 0, 1024, 5]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.course", 1, ContentType::Education),
+        "b.berth",
+    );
+    let approved = w.approve(&raw, &["facility"]);
+    let mut tablet = w.open_tablet("tablet");
+    let out = tablet.install(&mut FileSource::new(&approved)).unwrap();
+    let Outcome::Installed {
+        manifest_sha256,
+        files,
+        ..
+    } = out
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(files, 4);
+    assert_eq!(tree(&tablet.content_path(&manifest_sha256)), tree(&src));
+    let rows = tablet.installed().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].bundle_id, "acme.course");
+    assert_eq!(rows[0].title, "Título acme.course");
+    // Installing the same bundle again changes nothing.
+    let again = tablet.install(&mut FileSource::new(&approved)).unwrap();
+    assert!(matches!(again, Outcome::AlreadyCurrent { .. }));
+    assert_eq!(tablet.installed().unwrap().len(), 1);
+}
+
+#[test]
+fn vendor_signature_without_facility_approval_is_refused_and_store_unchanged() {
+    let w = World::new();
+    let src = w.source("src", 1, &[100]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.x", 1, ContentType::Education),
+        "raw.berth",
+    );
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut FileSource::new(&raw)).unwrap_err();
+    assert!(
+        err.to_string().contains("no valid facility approval"),
+        "{err}"
+    );
+    assert_store_empty(&tablet);
+    assert_eq!(tablet.store().events("bundle-refused").unwrap().len(), 1);
+}
+
+#[test]
+fn approval_for_other_groups_is_refused() {
+    let w = World::new();
+    let src = w.source("src", 1, &[100]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.x", 1, ContentType::Education),
+        "raw.berth",
+    );
+    let approved = w.approve(&raw, &["unit:b-east"]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
+    assert!(err.to_string().contains("unit:b-east"), "{err}");
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn vendor_signing_outside_its_content_types_is_refused() {
+    let w = World::with_types(vec![ContentType::Music], 1 << 20);
+    let src = w.source("src", 1, &[100]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.x", 1, ContentType::Education),
+        "raw.berth",
+    );
+    // The facility will not approve it either.
+    let err = w
+        .facility
+        .approve(
+            &raw,
+            vec!["facility".parse().unwrap()],
+            &w.path("a.berth"),
+            t0(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not delegated content type education"),
+        "{err}"
+    );
+    // And a tablet refuses it even with an approval forced onto it.
+    let bytes = std::fs::read(&raw).unwrap();
+    let crafted = w.craft(&manifest_json(&bytes), &bytes[header_len(&bytes)..]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+    assert!(
+        err.to_string().contains("not delegated content type"),
+        "{err}"
+    );
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn vendor_exceeding_its_delegated_size_is_refused() {
+    let w = World::with_types(vec![ContentType::Education], 2000);
+    let src = w.source("src", 1, &[1500, 1500]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.x", 1, ContentType::Education),
+        "raw.berth",
+    );
+    let bytes = std::fs::read(&raw).unwrap();
+    let crafted = w.craft(&manifest_json(&bytes), &bytes[header_len(&bytes)..]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+    assert!(
+        err.to_string().contains("may publish at most 2000"),
+        "{err}"
+    );
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn threshold_met_by_one_key_counted_twice_is_refused() {
+    let w = World::new();
+    // Root needs 2 of 3. Sign a root with one root key, twice.
+    let root_bytes = std::fs::read(w.root_json()).unwrap();
+    let root = TrustedRoot::bootstrap(&root_bytes).unwrap();
+    let payload = serde_json::to_vec(root.doc()).unwrap();
+    let k1 = w.facility.key("root-1").unwrap();
+    let mut env = Envelope::sign(payload_type::ROOT, payload, &[&k1]);
+    env.add_signature(&k1);
+    let err = TrustedRoot::bootstrap(&env.to_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("1 valid signature(s) from the root role, 2 needed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bit_flip_anywhere_is_refused_and_no_bad_byte_is_written() {
+    let w = World::new();
+    let approved = w.bundle("acme.flip", 1, 3, &[2500, 700]);
+    let good = std::fs::read(&approved).unwrap();
+    let hlen = header_len(&good);
+    let mut tablet = w.open_tablet("tablet");
+    let mut refused = 0;
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x01;
+        let err = tablet
+            .install(&mut MemSource::new(bad))
+            .expect_err(&format!("flip at byte {i} must be refused"));
+        refused += 1;
+        if i < hlen {
+            // Header flips are caught before any staging exists.
+            assert!(
+                tree(&tablet.data().staging()).is_empty(),
+                "flip at {i} wrote staging data: {err}"
+            );
+        } else {
+            let chunk = ((i - hlen) / CHUNK as usize) as u64;
+            assert!(
+                matches!(err, Error::ChunkMismatch { index } if index == chunk),
+                "flip at {i}: {err}"
+            );
+            let written: usize = tree(&tablet.data().staging())
+                .iter()
+                .filter(|(p, _)| !p.ends_with("progress"))
+                .map(|(_, b)| b.len())
+                .sum();
+            assert!(
+                written as u64 <= chunk * CHUNK as u64,
+                "flip at {i}: {written} bytes staged"
+            );
+        }
+        assert!(tablet.installed().unwrap().is_empty());
+    }
+    assert_eq!(refused, good.len());
+    // The intact bundle still installs, resuming from verified chunks.
+    assert!(installed(
+        &tablet.install(&mut MemSource::new(good)).unwrap()
+    ));
+}
+
+#[test]
+fn wrong_payload_type_is_refused_even_when_validly_signed() {
+    let w = World::new();
+    let approved = w.bundle("acme.x", 1, 3, &[100]);
+    let bytes = std::fs::read(&approved).unwrap();
+    let (mut header, hlen) = berth::bundle::RawHeader::parse(&bytes).unwrap();
+    // Re-sign the manifest payload as an approval: right key, wrong type.
+    let m = serde_json::to_vec(&manifest_json(&bytes)).unwrap();
+    header.manifest = Envelope::sign(payload_type::APPROVAL, m, &[&w.vendor]).to_bytes();
+    let mut out = Vec::new();
+    header.write_to(&mut out).unwrap();
+    out.extend_from_slice(&bytes[hlen..]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(out)).unwrap_err();
+    assert!(err.to_string().contains("wrong payload type"), "{err}");
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn older_version_replayed_is_refused_and_current_stays() {
+    let w = World::new();
+    let v1 = w.bundle("acme.x", 1, 1, &[100]);
+    let v2 = w.bundle("acme.x", 2, 2, &[200]);
+    let mut tablet = w.open_tablet("tablet");
+    tablet.install(&mut FileSource::new(&v1)).unwrap();
+    let out = tablet.install(&mut FileSource::new(&v2)).unwrap();
+    let Outcome::Installed {
+        replaced: Some(old),
+        manifest_sha256,
+        ..
+    } = out
+    else {
+        panic!()
+    };
+    assert!(
+        !tablet.content_path(&old).exists(),
+        "old version's files are removed"
+    );
+    let err = tablet.install(&mut FileSource::new(&v1)).unwrap_err();
+    assert!(err.to_string().contains("rollback refused"), "{err}");
+    let rows = tablet.installed().unwrap();
+    assert_eq!((rows.len(), rows[0].version), (1, 2));
+    assert!(tablet.content_path(&manifest_sha256).exists());
+}
+
+#[test]
+fn same_version_with_other_content_is_refused() {
+    let w = World::new();
+    let a = w.bundle("acme.x", 3, 1, &[100]);
+    let b = w.bundle("acme.x", 3, 2, &[100]);
+    let mut tablet = w.open_tablet("tablet");
+    tablet.install(&mut FileSource::new(&a)).unwrap();
+    let err = tablet.install(&mut FileSource::new(&b)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("already installed with different content"),
+        "{err}"
+    );
+    assert_eq!(tablet.installed().unwrap().len(), 1);
+}
+
+#[test]
+fn expired_manifest_is_refused_and_old_state_kept() {
+    let w = World::new();
+    let v1 = w.bundle("acme.x", 1, 1, &[100]);
+    let v2 = w.bundle("acme.x", 2, 2, &[100]);
+    let mut tablet = w.open_tablet("tablet");
+    tablet.install(&mut FileSource::new(&v1)).unwrap();
+    w.clock.advance(Duration::days(31));
+    let err = tablet.install(&mut FileSource::new(&v2)).unwrap_err();
+    assert!(
+        err.to_string().contains("bundle acme.x version 2 expired"),
+        "{err}"
+    );
+    assert_eq!(tablet.installed().unwrap()[0].version, 1);
+}
+
+#[test]
+fn expired_delegation_is_refused() {
+    let w = World::new();
+    let src = w.source("src", 1, &[100]);
+    let mut spec = w.spec("acme.x", 1, ContentType::Education);
+    spec.expires = t0() + Duration::days(300);
+    let raw = w.pack(&src, &spec, "raw.berth");
+    let approved = w.approve(&raw, &["facility"]);
+    let mut tablet = w.open_tablet("tablet");
+    w.clock.advance(Duration::days(101));
+    let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("delegation for vendor acme expired"),
+        "{err}"
+    );
+}
+
+#[test]
+fn expired_root_is_refused() {
+    let w = World::new();
+    let approved = w.bundle("acme.x", 1, 1, &[100]);
+    let mut tablet = w.open_tablet("tablet");
+    w.clock.advance(Duration::days(366));
+    let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
+    assert!(
+        err.to_string().contains("facility root version 1 expired"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rtc_moved_back_30_days_keeps_expiry_and_records_tamper() {
+    let w = World::new();
+    let approved = w.bundle("acme.x", 1, 1, &[100]);
+    let mut tablet = w.open_tablet("tablet");
+    w.clock.advance(Duration::days(31));
+    assert!(
+        tablet.install(&mut FileSource::new(&approved)).is_err(),
+        "expired"
+    );
+    // Wind the RTC back 30 days: the bundle would look valid again.
+    w.clock.set_rtc(t0() + Duration::days(1));
+    let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(tablet.installed().unwrap().is_empty());
+    let tamper = tablet.store().events("tamper").unwrap();
+    assert!(!tamper.is_empty(), "RTC rollback must be recorded");
+    // A reboot does not help either: the saved floor holds.
+    drop(tablet);
+    w.clock.reboot("boot-2");
+    let mut tablet = w.open_tablet("tablet");
+    assert!(tablet.install(&mut FileSource::new(&approved)).is_err());
+    assert!(tablet.trusted_now().unwrap() >= t0() + Duration::days(31));
+}
+
+#[test]
+fn policy_key_cannot_stand_in_for_the_approval_role() {
+    let w = World::new();
+    let src = w.source("src", 1, &[100]);
+    let raw = w.pack(
+        &src,
+        &w.spec("acme.x", 1, ContentType::Education),
+        "raw.berth",
+    );
+    let bytes = std::fs::read(&raw).unwrap();
+    let (mut header, hlen) = berth::bundle::RawHeader::parse(&bytes).unwrap();
+    let good = w.approval_for(
+        &serde_json::to_vec(&manifest_json(&bytes)).unwrap(),
+        "acme.x",
+        1,
+    );
+    let env = Envelope::from_bytes(&good).unwrap();
+    let policy = w.facility.key("policy").unwrap();
+    let forged = Envelope::sign(
+        payload_type::APPROVAL,
+        env.unverified_payload_for_display().to_vec(),
+        &[&policy],
+    );
+    header.approvals = vec![forged.to_bytes()];
+    let mut out = Vec::new();
+    header.write_to(&mut out).unwrap();
+    out.extend_from_slice(&bytes[hlen..]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(out)).unwrap_err();
+    assert!(err.to_string().contains("approval role"), "{err}");
+}
+
+#[test]
+fn target_path_safety_refuses_traversal_and_writes_nothing_outside_staging() {
+    let w = World::new();
+    let approved = w.bundle("acme.p", 1, 1, &[10]);
+    let bytes = std::fs::read(&approved).unwrap();
+    let payload = bytes[header_len(&bytes)..].to_vec();
+    let mut tablet = w.open_tablet("tablet");
+    let deep = "a/b/c/d/e/f/g/h/i";
+    for bad in [
+        "../x",
+        "/etc/x",
+        "a/../../b",
+        "a\\b",
+        "a\u{0}b",
+        deep,
+        "caf\u{e9}",
+    ] {
+        let mut m = manifest_json(&bytes);
+        m["files"][0]["path"] = serde_json::Value::String(bad.into());
+        let err = tablet
+            .install(&mut MemSource::new(w.craft(&m, &payload)))
+            .unwrap_err();
+        assert!(err.to_string().contains("unsafe path"), "{bad:?}: {err}");
+    }
+    assert!(!w.path("x").exists() && !w.path("b").exists());
+    assert!(tree(&tablet.data().staging()).is_empty());
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn envelope_over_the_cap_is_refused_before_reading_it() {
+    let w = World::new();
+    let approved = w.bundle("acme.x", 1, 1, &[100]);
+    let mut bytes = std::fs::read(&approved).unwrap();
+    // Claim a 16 MiB manifest envelope.
+    bytes[12..16].copy_from_slice(&(16u32 << 20).to_le_bytes());
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(bytes)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("manifest length is 16777216, allowed 1 to 1048576"),
+        "{err}"
+    );
+}
+
+#[test]
+fn payload_longer_than_declared_is_refused() {
+    let w = World::new();
+    let approved = w.bundle("acme.x", 1, 1, &[100]);
+    let mut bytes = std::fs::read(&approved).unwrap();
+    bytes.extend_from_slice(b"extra");
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(bytes)).unwrap_err();
+    assert!(matches!(err, Error::TooLong { .. }), "{err}");
+    assert!(tablet.installed().unwrap().is_empty());
+}
+
+#[test]
+fn bundle_for_another_tablet_model_is_refused() {
+    let w = World::new();
+    let src = w.source("src", 1, &[100]);
+    let mut spec = w.spec("acme.x", 1, ContentType::Education);
+    spec.tablet_model = "berth-t9".parse().unwrap();
+    let approved = w.approve(&w.pack(&src, &spec, "raw.berth"), &["facility"]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
+    assert!(err.to_string().contains("tablet model berth-t9"), "{err}");
+}
+
+#[test]
+fn rotated_root_is_followed_and_a_root_not_signed_by_the_old_keys_is_refused() {
+    let mut w = World::new();
+    let approved = w.bundle("acme.x", 1, 1, &[100]);
+    let mut tablet = w.open_tablet("tablet");
+    tablet.install(&mut FileSource::new(&approved)).unwrap();
+    drop(tablet);
+    // Two rotations: the tablet at v1 catches up to v3 through roots/2.root.json.
+    let dir = w.path("facility");
+    w.facility.rotate_root(t0() + Duration::days(400)).unwrap();
+    w.facility.rotate_root(t0() + Duration::days(400)).unwrap();
+    let (tablet, report) = berth::tablet::Tablet::open(
+        w.tablet_dir("tablet"),
+        berth::tablet::TabletOptions {
+            trust_file: Some(w.root_json()),
+            ..Default::default()
+        },
+        Box::new(w.clock.clone()),
+    )
+    .unwrap();
+    assert_eq!(report.root_rotated, Some((1, 3)));
+    assert_eq!(tablet.root().doc().version, 3);
+    let v3 = tablet.root().clone();
+    drop(tablet);
+    // Old root keys were retired; their files still sign nothing valid now.
+    assert!(dir.join("keys/retired/v1/root-1.pk8").exists());
+    // An attacker with only fresh keys cannot make version 4.
+    let mut doc = v3.doc().clone();
+    doc.version = 4;
+    let evil: Vec<SigningKey> = (0..3)
+        .map(|i| SigningKey::from_seed(&[90 + i; 32]))
+        .collect();
+    doc.roles.root.keys = evil.iter().map(|k| k.public()).collect();
+    let env = Envelope::sign(
+        payload_type::ROOT,
+        serde_json::to_vec(&doc).unwrap(),
+        &evil.iter().collect::<Vec<_>>(),
+    );
+    let err = v3.update(&env.to_bytes()).unwrap_err();
+    assert!(err.to_string().contains("root rotation refused"), "{err}");
+    // Nor can it skip a version.
+    std::fs::write(w.path("evil-root.json"), env.to_bytes()).unwrap();
+    let err = berth::tablet::Tablet::open(
+        w.tablet_dir("tablet"),
+        berth::tablet::TabletOptions {
+            trust_file: Some(w.path("evil-root.json")),
+            ..Default::default()
+        },
+        Box::new(w.clock.clone()),
+    )
+    .err()
+    .expect("evil root refused");
+    assert!(
+        err.to_string().contains("rotation refused")
+            || err.to_string().contains("roots/4")
+            || err.to_string().contains("No such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn root_of_another_facility_cannot_replace_the_trusted_one() {
+    let w = World::new();
+    let other = World::new();
+    let tablet = w.open_tablet("tablet");
+    drop(tablet);
+    let err = berth::tablet::Tablet::open(
+        w.tablet_dir("tablet"),
+        berth::tablet::TabletOptions {
+            trust_file: Some(other.root_json()),
+            ..Default::default()
+        },
+        Box::new(w.clock.clone()),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("differs from the version 1 this tablet trusts"),
+        "{err}"
+    );
+}
