@@ -41,6 +41,10 @@ pub enum Error {
     ChunkMismatch { index: u64 },
     #[error("payload ends after {got} of {expected} bytes; the bundle is truncated")]
     Truncated { got: u64, expected: u64 },
+    #[error(
+        "file {0} does not match the SHA-256 its manifest lists; the vendor's manifest is inconsistent, so it cannot be approved"
+    )]
+    FileMismatch(String),
     #[error("payload is longer than the {expected} bytes its manifest declares")]
     TooLong { expected: u64 },
 }
@@ -105,8 +109,10 @@ pub fn open_bundle(path: &Path) -> Result<(RawHeader, io::BufReader<File>)> {
     Ok((h, r))
 }
 
-/// Read exactly `manifest.total_size` payload bytes, check every chunk
-/// against the manifest, require end of stream, and copy to `out` if given.
+/// Read exactly `manifest.total_size` payload bytes, check every chunk and
+/// every file against the manifest, require end of stream, and copy to
+/// `out` if given. Facility IT runs this before approving, so an approved
+/// manifest's file hashes are known to agree with its chunk hashes.
 pub fn verify_payload(
     r: &mut impl Read,
     manifest: &Manifest,
@@ -115,6 +121,7 @@ pub fn verify_payload(
 ) -> Result<()> {
     let mut buf = vec![0u8; manifest.chunk_size as usize];
     let mut got = 0u64;
+    let mut files = FileHashes::new(manifest);
     for index in 0..manifest.expected_chunks() {
         let len = manifest.chunk_len(index) as usize;
         let chunk = &mut buf[..len];
@@ -135,11 +142,13 @@ pub fn verify_payload(
         if trust::sha256(chunk) != manifest.chunks[index as usize] {
             return Err(Error::ChunkMismatch { index });
         }
+        files.update(chunk)?;
         if let Some(w) = out.as_deref_mut() {
             w.write_all(chunk).map_err(io_err(out_path))?;
         }
         got += len as u64;
     }
+    files.update(&[])?;
     let mut one = [0u8; 1];
     loop {
         match r.read(&mut one) {
@@ -151,6 +160,45 @@ pub fn verify_payload(
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(io_err(out_path)(e)),
+        }
+    }
+}
+
+/// Per-file SHA-256 over the payload stream, checked as each file ends.
+struct FileHashes<'m> {
+    manifest: &'m Manifest,
+    index: usize,
+    left: u64,
+    hasher: Hasher,
+}
+
+impl<'m> FileHashes<'m> {
+    fn new(manifest: &'m Manifest) -> Self {
+        FileHashes {
+            manifest,
+            index: 0,
+            left: manifest.files.first().map_or(0, |f| f.size),
+            hasher: Hasher::default(),
+        }
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) -> Result<()> {
+        loop {
+            while self.left == 0 && self.index < self.manifest.files.len() {
+                let f = &self.manifest.files[self.index];
+                if std::mem::take(&mut self.hasher).finish() != f.sha256 {
+                    return Err(Error::FileMismatch(f.path.to_string()));
+                }
+                self.index += 1;
+                self.left = self.manifest.files.get(self.index).map_or(0, |f| f.size);
+            }
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            let take = (self.left as usize).min(bytes.len());
+            self.hasher.update(&bytes[..take]);
+            self.left -= take as u64;
+            bytes = &bytes[take..];
         }
     }
 }

@@ -32,9 +32,9 @@ use crate::sync::BundleSource;
 use crate::trust::{self, TrustedRoot, roles::InstallTarget};
 
 /// How often (in payload bytes) the writer makes progress durable.
-const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+const CHECKPOINT_BYTES: u64 = 256 * 1024 * 1024;
 /// Verified chunks queued between the hashing and writing threads.
-const QUEUE_DEPTH: usize = 4;
+const QUEUE_DEPTH: usize = 16;
 /// Staged partial transfers older than this are discarded at start-up.
 const STAGING_MAX_AGE_DAYS: u64 = 14;
 
@@ -74,8 +74,6 @@ pub enum Error {
          The bundle is corrupt or was altered: fetch it again"
     )]
     ChunkMismatch { index: u64 },
-    #[error("file {0} does not match its signed SHA-256; the vendor's manifest is inconsistent")]
-    FileMismatch(String),
     #[error("payload is longer than the {expected} bytes its manifest declares; refused")]
     TooLong { expected: u64 },
     #[error("staged data at {0} does not match its progress record; starting over")]
@@ -361,20 +359,40 @@ fn stream_payload(
     let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|s| {
         let handle = s.spawn(move || -> Result<()> {
+            // Checkpoints fsync on a third thread so writing never waits
+            // for the disk; at most one checkpoint is in flight.
+            let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Result<()>>> = None;
+            let join = |h: std::thread::ScopedJoinHandle<'_, Result<()>>| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("sync thread panicked".into())))
+            };
             let mut since = 0u64;
+            let mut result = Ok(());
             for chunk in rx {
-                writer.write_chunk(&chunk)?;
+                if let Err(e) = writer.write_chunk(&chunk) {
+                    result = Err(e);
+                    break;
+                }
                 since += 1;
                 if since == per_checkpoint {
-                    writer.checkpoint(staging)?;
                     since = 0;
+                    if let Some(h) = in_flight.take() {
+                        join(h)?;
+                    }
+                    let batch = writer.sync_batch()?;
+                    in_flight = Some(s.spawn(move || batch.run(staging)));
                 }
                 let _ = back_tx.send(chunk);
             }
+            if let Some(h) = in_flight.take() {
+                join(h)?;
+            }
+            // Make whatever was verified and written durable, even when the
+            // transfer or a write failed, so the next attempt resumes here.
             if since > 0 {
                 writer.checkpoint(staging)?;
             }
-            Ok(())
+            result
         });
         let read_result = (|| -> Result<()> {
             for index in first..m.expected_chunks() {

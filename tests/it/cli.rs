@@ -248,15 +248,28 @@ fn demo_runs_the_whole_pipeline_and_is_idempotent() {
             .args(["demo", "--dir", dir.to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let first = run();
-    for step in ["1. facility  created", "2. vendor", "3. pack", "4. approve", "5. install   open-learning.reading-basics version 1 installed"] {
+    for step in [
+        "1. facility  created",
+        "2. vendor",
+        "3. pack",
+        "4. approve",
+        "5. install   open-learning.reading-basics version 1 installed",
+    ] {
         assert!(first.contains(step), "missing {step:?} in\n{first}");
     }
     let second = run();
-    assert!(second.contains("is already current on the tablet"), "{second}");
+    assert!(
+        second.contains("is already current on the tablet"),
+        "{second}"
+    );
     let lesson = tree(&dir.join("tablet/content/store"))
         .into_iter()
         .find(|(p, _)| p.ends_with("es/lessons/02-words.md"))
