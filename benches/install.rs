@@ -22,7 +22,7 @@ use berth::tablet::{Tablet, TabletOptions};
 use berth::trust::{Hasher, SigningKey};
 use chrono::{Duration as CDuration, Utc};
 
-const REPS: usize = 5;
+const REPS: usize = 7;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -152,9 +152,7 @@ fn main() {
     let mut hash = Vec::new();
     let mut copy = Vec::new();
     let mut install = Vec::new();
-    for rep in 0..REPS {
-        hash.push(hash_file(&bundle));
-        copy.push(copy_fsync(&bundle, &base.join("copy.tmp")));
+    let install_once = |rep: usize| -> Duration {
         let data = base.join(format!("tablet-{rep}"));
         let (mut tablet, _) = Tablet::open(
             DataDir::new(&data),
@@ -168,11 +166,27 @@ fn main() {
         settle();
         let t = Instant::now();
         let out = tablet.install(&mut FileSource::new(&bundle)).unwrap();
-        install.push(t.elapsed());
+        let d = t.elapsed();
         assert!(matches!(out, Outcome::Installed { .. }));
         drop(tablet);
         std::fs::remove_dir_all(&data).unwrap();
+        d
+    };
+    // Alternate the order within each round so slow drift in the disk
+    // (throttling, write-back) falls on both sides, and compare within a round.
+    let mut paired = Vec::new();
+    for rep in 0..REPS {
+        hash.push(hash_file(&bundle));
+        if rep % 2 == 0 {
+            copy.push(copy_fsync(&bundle, &base.join("copy.tmp")));
+            install.push(install_once(rep));
+        } else {
+            install.push(install_once(rep));
+            copy.push(copy_fsync(&bundle, &base.join("copy.tmp")));
+        }
+        paired.push(install[rep].as_secs_f64() / hash[rep].max(copy[rep]).as_secs_f64());
     }
+    paired.sort_by(f64::total_cmp);
     let ms = |v: &[Duration]| {
         v.iter()
             .map(|d| format!("{:.0}", d.as_secs_f64() * 1000.0))
@@ -217,5 +231,14 @@ fn main() {
         i.as_secs_f64() / h.max(c).as_secs_f64()
     );
     println!("ratio of best runs (least disk noise) = {best_ratio:.2}");
+    println!(
+        "paired ratio per round: [{}], median {:.2}",
+        paired
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        paired[paired.len() / 2]
+    );
     let _ = std::fs::remove_dir_all(&base);
 }

@@ -89,8 +89,14 @@ impl Tablet {
                 path: lock_path.clone(),
                 source,
             })?;
-        if lock.try_lock().is_err() {
-            return Err(Error::Busy(data.root.clone()));
+        // Another process may be finishing (or a fork may briefly hold a
+        // copy of a closing descriptor): wait a little before giving up.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while lock.try_lock().is_err() {
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Busy(data.root.clone()));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
         let mut store = Store::open(&data.db())?;
         let mut report = OpenReport {

@@ -255,6 +255,41 @@ impl std::str::FromStr for ContentType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn safe_path_parser_never_panics_and_accepts_only_safe_paths(s in "\\PC{0,40}") {
+            if let Ok(p) = SafePath::parse(&s) {
+                let comps: Vec<&str> = p.components().collect();
+                prop_assert!(!comps.is_empty() && comps.len() <= MAX_PATH_DEPTH);
+                for c in comps {
+                    prop_assert!(c != "." && c != ".." && !c.is_empty());
+                    prop_assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+                }
+                prop_assert_eq!(p.as_str(), s.as_str());
+            }
+        }
+
+        #[test]
+        fn safe_path_accepts_every_well_formed_path(
+            comps in proptest::collection::vec("[A-Za-z0-9_-][A-Za-z0-9._-]{0,20}", 1..=8)
+        ) {
+            let s = comps.join("/");
+            prop_assert!(SafePath::parse(&s).is_ok(), "{}", s);
+        }
+
+        #[test]
+        fn safe_path_rejects_any_dotdot_component(
+            before in proptest::collection::vec("[a-z]{1,5}", 0..4),
+            after in proptest::collection::vec("[a-z]{1,5}", 0..3)
+        ) {
+            let mut comps = before.clone();
+            comps.push("..".into());
+            comps.extend(after);
+            prop_assert!(SafePath::parse(&comps.join("/")).is_err());
+        }
+    }
 
     #[test]
     fn target_path_safety_rejects_traversal_and_odd_bytes() {

@@ -161,3 +161,20 @@ fn staged_partial_transfer_survives_restart_and_orphans_are_removed() {
         "the resumable transfer is kept"
     );
 }
+
+#[test]
+fn second_process_on_the_same_data_dir_is_refused_while_the_first_holds_it() {
+    let w = World::new();
+    let _first = w.open_tablet("t");
+    let err = berth::tablet::Tablet::open(
+        w.tablet_dir("t"),
+        berth::tablet::TabletOptions {
+            trust_file: Some(w.root_json()),
+            ..Default::default()
+        },
+        Box::new(w.clock.clone()),
+    )
+    .err()
+    .expect("the data directory is locked");
+    assert!(matches!(err, Error::Busy(_)), "{err}");
+}
