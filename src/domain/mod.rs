@@ -3,7 +3,9 @@
 //! structs; whether their bytes were signed is decided in `trust`.
 
 pub mod docs;
+pub mod login;
 pub mod names;
+pub mod policy;
 pub mod rules;
 pub mod time;
 

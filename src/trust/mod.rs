@@ -8,6 +8,7 @@ pub mod digest;
 pub mod envelope;
 pub mod keys;
 pub mod roles;
+pub mod secret;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,62 @@
+//! Login rules: back-off after failed attempts, and what a PIN may be.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Error;
+
+/// Failures allowed before the back-off starts.
+pub const FREE_ATTEMPTS: u32 = 3;
+/// First back-off, doubled with each further failure, up to the cap.
+pub const FIRST_BACKOFF_SECS: i64 = 30;
+pub const MAX_BACKOFF_SECS: i64 = 3600;
+
+/// When the next attempt may be made after `failures` consecutive failures,
+/// the last at `last_failure`.
+pub fn locked_until(failures: u32, last_failure: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if failures < FREE_ATTEMPTS {
+        return None;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(16);
+    let secs = (FIRST_BACKOFF_SECS << doublings).min(MAX_BACKOFF_SECS);
+    Some(last_failure + Duration::seconds(secs))
+}
+
+/// A PIN is 4 to 8 digits, not all the same digit and not a run such as
+/// 1234 or 9876.
+pub fn check_new_pin(pin: &str) -> Result<(), Error> {
+    let bad = |why: &str| Error::Refused(why.to_string());
+    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("a PIN is 4 to 8 digits"));
+    }
+    let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
+    if d.iter().all(|x| *x == d[0]) {
+        return Err(bad("a PIN cannot be one digit repeated"));
+    }
+    let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    if steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1) {
+        return Err(bad("a PIN cannot be a run of digits like 1234"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(locked_until(2, t), None);
+        assert_eq!(locked_until(3, t), Some(t + Duration::seconds(30)));
+        assert_eq!(locked_until(4, t), Some(t + Duration::seconds(60)));
+        assert_eq!(locked_until(40, t), Some(t + Duration::seconds(3600)));
+    }
+
+    #[test]
+    fn pin_rules() {
+        assert!(check_new_pin("4821").is_ok());
+        for bad in ["123", "1234", "9876", "0000", "12a4", "123456789"] {
+            assert!(check_new_pin(bad).is_err(), "{bad}");
+        }
+    }
+}
