@@ -1,5 +1,6 @@
 //! Berth: an offline-first tablet shell. See ARCHITECTURE.md for the map.
 
+pub mod audit;
 pub mod bundle;
 pub mod demo;
 pub mod device;
@@ -27,4 +28,17 @@ pub fn describe_chain<'a>(
         }
     }
     out
+}
+
+/// Crash-test hook: when `BERTH_FAILPOINT` names this point, the process
+/// aborts on the spot, exactly as `kill -9` or a power cut would stop it.
+/// The crash tests select points by name; in normal use the variable is unset
+/// and this is one cached comparison.
+pub fn failpoint(name: &str) {
+    static SELECTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let selected = SELECTED.get_or_init(|| std::env::var("BERTH_FAILPOINT").ok());
+    if selected.as_deref() == Some(name) {
+        eprintln!("failpoint {name}: aborting");
+        std::process::abort();
+    }
 }

@@ -12,7 +12,7 @@ use berth::domain::{GroupId, TabletModel};
 use berth::install::{DataDir, Outcome};
 use berth::sync::BundleSource;
 use berth::sync::transport::{FileSource, directory_sources};
-use berth::tablet::{DEFAULT_MODEL, Tablet, TabletOptions};
+use berth::tablet::{DEFAULT_MODEL, DocOutcome, Tablet, TabletOptions};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +43,29 @@ enum Command {
         model: TabletModel,
         /// A bundle file or a directory of them (e.g. a USB stick).
         bundle: PathBuf,
+    },
+    /// Verify and accept signed rosters and policies (from the dock or a USB stick).
+    Accept {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show or check the tablet's audit log.
+    Audit {
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this person's entries.
+        #[arg(long)]
+        person: Option<String>,
+        /// Check the hash chain; exit non-zero if it is broken.
+        #[arg(long)]
+        verify: bool,
+        /// Write a signed export of the entries after --since to this file.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        since: u64,
     },
     /// List the bundles installed on a tablet.
     Status {
@@ -138,10 +161,96 @@ fn run(cli: Cli) -> Result<bool> {
             }
             Ok(ok)
         }
+        Command::Accept { data, files } => {
+            let mut tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            let mut ok = true;
+            for f in files {
+                let bytes = match std::fs::read(&f) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("refused {}: {e}", f.display());
+                        ok = false;
+                        continue;
+                    }
+                };
+                match tablet.accept_document(&bytes) {
+                    Ok(DocOutcome::Accepted {
+                        kind,
+                        scope,
+                        version,
+                    }) => println!("accepted {kind} for {scope} version {version}"),
+                    Ok(DocOutcome::AlreadyCurrent {
+                        kind,
+                        scope,
+                        version,
+                    }) => println!("{kind} for {scope} version {version} is already current"),
+                    Err(e) => {
+                        ok = false;
+                        eprintln!(
+                            "refused {}: {}",
+                            f.display(),
+                            berth::describe_chain(std::iter::once(
+                                &e as &(dyn std::error::Error + 'static)
+                            ))
+                        );
+                    }
+                }
+            }
+            Ok(ok)
+        }
+        Command::Audit {
+            data,
+            person,
+            verify,
+            export,
+            since,
+        } => {
+            let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            if verify {
+                match tablet.verify_audit()? {
+                    Ok(n) => println!("audit log intact: {n} entries"),
+                    Err(b) => {
+                        eprintln!("audit log BROKEN: {b}");
+                        return Ok(false);
+                    }
+                }
+            }
+            if let Some(out) = export {
+                berth::facility::write_atomic(&out, &tablet.export_audit(since)?)?;
+                println!("wrote signed audit export to {}", out.display());
+            }
+            if !verify {
+                let entries = match &person {
+                    Some(p) => tablet.store().audit_for(p)?,
+                    None => tablet.store().audit_log()?,
+                };
+                for e in entries {
+                    println!(
+                        "{:>5} {} {:<16} {:<10} {}",
+                        e.seq,
+                        e.at.format("%Y-%m-%d %H:%M:%S"),
+                        e.kind,
+                        e.person.as_deref().unwrap_or("-"),
+                        e.detail
+                    );
+                }
+            }
+            Ok(true)
+        }
         Command::Status { data } => {
             let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
             let root = tablet.root().doc();
             println!("facility {} (root version {})", root.facility, root.version);
+            println!(
+                "groups: {}",
+                tablet
+                    .groups()
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("people: {}", tablet.people()?.len());
             for b in tablet.installed()? {
                 println!(
                     "{} version {} [{}] from {}: {} files, {} bytes, manifest {}",

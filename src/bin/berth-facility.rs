@@ -73,6 +73,16 @@ enum Command {
         dir: PathBuf,
         bundle: PathBuf,
     },
+    /// Sign the roster of people enrolled on a group's tablets.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+    /// Sign and explain policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Replace the root keys with new ones (root N+1 signed by old and new).
     RotateRoot {
         #[arg(long)]
@@ -81,6 +91,102 @@ enum Command {
         #[arg(long)]
         expires: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Sign a roster TOML file (see assets/examples/roster.toml).
+    Sign {
+        file: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Sign a policy TOML file (see assets/examples/policy.toml).
+    Sign {
+        file: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Show what a signed policy decides for a person at a time, and why.
+    Explain {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The signed policy file.
+        policy: PathBuf,
+        #[arg(long)]
+        person: berth::domain::people::PersonId,
+        /// When, as RFC 3339 (e.g. 2026-06-03T23:00:00-05:00).
+        #[arg(long)]
+        at: String,
+    },
+}
+
+fn explain(
+    f: &Facility,
+    policy: &std::path::Path,
+    person: &berth::domain::people::PersonId,
+    at: &str,
+) -> Result<()> {
+    use berth::domain::policy::{Usage, decide, effective};
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .with_context(|| {
+            format!("--at {at:?} is not an RFC 3339 time such as 2026-06-03T23:00:00-05:00")
+        })?
+        .with_timezone(&Utc);
+    let p = f.read_policy(policy)?;
+    let e = effective(&[&p]);
+    let scope = p.scope.as_str();
+    println!(
+        "policy version {} for scope {scope}, time zone {}",
+        p.version, e.tz
+    );
+    if scope.starts_with("person:") && p.scope != person.group() {
+        println!(
+            "note: this policy is for {scope}, so it does not apply to {person}; showing it anyway"
+        );
+    }
+    let d = decide(&e, &Usage::default(), at);
+    let local = |t: chrono::DateTime<Utc>| {
+        t.with_timezone(&e.tz)
+            .format("%a %Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    println!("at {} for {person} (no time used today):", local(at));
+    println!("decision: {d}");
+    let allowed: Vec<String> = d
+        .allowed
+        .iter()
+        .map(|f| format!("{f:?}").to_lowercase())
+        .collect();
+    println!(
+        "allowed: {}",
+        if allowed.is_empty() {
+            "nothing".to_string()
+        } else {
+            allowed.join(", ")
+        }
+    );
+    println!(
+        "free content (public domain): {}",
+        if d.free_content { "open" } else { "closed" }
+    );
+    if let Some(m) = d.remaining_minutes {
+        println!("session minutes left: {m}");
+    }
+    println!("messages left today: {}", d.messages_left_today);
+    match d.next_change {
+        Some(t) => println!("next change: {}", local(t)),
+        None => println!("next change: none scheduled"),
+    }
+    Ok(())
 }
 
 fn expiry(arg: Option<String>) -> Result<chrono::DateTime<Utc>> {
@@ -188,6 +294,44 @@ fn run(cli: Cli) -> Result<()> {
                     Err(e) => println!("invalid approval: {e}"),
                 }
             }
+        }
+        Command::Roster {
+            command: RosterCommand::Sign { file, dir, out },
+        } => {
+            let f = Facility::open(&dir)?;
+            let (env, doc) = f.sign_roster(&file, now)?;
+            write_atomic(&out, &env)?;
+            println!(
+                "signed roster version {} for {}: {} people; wrote {}",
+                doc.version,
+                doc.group,
+                doc.people.len(),
+                out.display()
+            );
+        }
+        Command::Policy {
+            command: PolicyCommand::Sign { file, dir, out },
+        } => {
+            let f = Facility::open(&dir)?;
+            let (env, doc) = f.sign_policy(&file, now)?;
+            write_atomic(&out, &env)?;
+            println!(
+                "signed policy version {} for {}; wrote {}",
+                doc.version,
+                doc.scope,
+                out.display()
+            );
+        }
+        Command::Policy {
+            command:
+                PolicyCommand::Explain {
+                    dir,
+                    policy,
+                    person,
+                    at,
+                },
+        } => {
+            explain(&Facility::open(&dir)?, &policy, &person, &at)?;
         }
         Command::RotateRoot { dir, expires } => {
             let mut f = Facility::open(&dir)?;

@@ -5,6 +5,7 @@
 pub mod docs;
 pub mod login;
 pub mod names;
+pub mod people;
 pub mod policy;
 pub mod rules;
 pub mod time;

@@ -44,8 +44,26 @@ impl Feature {
 #[serde(deny_unknown_fields)]
 pub struct CurfewWindow {
     pub days: Vec<Weekday>,
+    #[serde(with = "hhmm")]
     pub start: NaiveTime,
+    #[serde(with = "hhmm")]
     pub end: NaiveTime,
+}
+
+/// Times of day as `"HH:MM"`.
+mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&s, "%H:%M")
+            .map_err(|_| serde::de::Error::custom(format!("time {s:?} must be HH:MM, e.g. 22:00")))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,10 +257,11 @@ pub fn effective(docs: &[&PolicyDoc]) -> Effective {
 /// What the person has used, as the store counts it on trusted time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
-    /// Start of the current session, if one is running.
-    pub session_started: Option<DateTime<Utc>>,
-    /// End of the previous session (for the cooldown).
-    pub last_session_ended: Option<DateTime<Utc>>,
+    /// Active minutes used in the current session. Logging out pauses a
+    /// session; it ends when these reach the session length.
+    pub session_used_minutes: u32,
+    /// When the last session ran out (its break runs from here).
+    pub session_exhausted_at: Option<DateTime<Utc>>,
     /// Metered minutes used today (facility-local day); free content excluded.
     pub used_today_minutes: u32,
     pub messages_sent_today: u32,
@@ -282,7 +301,8 @@ pub struct PolicyDecision {
     pub reason: Reason,
     /// Also true in grace mode, which combines with the other states.
     pub grace: bool,
-    /// When this decision next changes, if it will.
+    /// When the schedule next changes this decision (curfew, break end, day
+    /// reset, grace). The session countdown is `remaining_minutes`.
     pub next_change: Option<DateTime<Utc>>,
     pub tz: Tz,
 }
@@ -430,31 +450,37 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
             (BTreeSet::new(), true, Some(0), Reason::DailyCapReached)
         } else {
             let cap_left = e.daily_cap_minutes - usage.used_today_minutes;
-            match (usage.session_started, usage.last_session_ended) {
-                (Some(start), _) => {
-                    let end = start + Duration::minutes(i64::from(e.session_minutes));
-                    boundaries.push(end);
-                    if now >= end {
-                        let until = end + Duration::minutes(i64::from(e.cooldown_minutes));
-                        (BTreeSet::new(), true, Some(0), Reason::Cooldown { until })
+            let cooldown = Duration::minutes(i64::from(e.cooldown_minutes));
+            match usage.session_exhausted_at {
+                Some(x) if now < x + cooldown => (
+                    BTreeSet::new(),
+                    true,
+                    Some(0),
+                    Reason::Cooldown {
+                        until: x + cooldown,
+                    },
+                ),
+                exhausted => {
+                    // After a break the session starts afresh.
+                    let used = if exhausted.is_some() {
+                        0
                     } else {
-                        let left = ((end - now).num_seconds() as u32).div_ceil(60);
-                        (all.clone(), true, Some(left.min(cap_left)), Reason::Open)
+                        usage.session_used_minutes
+                    };
+                    if used >= e.session_minutes {
+                        (
+                            BTreeSet::new(),
+                            true,
+                            Some(0),
+                            Reason::Cooldown {
+                                until: now + cooldown,
+                            },
+                        )
+                    } else {
+                        let left = (e.session_minutes - used).min(cap_left);
+                        (all.clone(), true, Some(left), Reason::Open)
                     }
                 }
-                (None, Some(ended))
-                    if now < ended + Duration::minutes(i64::from(e.cooldown_minutes)) =>
-                {
-                    let until = ended + Duration::minutes(i64::from(e.cooldown_minutes));
-                    boundaries.push(until);
-                    (BTreeSet::new(), true, Some(0), Reason::Cooldown { until })
-                }
-                _ => (
-                    all.clone(),
-                    true,
-                    Some(e.session_minutes.min(cap_left)),
-                    Reason::Open,
-                ),
             }
         };
     let mut reason = reason;
@@ -481,9 +507,6 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
             in_curfew(e, *b) != in_curfew(e, now)
                 || next_midnight(e.tz, now) == *b
                 || Some(*b) == grace_start
-                || usage
-                    .session_started
-                    .is_some_and(|s| s + Duration::minutes(i64::from(e.session_minutes)) == *b)
         }),
     };
     PolicyDecision {
@@ -667,36 +690,46 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let u = Usage {
-            session_started: Some(t),
+            session_used_minutes: 10,
             ..Usage::default()
         };
-        let d = decide(&e, &u, t + Duration::minutes(10));
+        let d = decide(&e, &u, t);
+        // The session countdown is `remaining_minutes`; `next_change` is the
+        // schedule (here: the day resets at midnight UTC).
+        assert_eq!(d.remaining_minutes, Some(20));
         assert_eq!(
-            (d.remaining_minutes, d.next_change),
-            (Some(20), Some(t + Duration::minutes(30)))
+            d.next_change,
+            Some(
+                t.date_naive()
+                    .succ_opt()
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+            )
         );
-        let d = decide(&e, &u, t + Duration::minutes(31));
+        let u = Usage {
+            session_used_minutes: 30,
+            session_exhausted_at: Some(t),
+            ..Usage::default()
+        };
+        let d = decide(&e, &u, t + Duration::minutes(1));
         assert_eq!(
             d.reason,
             Reason::Cooldown {
-                until: t + Duration::minutes(60)
+                until: t + Duration::minutes(30)
             }
         );
+        assert_eq!(d.next_change, Some(t + Duration::minutes(30)));
         assert!(
             d.allowed.is_empty() && d.free_content,
             "free content stays open"
         );
-        let u = Usage {
-            last_session_ended: Some(t),
-            ..Usage::default()
-        };
-        assert!(matches!(
-            decide(&e, &u, t + Duration::minutes(29)).reason,
-            Reason::Cooldown { .. }
-        ));
+        let d = decide(&e, &u, t + Duration::minutes(30));
         assert_eq!(
-            decide(&e, &u, t + Duration::minutes(30)).reason,
-            Reason::Open
+            (d.reason, d.remaining_minutes),
+            (Reason::Open, Some(30)),
+            "a fresh session after the break"
         );
         let u = Usage {
             used_today_minutes: 110,

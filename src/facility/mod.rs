@@ -422,3 +422,124 @@ impl Facility {
         Ok(())
     }
 }
+
+/// `roster.toml`, as facility staff write it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterToml {
+    group: GroupId,
+    version: u64,
+    #[serde(rename = "person", default)]
+    people: Vec<PersonToml>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonToml {
+    id: crate::domain::people::PersonId,
+    name: String,
+    language: crate::domain::people::Language,
+    unit: GroupId,
+    /// The one-time enrolment code handed to the person: 6 to 12 digits.
+    code: String,
+}
+
+/// `policy.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyToml {
+    scope: GroupId,
+    version: u64,
+    #[serde(default)]
+    rules: crate::domain::policy::Rules,
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = read_capped(path, 1 << 20)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadInput {
+        path: path.to_path_buf(),
+        why: "the file is not UTF-8 text".into(),
+    })?;
+    toml::from_str(&text).map_err(|e| Error::BadInput {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })
+}
+
+impl Facility {
+    /// Sign a roster from its TOML source. Enrolment codes are stretched
+    /// with PBKDF2 and a fresh salt; the roster never holds them in clear.
+    pub fn sign_roster(
+        &self,
+        toml_path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<u8>, crate::domain::people::RosterDoc)> {
+        use crate::domain::people::{EnrolmentSecret, RosterDoc, RosterEntry};
+        let src: RosterToml = parse_toml(toml_path)?;
+        let mut people = Vec::new();
+        for p in src.people {
+            if !(6..=12).contains(&p.code.len()) || !p.code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::BadInput {
+                    path: toml_path.to_path_buf(),
+                    why: format!("{}: the enrolment code must be 6 to 12 digits", p.id),
+                });
+            }
+            let s = trust::secret::stretch(&p.code)?;
+            people.push(RosterEntry {
+                id: p.id,
+                display_name: p.name,
+                language: p.language,
+                unit: p.unit,
+                enrolment: EnrolmentSecret {
+                    salt: hex::encode(s.salt),
+                    iterations: s.iterations,
+                    hash: hex::encode(s.hash),
+                },
+            });
+        }
+        let doc = RosterDoc {
+            facility: self.root.doc().facility.clone(),
+            group: src.group,
+            version: src.version,
+            issued: now,
+            people,
+        };
+        doc.validate()?;
+        let key = self.key("roster")?;
+        let payload = serde_json::to_vec(&doc).expect("roster serializes");
+        Ok((
+            Envelope::sign(payload_type::ROSTER, payload, &[&key]).to_bytes(),
+            doc,
+        ))
+    }
+
+    /// Sign a policy from its TOML source.
+    pub fn sign_policy(
+        &self,
+        toml_path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<u8>, crate::domain::policy::PolicyDoc)> {
+        let src: PolicyToml = parse_toml(toml_path)?;
+        let doc = crate::domain::policy::PolicyDoc {
+            facility: self.root.doc().facility.clone(),
+            scope: src.scope,
+            version: src.version,
+            issued: now,
+            rules: src.rules,
+        };
+        doc.validate()?;
+        let key = self.key("policy")?;
+        let payload = serde_json::to_vec(&doc).expect("policy serializes");
+        Ok((
+            Envelope::sign(payload_type::POLICY, payload, &[&key]).to_bytes(),
+            doc,
+        ))
+    }
+
+    /// Read a signed policy file and verify it under this facility's root.
+    pub fn read_policy(&self, path: &Path) -> Result<crate::domain::policy::PolicyDoc> {
+        Ok(self
+            .root
+            .verify_policy(&read_capped(path, MAX_ENVELOPE_BYTES)?)?)
+    }
+}

@@ -16,7 +16,6 @@ mod staging;
 use std::fs;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
@@ -88,16 +87,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Crash-test hook: when `BERTH_FAILPOINT` names this point, the process
-/// aborts on the spot, exactly as `kill -9` or a power cut would stop it.
-pub fn failpoint(name: &str) {
-    static SELECTED: OnceLock<Option<String>> = OnceLock::new();
-    let selected = SELECTED.get_or_init(|| std::env::var("BERTH_FAILPOINT").ok());
-    if selected.as_deref() == Some(name) {
-        eprintln!("failpoint {name}: aborting");
-        std::process::abort();
-    }
-}
+pub use crate::failpoint;
 
 /// What an install did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,8 +15,27 @@ use crate::domain::rules::HighWater;
 use crate::domain::time::ClockState;
 use crate::domain::{BundleId, Manifest, Sha256};
 
+mod audit;
+mod people;
+
+pub use people::{PersonRow, UsageRow};
+
 /// Numbered migrations, in order. Append only; never edit a shipped one.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_init.sql"))];
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_init.sql")),
+        M::up_with_hook(
+            include_str!("migrations/0002_people_policy_audit.sql"),
+            audit::move_events_into_audit,
+        ),
+    ])
+}
+
+/// Timestamps are stored as RFC 3339 with nanoseconds, so they read back
+/// exactly (the audit chain hashes them).
+pub(crate) fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -102,7 +121,7 @@ impl Store {
             });
         }
         let mut store = store;
-        Migrations::from_slice(MIGRATIONS)
+        migrations()
             .to_latest(&mut store.conn)
             .map_err(|source| Error::Migration {
                 path: path.to_path_buf(),
@@ -167,10 +186,11 @@ impl Store {
             params![version as i64, facility, envelope, now.to_rfc3339()],
         )
         .and_then(|_| {
-            insert_event(
+            audit::append(
                 &tx,
                 now,
-                "root-accepted",
+                None,
+                crate::audit::kind::ROOT_ACCEPTED,
                 &format!("facility {facility} root version {version}"),
             )
         })
@@ -286,10 +306,11 @@ impl Store {
         )
         .map_err(sq)?;
         save_clock(&tx, rec.clock).map_err(sq)?;
-        insert_event(
+        audit::append(
             &tx,
             rec.installed_at,
-            "bundle-installed",
+            None,
+            crate::audit::kind::BUNDLE_INSTALLED,
             &format!("{} version {} ({})", m.bundle_id, m.version, hash),
         )
         .map_err(sq)?;
@@ -337,32 +358,45 @@ impl Store {
         save_clock(&self.conn, state).map_err(self.sq())
     }
 
-    // ---- events ----
+    // ---- audit ----
 
-    pub fn record_event(&mut self, at: DateTime<Utc>, kind: &str, detail: &str) -> Result<()> {
-        insert_event(&self.conn, at, kind, detail).map_err(self.sq())
+    /// Append one audit entry (its own transaction).
+    pub fn audit(
+        &mut self,
+        at: DateTime<Utc>,
+        person: Option<&str>,
+        kind: &str,
+        detail: &str,
+    ) -> Result<u64> {
+        let path = self.path.clone();
+        let sq = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sq)?;
+        let seq = audit::append(&tx, at, person, kind, detail).map_err(sq)?;
+        tx.commit().map_err(sq)?;
+        Ok(seq)
     }
 
-    /// Events of one kind, oldest first.
-    pub fn events(&self, kind: &str) -> Result<Vec<(DateTime<Utc>, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, detail FROM events WHERE kind = ?1 ORDER BY id")
-            .map_err(self.sq())?;
-        let rows = stmt
-            .query_map([kind], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(self.sq())?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, detail) = row.map_err(self.sq())?;
-            let at = DateTime::parse_from_rfc3339(&at)
-                .map_err(|e| self.bad("events", e))?
-                .with_timezone(&Utc);
-            out.push((at, detail));
-        }
-        Ok(out)
+    /// The whole log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>> {
+        audit::list(&self.conn, None, None, 0).map_err(self.sq())
+    }
+
+    /// One person's entries, oldest first.
+    pub fn audit_for(&self, person: &str) -> Result<Vec<crate::audit::AuditEntry>> {
+        audit::list(&self.conn, Some(person), None, 0).map_err(self.sq())
+    }
+
+    /// Entries of one kind, oldest first.
+    pub fn audit_of_kind(&self, kind: &str) -> Result<Vec<crate::audit::AuditEntry>> {
+        audit::list(&self.conn, None, Some(kind), 0).map_err(self.sq())
+    }
+
+    /// Entries after `seq`, for export to the dock.
+    pub fn audit_since(&self, seq: u64) -> Result<Vec<crate::audit::AuditEntry>> {
+        audit::list(&self.conn, None, None, seq).map_err(self.sq())
     }
 }
 
@@ -380,26 +414,13 @@ fn save_clock(conn: &Connection, s: &ClockState) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn insert_event(
-    conn: &Connection,
-    at: DateTime<Utc>,
-    kind: &str,
-    detail: &str,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
-        params![at.to_rfc3339(), kind, detail],
-    )?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn migrations_are_valid() {
-        Migrations::from_slice(MIGRATIONS).validate().unwrap();
+        migrations().validate().unwrap();
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub mod payload_type {
     pub const DELEGATION: &str = "application/vnd.berth.delegation+json";
     pub const MANIFEST: &str = "application/vnd.berth.manifest+json";
     pub const APPROVAL: &str = "application/vnd.berth.approval+json";
+    pub const ROSTER: &str = "application/vnd.berth.roster+json";
+    pub const POLICY: &str = "application/vnd.berth.policy+json";
+    pub const AUDIT_EXPORT: &str = "application/vnd.berth.audit-export+json";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -126,6 +126,28 @@ impl TrustedRoot {
         Ok(a)
     }
 
+    /// A roster signed by the roster role.
+    pub fn verify_roster(&self, bytes: &[u8]) -> Result<crate::domain::people::RosterDoc> {
+        let env = Envelope::from_bytes(bytes)?;
+        let r: crate::domain::people::RosterDoc = env
+            .verify(pt::ROSTER, "roster", "roster", &self.doc.roles.roster)?
+            .parse("roster")?;
+        r.validate()?;
+        self.same_facility(&r.facility, "roster")?;
+        Ok(r)
+    }
+
+    /// A policy signed by the policy role.
+    pub fn verify_policy(&self, bytes: &[u8]) -> Result<crate::domain::policy::PolicyDoc> {
+        let env = Envelope::from_bytes(bytes)?;
+        let p: crate::domain::policy::PolicyDoc = env
+            .verify(pt::POLICY, "policy", "policy", &self.doc.roles.policy)?
+            .parse("policy")?;
+        p.validate()?;
+        self.same_facility(&p.facility, "policy")?;
+        Ok(p)
+    }
+
     fn same_facility(&self, f: &crate::domain::FacilityId, what: &str) -> Result<()> {
         if *f != self.doc.facility {
             return Err(crate::domain::Error::Refused(format!(

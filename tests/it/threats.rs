@@ -68,7 +68,14 @@ fn vendor_signature_without_facility_approval_is_refused_and_store_unchanged() {
         "{err}"
     );
     assert_store_empty(&tablet);
-    assert_eq!(tablet.store().events("bundle-refused").unwrap().len(), 1);
+    assert_eq!(
+        tablet
+            .store()
+            .audit_of_kind("bundle-refused")
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -330,7 +337,7 @@ fn rtc_moved_back_30_days_keeps_expiry_and_records_tamper() {
     let err = tablet.install(&mut FileSource::new(&approved)).unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");
     assert!(tablet.installed().unwrap().is_empty());
-    let tamper = tablet.store().events("tamper").unwrap();
+    let tamper = tablet.store().audit_of_kind("tamper").unwrap();
     assert!(!tamper.is_empty(), "RTC rollback must be recorded");
     // A reboot does not help either: the saved floor holds.
     drop(tablet);

@@ -1,6 +1,12 @@
 //! The tablet's state, opened from its data directory: store, trust root,
 //! trusted clock and installer, behind one type the binaries use.
 
+mod people;
+
+pub use people::{
+    DocOutcome, EnrolmentTicket, Error as CoreError, LoginError, LoginOutcome, Session,
+};
+
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -49,12 +55,24 @@ pub struct Tablet {
     data: DataDir,
     store: Store,
     root: TrustedRoot,
+    /// Made on the tablet at first start and never exported. Signs what the
+    /// tablet sends (audit exports now; messages and certificates later).
+    device_key: crate::trust::SigningKey,
     target: InstallTarget,
     clock: Box<dyn ClockSource>,
     _lock: File,
 }
 
-fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
+fn load_or_create_device_key(data: &DataDir) -> Result<crate::trust::SigningKey> {
+    let p = data.root.join("device.pk8");
+    Ok(if p.exists() {
+        crate::trust::SigningKey::load(&p)?
+    } else {
+        crate::trust::SigningKey::generate_to_file(&p)?
+    })
+}
+
+pub(crate) fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -153,12 +171,30 @@ impl Tablet {
                 root
             }
         };
+        store.add_tablet_groups(
+            &opts
+                .groups
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>(),
+        )?;
+        let mut groups: Vec<GroupId> = store
+            .tablet_groups()?
+            .iter()
+            .filter_map(|g| GroupId::parse(g).ok())
+            .collect();
+        let facility = GroupId::parse("facility").expect("valid group");
+        if !groups.contains(&facility) {
+            groups.push(facility);
+        }
+        let device_key = load_or_create_device_key(&data)?;
         let tablet = Tablet {
             data,
             store,
             root,
+            device_key,
             target: InstallTarget {
-                groups: opts.groups,
+                groups,
                 model: opts.model,
             },
             clock,
@@ -174,9 +210,10 @@ impl Tablet {
         let reading = self.clock.read();
         let (now, state, tamper) = time::advance(saved.as_ref(), &reading);
         if let Some(t) = tamper {
-            self.store.record_event(
+            self.store.audit(
                 now,
-                "tamper",
+                None,
+                crate::audit::kind::TAMPER,
                 &format!(
                     "RTC reads {} but trusted time is {}; the clock was moved back",
                     t.rtc.to_rfc3339(),
@@ -208,9 +245,10 @@ impl Tablet {
         if let Err(e) = &result {
             // Best effort: the refusal itself must not be lost, but failing
             // to log it must not hide the original error either.
-            let _ = self.store.record_event(
+            let _ = self.store.audit(
                 now,
-                "bundle-refused",
+                None,
+                crate::audit::kind::BUNDLE_REFUSED,
                 &format!("{}: {e}", source.describe()),
             );
         }
@@ -236,5 +274,14 @@ impl Tablet {
 
     pub fn data(&self) -> &DataDir {
         &self.data
+    }
+
+    /// The groups this tablet belongs to.
+    pub fn groups(&self) -> &[GroupId] {
+        &self.target.groups
+    }
+
+    pub fn device_public_key(&self) -> crate::domain::PublicKey {
+        self.device_key.public()
     }
 }
