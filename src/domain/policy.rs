@@ -166,17 +166,17 @@ impl PolicyDoc {
                 }
             }
         }
-        if let Some(tags) = &r.free_tags {
-            if tags.len() > 64 || tags.iter().any(|t| t.is_empty() || t.len() > 64) {
-                return Err(bad(
-                    "free_tags: at most 64 tags of 1 to 64 characters".into()
-                ));
-            }
+        if let Some(tags) = &r.free_tags
+            && (tags.len() > 64 || tags.iter().any(|t| t.is_empty() || t.len() > 64))
+        {
+            return Err(bad(
+                "free_tags: at most 64 tags of 1 to 64 characters".into()
+            ));
         }
-        if let Some(l) = &r.lockdown {
-            if l.reason.len() > 200 {
-                return Err(bad("lockdown reason is longer than 200 bytes".into()));
-            }
+        if let Some(l) = &r.lockdown
+            && l.reason.len() > 200
+        {
+            return Err(bad("lockdown reason is longer than 200 bytes".into()));
         }
         Ok(())
     }

@@ -315,10 +315,10 @@ impl Installer<'_> {
         )?;
         self.clock = clock;
         failpoint("install:after-commit");
-        if let Some(old) = &replaced {
-            if *old != hash {
-                remove_any(&store_dir.join(old))?;
-            }
+        if let Some(old) = &replaced
+            && *old != hash
+        {
+            remove_any(&store_dir.join(old))?;
         }
         Ok(Outcome::Installed {
             bundle_id: m.bundle_id.to_string(),

@@ -315,6 +315,7 @@ impl Store {
     /// day; free time (public-domain content) only against nothing. When
     /// the session reaches `session_limit_secs`, its break starts at `at`.
     /// A session that had run out and whose break ended starts afresh.
+    #[allow(clippy::too_many_arguments)]
     pub fn add_active_time(
         &mut self,
         person: &str,

@@ -320,10 +320,9 @@ impl Tablet {
             .store
             .login_failures(&key)
             .map_err(|e| unavailable(&e))?
+            && let Some(until) = locked_until(n, last).filter(|u| *u > now)
         {
-            if let Some(until) = locked_until(n, last).filter(|u| *u > now) {
-                return Err(LoginError::LockedOut { until });
-            }
+            return Err(LoginError::LockedOut { until });
         }
         let person = self
             .store
