@@ -67,6 +67,12 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         since: u64,
     },
+    /// Set a damaged database aside (kept for inspection) so the tablet can
+    /// start clean; the next dock restores people, policies and content.
+    Recover {
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// List the bundles installed on a tablet.
     Status {
         #[arg(long)]
@@ -235,6 +241,26 @@ fn run(cli: Cli) -> Result<bool> {
                     );
                 }
             }
+            Ok(true)
+        }
+        Command::Recover { data } => {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let db = DataDir::new(&data).db();
+            if !db.exists() {
+                anyhow::bail!("{} holds no database; nothing to recover", data.display());
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let from = PathBuf::from(format!("{}{suffix}", db.display()));
+                if from.exists() {
+                    let to = PathBuf::from(format!("{}.damaged-{stamp}{suffix}", db.display()));
+                    std::fs::rename(&from, &to)
+                        .with_context(|| format!("moving {}", from.display()))?;
+                    println!("set aside {} as {}", from.display(), to.display());
+                }
+            }
+            println!(
+                "the tablet starts clean at its next start; dock it to restore its documents and content"
+            );
             Ok(true)
         }
         Command::Status { data } => {

@@ -25,7 +25,7 @@ use staging::{FileWriter, Staging};
 
 use crate::bundle::container::{self, RawHeader};
 use crate::domain::rules::{Decision, rollback_check};
-use crate::domain::time::{self, ClockState};
+use crate::domain::time::ClockState;
 use crate::store::{self, InstallRecord, Store};
 use crate::sync::BundleSource;
 use crate::trust::{self, TrustedRoot, roles::InstallTarget};
@@ -301,7 +301,10 @@ impl Installer<'_> {
             .find(|a| self.root.verify_approval(a).is_ok_and(|d| d == vh.approval))
             .cloned()
             .unwrap_or_default();
-        let clock = time::with_signed_time(self.clock.clone(), vh.approval.approved_at);
+        // The clock is saved with the install; only the dock's signed time
+        // may raise its anchor (a facility machine with a wrong clock must
+        // never push tablets into the future).
+        let clock = self.clock.clone();
         let replaced = self.store.record_install(
             &InstallRecord {
                 manifest: m,

@@ -52,8 +52,8 @@ pub enum Error {
         source: rusqlite_migration::Error,
     },
     #[error(
-        "database {path} failed its integrity check ({detail}); move it aside and \
-         restore from the last dock backup, or re-enrol the tablet"
+        "database {path} failed its integrity check ({detail}); run `berth recover --data DIR` \
+         to set it aside and start clean, then dock the tablet to restore from the facility"
     )]
     Corrupt { path: PathBuf, detail: String },
     #[error("database {path} holds a bad value in {what}: {why}")]
@@ -97,9 +97,19 @@ pub struct InstallRecord<'a> {
 impl Store {
     /// Open (creating if needed), migrate, and check integrity.
     pub fn open(path: &Path) -> Result<Self> {
-        let sq = |source| Error::Sqlite {
-            path: path.to_path_buf(),
-            source,
+        // Damage shows up as "not a database" or "corrupt" on the first
+        // statement; name the recovery rather than the SQLite code.
+        let sq = |source: rusqlite::Error| match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                Error::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: source.to_string(),
+                }
+            }
+            _ => Error::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            },
         };
         let conn = Connection::open(path).map_err(sq)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -113,7 +123,11 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        let detail = store.integrity_check()?;
+        // A file too damaged to even answer the check is corrupt as well.
+        let detail = store.integrity_check().unwrap_or_else(|e| match e {
+            Error::Sqlite { source, .. } => source.to_string(),
+            other => other.to_string(),
+        });
         if detail != "ok" {
             return Err(Error::Corrupt {
                 path: path.to_path_buf(),
