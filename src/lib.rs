@@ -11,6 +11,7 @@ pub mod store;
 pub mod sync;
 pub mod tablet;
 pub mod trust;
+pub mod ui;
 
 /// One line for an error and its causes, for people: each cause is added
 /// unless an outer message already says it.

@@ -159,3 +159,13 @@ impl RosterDoc {
         Ok(())
     }
 }
+
+/// What a person chooses for themselves on the Settings page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersonalSettings {
+    /// Overrides the roster's language when set.
+    pub language: Option<String>,
+    pub large_text: bool,
+    pub high_contrast: bool,
+}

@@ -305,6 +305,8 @@ pub struct PolicyDecision {
     /// reset, grace). The session countdown is `remaining_minutes`.
     pub next_change: Option<DateTime<Utc>>,
     pub tz: Tz,
+    /// Idle time before the session locks itself.
+    pub idle_lock_seconds: u32,
 }
 
 impl fmt::Display for PolicyDecision {
@@ -518,6 +520,7 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
         grace,
         next_change,
         tz: e.tz,
+        idle_lock_seconds: e.idle_lock_seconds,
     }
 }
 

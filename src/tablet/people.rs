@@ -294,6 +294,34 @@ impl Tablet {
         Ok(())
     }
 
+    /// The facility's time zone (from the facility and unit policies).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        let docs: Vec<PolicyDoc> = self
+            .store
+            .documents("policy")
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| self.root.verify_policy(b).ok())
+            .filter(|p| p.scope.as_str() == "facility" || self.target.groups.contains(&p.scope))
+            .collect();
+        effective(&docs.iter().collect::<Vec<_>>()).tz
+    }
+
+    /// A person's own settings.
+    pub fn settings_for(&self, person: &str) -> Result<crate::domain::people::PersonalSettings> {
+        let row = self
+            .store
+            .person(person)?
+            .ok_or_else(|| Error::Refused(format!("no person {person} on this tablet")))?;
+        Ok(serde_json::from_str(&row.settings).unwrap_or_default())
+    }
+
+    pub fn save_settings(&mut self, session: &Session, s: &crate::domain::people::PersonalSettings) -> Result<()> {
+        let json = serde_json::to_string(s).expect("settings serialize");
+        self.store.save_settings(&session.person, &json)?;
+        Ok(())
+    }
+
     // ---- people and login ----
 
     /// Active people, for the lock screen.

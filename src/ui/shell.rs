@@ -1,0 +1,539 @@
+//! The shell controller: owns the tablet and the session, answers the
+//! pages' callbacks, and keeps the status bar, banner and tiles in step with
+//! the policy engine.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel, Weak};
+
+use super::{
+    Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter, LockAdapter, PersonChoice,
+    RecordAdapter, RecordRow, SettingsAdapter, StatusAdapter, Theme, Tr, keys, set_language,
+};
+use crate::domain::login::check_new_pin;
+use crate::domain::people::PersonalSettings;
+use crate::domain::policy::{Feature, PolicyDecision, Reason};
+use crate::tablet::{EnrolmentTicket, LoginError, LoginOutcome, Session, Tablet};
+
+/// What the shell reads from the hardware for the status bar.
+pub trait Hardware {
+    fn battery_percent(&self) -> Option<u8>;
+    fn docked(&self) -> bool;
+}
+
+/// Idle time before the session locks when no policy says otherwise.
+const DEFAULT_IDLE: Duration = Duration::from_secs(120);
+
+struct Core {
+    tablet: Tablet,
+    hardware: Box<dyn Hardware>,
+    session: Option<Session>,
+    chosen: Option<String>,
+    ticket: Option<EnrolmentTicket>,
+    new_pin: Option<String>,
+    volume: u8,
+}
+
+pub struct Shell {
+    ui: AppWindow,
+    core: Rc<RefCell<Core>>,
+    _clock: Timer,
+    _meter: Timer,
+    idle: Rc<Timer>,
+}
+
+fn local(t: DateTime<Utc>, tz: Tz) -> chrono::DateTime<Tz> {
+    t.with_timezone(&tz)
+}
+
+impl Shell {
+    pub fn new(tablet: Tablet, hardware: Box<dyn Hardware>) -> Result<Self, slint::PlatformError> {
+        let ui = AppWindow::new()?;
+        let core = Rc::new(RefCell::new(Core {
+            tablet,
+            hardware,
+            session: None,
+            chosen: None,
+            ticket: None,
+            new_pin: None,
+            volume: 60,
+        }));
+        let shell = Shell {
+            ui,
+            core,
+            _clock: Timer::default(),
+            _meter: Timer::default(),
+            idle: Rc::new(Timer::default()),
+        };
+        shell.wire();
+        shell.to_lock_screen();
+        let weak = shell.ui.as_weak();
+        let core = shell.core.clone();
+        let idle = shell.idle.clone();
+        shell._clock.start(TimerMode::Repeated, Duration::from_secs(1), move || {
+            if let Some(ui) = weak.upgrade() {
+                refresh(&ui, &core, &idle);
+            }
+        });
+        let weak = shell.ui.as_weak();
+        let core = shell.core.clone();
+        let idle = shell.idle.clone();
+        shell._meter.start(TimerMode::Repeated, Duration::from_secs(60), move || {
+            let Some(ui) = weak.upgrade() else { return };
+            {
+                let mut c = core.borrow_mut();
+                let c = &mut *c;
+                if let Some(s) = &c.session {
+                    if let Err(e) = c.tablet.record_activity(s, 60, true) {
+                        tracing::error!("recording usage: {e}");
+                    }
+                }
+            }
+            refresh(&ui, &core, &idle);
+        });
+        Ok(shell)
+    }
+
+    pub fn window(&self) -> &AppWindow {
+        &self.ui
+    }
+
+    /// Update everything the policy and the clocks decide.
+    pub fn refresh(&self) {
+        refresh(&self.ui, &self.core, &self.idle);
+    }
+
+    /// Lock now: the session ends and the lock screen shows.
+    pub fn lock(&self) {
+        lock(&self.ui, &self.core, &self.idle);
+    }
+
+    /// The power button: lock and blank the screen. A touch wakes it.
+    pub fn power_button(&self) {
+        self.lock();
+        self.ui.global::<AppState>().set_blank(true);
+    }
+
+    /// The volume keys.
+    pub fn volume(&self, delta: i8) {
+        let mut c = self.core.borrow_mut();
+        c.volume = (i16::from(c.volume) + i16::from(delta) * 10).clamp(0, 100) as u8;
+        self.ui.global::<StatusAdapter>().set_volume(c.volume as i32);
+    }
+
+    pub fn run(&self) -> Result<(), slint::PlatformError> {
+        self.ui.run()
+    }
+
+    fn to_lock_screen(&self) {
+        to_lock_screen(&self.ui, &self.core);
+        refresh(&self.ui, &self.core, &self.idle);
+    }
+
+    fn wire(&self) {
+        let ui = &self.ui;
+        let lock_g = ui.global::<LockAdapter>();
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            lock_g.on_choose(move |id| choose(&weak, &core, id.as_str()));
+        }
+        {
+            let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
+            lock_g.on_submit(move |digits| submit(&weak, &core, &idle, digits.as_str()));
+        }
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            lock_g.on_back(move || {
+                if let Some(ui) = weak.upgrade() {
+                    to_lock_screen(&ui, &core);
+                }
+            });
+        }
+        {
+            let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
+            ui.global::<StatusAdapter>().on_logout(move || {
+                if let Some(ui) = weak.upgrade() {
+                    lock(&ui, &core, &idle);
+                }
+            });
+        }
+        {
+            let weak = ui.as_weak();
+            ui.global::<StatusAdapter>().on_settings(move || {
+                if let Some(ui) = weak.upgrade() {
+                    ui.global::<AppState>().set_page("settings".into());
+                }
+            });
+        }
+        {
+            let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
+            ui.global::<HomeAdapter>().on_open(move |page| open_page(&weak, &core, &idle, page.as_str()));
+        }
+        let go_home = |weak: Weak<AppWindow>| {
+            move || {
+                if let Some(ui) = weak.upgrade() {
+                    ui.global::<AppState>().set_page("home".into());
+                }
+            }
+        };
+        ui.global::<FeatureAdapter>().on_home(go_home(ui.as_weak()));
+        ui.global::<RecordAdapter>().on_home(go_home(ui.as_weak()));
+        ui.global::<SettingsAdapter>().on_home(go_home(ui.as_weak()));
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<SettingsAdapter>().on_set_language(move |code| {
+                change_settings(&weak, &core, |s| s.language = Some(code.to_string()))
+            });
+        }
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<SettingsAdapter>()
+                .on_set_large_text(move |on| change_settings(&weak, &core, |s| s.large_text = on));
+        }
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<SettingsAdapter>()
+                .on_set_high_contrast(move |on| change_settings(&weak, &core, |s| s.high_contrast = on));
+        }
+        {
+            let weak = ui.as_weak();
+            ui.global::<KeyboardAdapter>().on_key(move |text| {
+                if let Some(ui) = weak.upgrade() {
+                    keys::send_text(&ui, text.as_str());
+                }
+            });
+            let weak = ui.as_weak();
+            ui.global::<KeyboardAdapter>().on_backspace(move || {
+                if let Some(ui) = weak.upgrade() {
+                    keys::send_key(&ui, slint::platform::Key::Backspace);
+                }
+            });
+            let weak = ui.as_weak();
+            ui.global::<KeyboardAdapter>().on_enter(move || {
+                if let Some(ui) = weak.upgrade() {
+                    keys::send_key(&ui, slint::platform::Key::Return);
+                }
+            });
+        }
+        {
+            let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
+            ui.global::<Activity>().on_touched(move || {
+                if let Some(ui) = weak.upgrade() {
+                    ui.global::<AppState>().set_blank(false);
+                }
+                if core.borrow().session.is_some() {
+                    idle.restart();
+                }
+            });
+        }
+    }
+}
+
+fn person_name(core: &Core, id: &str) -> Option<(String, bool)> {
+    core.tablet
+        .people()
+        .ok()?
+        .into_iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id))
+        .map(|p| (p.display_name, p.enrolled))
+}
+
+fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
+    let mut c = core.borrow_mut();
+    c.chosen = None;
+    c.ticket = None;
+    c.new_pin = None;
+    let people: Vec<PersonChoice> = c
+        .tablet
+        .people()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| PersonChoice { id: p.id.into(), name: p.display_name.into(), enrolled: p.enrolled })
+        .collect();
+    let g = ui.global::<LockAdapter>();
+    g.set_people(ModelRc::new(VecModel::from(people)));
+    g.set_step("choose".into());
+    g.set_message(SharedString::default());
+    g.set_typed_id(SharedString::default());
+    g.set_chosen_name(SharedString::default());
+    ui.global::<AppState>().set_page("lock".into());
+}
+
+fn choose(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, id: &str) {
+    let Some(ui) = weak.upgrade() else { return };
+    let id = id.trim();
+    if id.is_empty() {
+        return;
+    }
+    let mut c = core.borrow_mut();
+    // An id nobody has still gets a PIN pad: the screen never says which ids exist.
+    let (name, enrolled) = person_name(&c, id).unwrap_or_else(|| (id.to_string(), true));
+    c.chosen = Some(id.to_string());
+    let g = ui.global::<LockAdapter>();
+    g.set_chosen_name(name.into());
+    g.set_step(if enrolled { "pin" } else { "code" }.into());
+    g.set_message(SharedString::default());
+}
+
+fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, digits: &str) {
+    let Some(ui) = weak.upgrade() else { return };
+    let g = ui.global::<LockAdapter>();
+    let tr = ui.global::<Tr>();
+    let step = g.get_step();
+    let mut c = core.borrow_mut();
+    match step.as_str() {
+        "pin" | "code" => {
+            let Some(id) = c.chosen.clone() else { return };
+            match c.tablet.login(&id, digits) {
+                Ok(LoginOutcome::Session(s)) => {
+                    drop(c);
+                    start_session(&ui, core, idle, s);
+                }
+                Ok(LoginOutcome::SetPin(t)) => {
+                    c.ticket = Some(t);
+                    g.set_step("new-pin".into());
+                    g.set_message(SharedString::default());
+                }
+                Err(LoginError::Invalid) => g.set_message(tr.invoke_wrong_pin()),
+                Err(LoginError::LockedOut { until }) => {
+                    let tz = c.tablet.time_zone();
+                    g.set_message(tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()));
+                }
+                Err(LoginError::Unavailable(e)) => {
+                    tracing::error!("login: {e}");
+                    g.set_message(tr.invoke_cannot_check());
+                }
+            }
+        }
+        "new-pin" => {
+            if check_new_pin(digits).is_err() {
+                g.set_message(tr.invoke_pin_rule());
+            } else {
+                c.new_pin = Some(digits.to_string());
+                g.set_step("confirm-pin".into());
+                g.set_message(SharedString::default());
+            }
+        }
+        "confirm-pin" => {
+            if c.new_pin.as_deref() != Some(digits) {
+                c.new_pin = None;
+                g.set_step("new-pin".into());
+                g.set_message(tr.invoke_pins_differ());
+                return;
+            }
+            let Some(ticket) = c.ticket.take() else { return };
+            match c.tablet.set_pin(ticket, digits) {
+                Ok(s) => {
+                    drop(c);
+                    start_session(&ui, core, idle, s);
+                }
+                Err(e) => {
+                    tracing::error!("set pin: {e}");
+                    g.set_message(tr.invoke_cannot_check());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str) {
+    let lang = s.language.as_deref().unwrap_or(fallback_language);
+    set_language(lang);
+    ui.global::<KeyboardAdapter>().set_layout(lang.into());
+    let sg = ui.global::<SettingsAdapter>();
+    sg.set_language(lang.into());
+    sg.set_large_text(s.large_text);
+    sg.set_high_contrast(s.high_contrast);
+    let theme = ui.global::<Theme>();
+    theme.set_large_text(s.large_text);
+    theme.set_high_contrast(s.high_contrast);
+}
+
+fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: Session) {
+    {
+        let mut c = core.borrow_mut();
+        let settings = c.tablet.settings_for(&s.person).unwrap_or_default();
+        apply_settings(ui, &settings, &s.language);
+        let tr = ui.global::<Tr>();
+        ui.global::<HomeAdapter>().set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+        ui.global::<StatusAdapter>().set_person(s.display_name.clone().into());
+        let idle_for = c
+            .tablet
+            .decision_for(&s.person)
+            .map(|d| Duration::from_secs(u64::from(d.idle_lock_seconds)))
+            .unwrap_or(DEFAULT_IDLE);
+        c.session = Some(s);
+        c.chosen = None;
+        let (weak, core2, idle2) = (ui.as_weak(), core.clone(), idle.clone());
+        idle.start(TimerMode::SingleShot, idle_for, move || {
+            if let Some(ui) = weak.upgrade() {
+                lock(&ui, &core2, &idle2);
+            }
+        });
+    }
+    ui.global::<AppState>().set_page("home".into());
+    refresh(ui, core, idle);
+}
+
+fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
+    idle.stop();
+    {
+        let mut c = core.borrow_mut();
+        if let Some(s) = c.session.take() {
+            if let Err(e) = c.tablet.logout(s) {
+                tracing::error!("logout: {e}");
+            }
+        }
+    }
+    ui.global::<StatusAdapter>().set_person(SharedString::default());
+    apply_settings(ui, &PersonalSettings::default(), "en");
+    to_lock_screen(ui, core);
+    refresh(ui, core, idle);
+}
+
+fn change_settings(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, f: impl FnOnce(&mut PersonalSettings)) {
+    let Some(ui) = weak.upgrade() else { return };
+    let mut c = core.borrow_mut();
+    let c = &mut *c;
+    let Some(s) = &c.session else { return };
+    let mut settings = c.tablet.settings_for(&s.person).unwrap_or_default();
+    f(&mut settings);
+    if let Err(e) = c.tablet.save_settings(s, &settings) {
+        tracing::error!("saving settings: {e}");
+    }
+    apply_settings(&ui, &settings, &s.language);
+    let tr = ui.global::<Tr>();
+    ui.global::<HomeAdapter>().set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+}
+
+fn feature_of(page: &str) -> Option<Feature> {
+    match page {
+        "messages" => Some(Feature::Messages),
+        "learn" => Some(Feature::Learn),
+        "books" => Some(Feature::Books),
+        "music" => Some(Feature::Music),
+        "record" => Some(Feature::Record),
+        _ => None,
+    }
+}
+
+fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, page: &str) {
+    let Some(ui) = weak.upgrade() else { return };
+    let Some(feature) = feature_of(page) else { return };
+    {
+        let mut c = core.borrow_mut();
+        let c = &mut *c;
+        let Some(s) = &c.session else { return };
+        // The tile may have closed since it was drawn.
+        let open = c.tablet.decision_for(&s.person).is_ok_and(|d| d.allowed.contains(&feature));
+        if !open {
+            drop(ui);
+            return;
+        }
+        if feature == Feature::Record {
+            let tz = c.tablet.time_zone();
+            let tr = ui.global::<Tr>();
+            let mut rows: Vec<RecordRow> = c
+                .tablet
+                .audit_for(s)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| RecordRow {
+                    when: local(e.at, tz).format("%Y-%m-%d %H:%M").to_string().into(),
+                    what: tr.invoke_record_what(e.kind.into()),
+                })
+                .collect();
+            rows.reverse();
+            ui.global::<RecordAdapter>().set_rows(ModelRc::new(VecModel::from(rows)));
+            ui.global::<AppState>().set_page("record".into());
+        } else {
+            let g = ui.global::<FeatureAdapter>();
+            g.set_title(ui.global::<Tr>().invoke_feature(page.into()));
+            let icons = ui.global::<Icons>();
+            g.set_icon(match feature {
+                Feature::Messages => icons.get_messages(),
+                Feature::Learn => icons.get_learn(),
+                Feature::Books => icons.get_books(),
+                _ => icons.get_music(),
+            });
+            ui.global::<AppState>().set_page("feature".into());
+        }
+    }
+    refresh(&ui, core, idle);
+}
+
+fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
+    let tr = ui.global::<Tr>();
+    let hm = |t: DateTime<Utc>| SharedString::from(local(t, d.tz).format("%H:%M").to_string());
+    match &d.reason {
+        Reason::Open => (String::new(), SharedString::default()),
+        Reason::Curfew { until } => ("curfew".into(), tr.invoke_curfew_until(hm(*until))),
+        Reason::Lockdown(r) => ("lockdown".into(), tr.invoke_lockdown(r.as_str().into())),
+        Reason::DailyCapReached => ("cap".into(), tr.invoke_cap_reached()),
+        Reason::Cooldown { until } => ("cooldown".into(), tr.invoke_cooldown_until(hm(*until))),
+        Reason::Grace { days_offline } => ("grace".into(), tr.invoke_grace(*days_offline as i32)),
+    }
+}
+
+fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
+    let _ = idle;
+    let mut c = core.borrow_mut();
+    let c = &mut *c;
+    let tz = c.tablet.time_zone();
+    let now = c.tablet.trusted_now().unwrap_or_else(|_| Utc::now());
+    let t = local(now, tz);
+    let status = ui.global::<StatusAdapter>();
+    let tr = ui.global::<Tr>();
+    status.set_time(t.format("%H:%M").to_string().into());
+    status.set_date(tr.invoke_date(
+        t.weekday().num_days_from_sunday() as i32,
+        t.day() as i32,
+        t.month() as i32,
+    ));
+    status.set_battery(c.hardware.battery_percent().map(|b| format!("{b}%")).unwrap_or_else(|| "–".into()).into());
+    status.set_docked(c.hardware.docked());
+    status.set_volume(c.volume as i32);
+    let Some(s) = &c.session else {
+        status.set_minutes_left(SharedString::default());
+        status.set_banner_kind(SharedString::default());
+        status.set_banner_text(SharedString::default());
+        return;
+    };
+    let d = match c.tablet.decision_for(&s.person) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("policy decision: {e}");
+            return;
+        }
+    };
+    let (kind, text) = banner(ui, &d);
+    status.set_banner_kind(kind.into());
+    status.set_banner_text(text);
+    status.set_minutes_left(match d.remaining_minutes {
+        Some(m) if d.reason == Reason::Open || matches!(d.reason, Reason::Grace { .. }) => tr.invoke_minutes_left(m as i32),
+        _ => SharedString::default(),
+    });
+    let home = ui.global::<HomeAdapter>();
+    home.set_messages_open(d.allowed.contains(&Feature::Messages));
+    home.set_learn_open(d.allowed.contains(&Feature::Learn));
+    home.set_books_open(d.allowed.contains(&Feature::Books) || d.free_content);
+    home.set_music_open(d.allowed.contains(&Feature::Music));
+    home.set_record_open(d.allowed.contains(&Feature::Record));
+    home.set_closed_note(tr.invoke_closed_now());
+    // A page whose feature just closed (curfew began) returns home.
+    let app = ui.global::<AppState>();
+    let page = app.get_page();
+    let feature_closed = match page.as_str() {
+        "record" => !d.allowed.contains(&Feature::Record),
+        "feature" => d.allowed.is_empty() && !d.free_content,
+        _ => false,
+    };
+    if feature_closed {
+        app.set_page("home".into());
+    }
+}
