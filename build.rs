@@ -1,12 +1,13 @@
 //! Compiles ui/app.slint with the Spanish (and future) translations bundled
-//! and images embedded for the software renderer.
+//! and the fonts embedded as files (rendered as vectors at any size and for
+//! any character a name or message may hold).
 
 fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_bundled_translations("ui/lang")
         // Translations carry no per-component context: one string, one entry.
         .with_default_translation_context(slint_build::DefaultTranslationContext::None)
-        .embed_resources(slint_build::EmbedResourcesKind::EmbedForSoftwareRenderer);
+        .embed_resources(slint_build::EmbedResourcesKind::EmbedFiles);
     slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
     println!("cargo:rerun-if-changed=ui");
 }

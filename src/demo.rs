@@ -25,6 +25,8 @@ pub enum Error {
     Install(#[from] crate::install::Error),
     #[error(transparent)]
     Trust(#[from] crate::trust::Error),
+    #[error("demo document: {0}")]
+    Document(String),
     #[error("writing the demo log: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -54,8 +56,19 @@ impl DemoPaths {
 
 /// Run the pipeline, printing each step to `out`.
 pub fn run(dir: &Path, assets: &Path, out: &mut dyn Write) -> Result<Vec<Outcome>, Error> {
+    run_at(dir, assets, out, Utc::now(), Box::new(SystemClock))
+}
+
+/// The pipeline at a given time and tablet clock (fixed ones make the
+/// headless screenshots reproducible).
+pub fn run_at(
+    dir: &Path,
+    assets: &Path,
+    out: &mut dyn Write,
+    now: chrono::DateTime<Utc>,
+    clock: Box<dyn crate::device::clock::ClockSource>,
+) -> Result<Vec<Outcome>, Error> {
     let p = DemoPaths::new(dir);
-    let now = Utc::now();
     for d in [&p.vendor, &p.bundles] {
         std::fs::create_dir_all(d).map_err(Error::Output)?;
     }
@@ -159,14 +172,7 @@ pub fn run(dir: &Path, assets: &Path, out: &mut dyn Write) -> Result<Vec<Outcome
     }
 
     // 5. Install through the real tablet installer.
-    let (mut tablet, report) = Tablet::open(
-        DataDir::new(&p.tablet),
-        TabletOptions {
-            trust_file: Some(Facility::root_path(&p.facility)),
-            ..TabletOptions::default()
-        },
-        Box::new(SystemClock),
-    )?;
+    let (mut tablet, report) = Tablet::open(DataDir::new(&p.tablet), tablet_options(&p), clock)?;
     for o in &report.orphans_removed {
         writeln!(out, "   tablet    removed leftover {}", o.display())?;
     }
@@ -189,5 +195,76 @@ pub fn run(dir: &Path, assets: &Path, out: &mut dyn Write) -> Result<Vec<Outcome
             "5. install   {bundle_id} version {version} is already current on the tablet"
         )?,
     }
+
+    // 6. People and rules: the example roster and policy, signed and accepted.
+    let examples = assets.parent().unwrap_or(assets).join("examples");
+    let roster_src = examples.join("roster.toml");
+    let policy_src = examples.join("policy.toml");
+    let roster = p.bundles.join("roster.signed");
+    let policy = p.bundles.join("policy.signed");
+    if !roster.exists() {
+        let (env, _) = facility.sign_roster(&roster_src, now)?;
+        facility::write_atomic(&roster, &env)?;
+    }
+    if !policy.exists() {
+        let (env, _) = facility.sign_policy(&policy_src, now)?;
+        facility::write_atomic(&policy, &env)?;
+    }
+    for doc in [&roster, &policy] {
+        let bytes = facility::read_capped(doc, crate::trust::MAX_ENVELOPE_BYTES)?;
+        match tablet.accept_document(&bytes).map_err(|e| Error::Document(e.to_string()))? {
+            crate::tablet::DocOutcome::Accepted { kind, scope, version } => {
+                writeln!(out, "6. accept    {kind} for {scope} version {version}")?
+            }
+            crate::tablet::DocOutcome::AlreadyCurrent { kind, scope, version } => {
+                writeln!(out, "6. accept    {kind} for {scope} version {version} is already current")?
+            }
+        }
+    }
+    writeln!(out, "   people    first login uses the enrolment code; then each person picks a PIN:")?;
+    for (id, name, code) in demo_people(&roster_src) {
+        let enrolled = tablet.people().ok().and_then(|v| v.into_iter().find(|p| p.id == id)).is_some_and(|p| p.enrolled);
+        if enrolled {
+            writeln!(out, "             {id}  {name:<20} (PIN already set)")?;
+        } else {
+            writeln!(out, "             {id}  {name:<20} code {code}")?;
+        }
+    }
     Ok(vec![outcome])
+}
+
+/// How the demo tablet is set up: a tablet of unit b-east.
+pub fn tablet_options(p: &DemoPaths) -> TabletOptions {
+    TabletOptions {
+        trust_file: Some(Facility::root_path(&p.facility)),
+        groups: vec![
+            GroupId::parse("facility").expect("valid group"),
+            GroupId::parse(DEMO_UNIT).expect("valid group"),
+        ],
+        ..TabletOptions::default()
+    }
+}
+
+pub const DEMO_UNIT: &str = "unit:b-east";
+
+/// (id, name, enrolment code) of the example roster, to print for the demo.
+pub fn demo_people(roster_toml: &Path) -> Vec<(String, String, String)> {
+    let Ok(text) = std::fs::read_to_string(roster_toml) else { return Vec::new() };
+    let Ok(value) = text.parse::<toml::Table>() else { return Vec::new() };
+    value
+        .get("person")
+        .and_then(|p| p.as_array())
+        .map(|people| {
+            people
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("id")?.as_str()?.to_string(),
+                        p.get("name")?.as_str()?.to_string(),
+                        p.get("code")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

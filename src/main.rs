@@ -21,9 +21,20 @@ use berth::tablet::{DEFAULT_MODEL, DocOutcome, Tablet, TabletOptions};
     about = "Berth tablet: install signed bundles, run the demo"
 )]
 struct Cli {
+    /// Render without a display (software renderer); use with --screenshot.
+    #[arg(long)]
+    headless: bool,
+    /// With --headless: write a PNG of every page into this directory.
+    #[arg(long, value_name = "DIR")]
+    screenshot: Option<PathBuf>,
+    /// Where the demo keeps its facility, vendor, bundles and tablet.
+    #[arg(long, default_value = "berth-demo")]
+    dir: PathBuf,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
+
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo");
 
 #[derive(Subcommand)]
 enum Command {
@@ -85,7 +96,7 @@ enum Command {
         #[arg(long, default_value = "berth-demo")]
         dir: PathBuf,
         /// The demo course sources.
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"))]
+        #[arg(long, default_value = ASSETS)]
         assets: PathBuf,
     },
 }
@@ -116,8 +127,35 @@ fn open_tablet(
     Ok(tablet)
 }
 
+/// No subcommand: set up the demo tablet (once) and open the shell, or
+/// render its pages headless.
+fn shell(cli: &Cli) -> Result<bool> {
+    if cli.headless {
+        let Some(out) = &cli.screenshot else {
+            anyhow::bail!("--headless needs --screenshot DIR: there is no display to show the shell on");
+        };
+        let work = tempfile::tempdir().context("making a scratch directory")?;
+        let files = berth::ui::headless::capture_all(work.path(), std::path::Path::new(ASSETS), out)?;
+        for f in files {
+            println!("wrote {}", f.display());
+        }
+        return Ok(true);
+    }
+    println!("Berth demo in {}", cli.dir.display());
+    berth::demo::run(&cli.dir, std::path::Path::new(ASSETS), &mut std::io::stdout())?;
+    let paths = berth::demo::DemoPaths::new(&cli.dir);
+    let (tablet, _) = Tablet::open(DataDir::new(&paths.tablet), berth::demo::tablet_options(&paths), Box::new(SystemClock))?;
+    let shell = berth::ui::Shell::new(tablet, Box::new(berth::device::power::PowerSupply::default()))
+        .context("opening the window (no display? use --headless --screenshot DIR)")?;
+    shell.run().context("running the shell")?;
+    Ok(true)
+}
+
 fn run(cli: Cli) -> Result<bool> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return shell(&cli);
+    };
+    match command {
         Command::Install {
             data,
             trust,

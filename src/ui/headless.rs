@@ -57,3 +57,113 @@ pub fn write_png(path: &Path, pixels: &[Rgb8Pixel]) -> std::io::Result<()> {
     w.finish().map_err(std::io::Error::other)?;
     Ok(())
 }
+
+/// Errors of a screenshot run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Platform(#[from] slint::PlatformError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::Error),
+    #[error(transparent)]
+    Tablet(#[from] crate::install::Error),
+    #[error("writing {0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+}
+
+/// The fixed moment of the screenshots: Wednesday 3 June 2026, 10:00 in
+/// the demo facility's zone (America/Chicago).
+pub fn screenshot_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-06-03T15:00:00Z").expect("valid time").with_timezone(&chrono::Utc)
+}
+
+/// Build the demo in `work`, then render every page into `out` as PNG.
+/// Returns the files written, in order.
+pub fn capture_all(work: &Path, assets: &Path, out: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    use std::sync::Arc;
+
+    use slint::ComponentHandle;
+
+    use super::{AppState, LockAdapter, SettingsAdapter, StatusAdapter};
+    use crate::demo::{self, DemoPaths};
+    use crate::device::clock::ManualClock;
+
+    let window = install()?;
+    let now = screenshot_time();
+    let clock = Arc::new(ManualClock::new(now));
+    demo::run_at(work, assets, &mut std::io::sink(), now, Box::new(clock.clone()))?;
+    let paths = DemoPaths::new(work);
+    let (tablet, _) = crate::tablet::Tablet::open(
+        crate::install::DataDir::new(&paths.tablet),
+        demo::tablet_options(&paths),
+        Box::new(clock.clone()),
+    )?;
+    let shell = super::Shell::new(tablet, Box::new(FixedHardware))?;
+    let ui = shell.window();
+    ui.show()?;
+    std::fs::create_dir_all(out).map_err(|e| Error::Io(out.to_path_buf(), e))?;
+    let mut written = Vec::new();
+    let mut snap = |name: &str| -> Result<(), Error> {
+        shell.refresh();
+        let path = out.join(format!("{name}.png"));
+        write_png(&path, &render(&window)).map_err(|e| Error::Io(path.clone(), e))?;
+        written.push(path);
+        Ok(())
+    };
+    let lock = ui.global::<LockAdapter>();
+    let settings = ui.global::<SettingsAdapter>();
+    snap("lock-en")?;
+    lock.invoke_set_language("es".into());
+    snap("lock-es")?;
+    lock.invoke_set_language("en".into());
+    lock.invoke_choose("B20417".into());
+    snap("lock-code-en")?;
+    for digits in ["582316", "4821", "4821"] {
+        lock.invoke_submit(digits.into());
+    }
+    snap("home-en")?;
+    ui.global::<StatusAdapter>().invoke_settings();
+    snap("settings-en")?;
+    settings.invoke_set_large_text(true);
+    snap("settings-en-large")?;
+    settings.invoke_home();
+    snap("home-en-large")?;
+    ui.global::<StatusAdapter>().invoke_settings();
+    settings.invoke_set_language("es".into());
+    snap("settings-es-large")?;
+    settings.invoke_set_large_text(false);
+    snap("settings-es")?;
+    settings.invoke_home();
+    snap("home-es")?;
+    ui.global::<StatusAdapter>().invoke_settings();
+    settings.invoke_set_large_text(true);
+    settings.invoke_home();
+    snap("home-es-large")?;
+    ui.global::<StatusAdapter>().invoke_settings();
+    settings.invoke_set_large_text(false);
+    settings.invoke_set_language("en".into());
+    settings.invoke_home();
+    ui.global::<super::HomeAdapter>().invoke_open("record".into());
+    snap("record-en")?;
+    ui.global::<super::RecordAdapter>().invoke_home();
+    ui.global::<super::HomeAdapter>().invoke_open("messages".into());
+    snap("messages-en")?;
+    ui.global::<super::FeatureAdapter>().invoke_home();
+    // Quiet hours: 23:00 the same day.
+    clock.advance(chrono::Duration::hours(13));
+    snap("home-curfew-en")?;
+    ui.global::<AppState>().set_page("lock".into());
+    Ok(written)
+}
+
+/// Battery and dock readings for the screenshots.
+pub struct FixedHardware;
+
+impl super::Hardware for FixedHardware {
+    fn battery_percent(&self) -> Option<u8> {
+        Some(82)
+    }
+    fn docked(&self) -> bool {
+        false
+    }
+}

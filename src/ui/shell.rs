@@ -44,6 +44,7 @@ pub struct Shell {
     _clock: Timer,
     _meter: Timer,
     idle: Rc<Timer>,
+    volume_timer: Timer,
 }
 
 fn local(t: DateTime<Utc>, tz: Tz) -> chrono::DateTime<Tz> {
@@ -68,6 +69,7 @@ impl Shell {
             _clock: Timer::default(),
             _meter: Timer::default(),
             idle: Rc::new(Timer::default()),
+            volume_timer: Timer::default(),
         };
         shell.wire();
         shell.to_lock_screen();
@@ -118,11 +120,23 @@ impl Shell {
         self.ui.global::<AppState>().set_blank(true);
     }
 
-    /// The volume keys.
+    /// The volume keys: ten points a press, shown for two seconds.
     pub fn volume(&self, delta: i8) {
         let mut c = self.core.borrow_mut();
         c.volume = (i16::from(c.volume) + i16::from(delta) * 10).clamp(0, 100) as u8;
-        self.ui.global::<StatusAdapter>().set_volume(c.volume as i32);
+        let status = self.ui.global::<StatusAdapter>();
+        status.set_volume(c.volume as i32);
+        status.set_volume_shown(true);
+        let weak = self.ui.as_weak();
+        self.volume_timer.start(TimerMode::SingleShot, Duration::from_secs(2), move || {
+            if let Some(ui) = weak.upgrade() {
+                ui.global::<StatusAdapter>().set_volume_shown(false);
+            }
+        });
+    }
+
+    pub fn current_volume(&self) -> u8 {
+        self.core.borrow().volume
     }
 
     pub fn run(&self) -> Result<(), slint::PlatformError> {
@@ -144,6 +158,14 @@ impl Shell {
         {
             let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
             lock_g.on_submit(move |digits| submit(&weak, &core, &idle, digits.as_str()));
+        }
+        {
+            let weak = ui.as_weak();
+            lock_g.on_set_language(move |code| {
+                if let Some(ui) = weak.upgrade() {
+                    apply_settings(&ui, &PersonalSettings { language: Some(code.to_string()), ..Default::default() }, "en");
+                }
+            });
         }
         {
             let (weak, core) = (ui.as_weak(), self.core.clone());
@@ -345,6 +367,7 @@ fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str)
     let lang = s.language.as_deref().unwrap_or(fallback_language);
     set_language(lang);
     ui.global::<KeyboardAdapter>().set_layout(lang.into());
+    ui.global::<LockAdapter>().set_language(lang.into());
     let sg = ui.global::<SettingsAdapter>();
     sg.set_language(lang.into());
     sg.set_large_text(s.large_text);
@@ -535,5 +558,14 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     };
     if feature_closed {
         app.set_page("home".into());
+    }
+}
+
+impl Hardware for crate::device::power::PowerSupply {
+    fn battery_percent(&self) -> Option<u8> {
+        crate::device::power::PowerSupply::battery_percent(self)
+    }
+    fn docked(&self) -> bool {
+        self.on_external_power()
     }
 }
