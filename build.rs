@@ -8,6 +8,9 @@ fn main() {
         // Translations carry no per-component context: one string, one entry.
         .with_default_translation_context(slint_build::DefaultTranslationContext::None)
         .embed_resources(slint_build::EmbedResourcesKind::EmbedFiles);
+    // Debug builds (and so the tests) carry the element information that
+    // Slint's testing backend needs to find elements by accessible label.
+    let config = config.with_debug_info(std::env::var("PROFILE").as_deref() == Ok("debug"));
     slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
     println!("cargo:rerun-if-changed=ui");
 }

@@ -212,18 +212,35 @@ pub fn run_at(
     }
     for doc in [&roster, &policy] {
         let bytes = facility::read_capped(doc, crate::trust::MAX_ENVELOPE_BYTES)?;
-        match tablet.accept_document(&bytes).map_err(|e| Error::Document(e.to_string()))? {
-            crate::tablet::DocOutcome::Accepted { kind, scope, version } => {
-                writeln!(out, "6. accept    {kind} for {scope} version {version}")?
-            }
-            crate::tablet::DocOutcome::AlreadyCurrent { kind, scope, version } => {
-                writeln!(out, "6. accept    {kind} for {scope} version {version} is already current")?
-            }
+        match tablet
+            .accept_document(&bytes)
+            .map_err(|e| Error::Document(e.to_string()))?
+        {
+            crate::tablet::DocOutcome::Accepted {
+                kind,
+                scope,
+                version,
+            } => writeln!(out, "6. accept    {kind} for {scope} version {version}")?,
+            crate::tablet::DocOutcome::AlreadyCurrent {
+                kind,
+                scope,
+                version,
+            } => writeln!(
+                out,
+                "6. accept    {kind} for {scope} version {version} is already current"
+            )?,
         }
     }
-    writeln!(out, "   people    first login uses the enrolment code; then each person picks a PIN:")?;
+    writeln!(
+        out,
+        "   people    first login uses the enrolment code; then each person picks a PIN:"
+    )?;
     for (id, name, code) in demo_people(&roster_src) {
-        let enrolled = tablet.people().ok().and_then(|v| v.into_iter().find(|p| p.id == id)).is_some_and(|p| p.enrolled);
+        let enrolled = tablet
+            .people()
+            .ok()
+            .and_then(|v| v.into_iter().find(|p| p.id == id))
+            .is_some_and(|p| p.enrolled);
         if enrolled {
             writeln!(out, "             {id}  {name:<20} (PIN already set)")?;
         } else {
@@ -249,8 +266,12 @@ pub const DEMO_UNIT: &str = "unit:b-east";
 
 /// (id, name, enrolment code) of the example roster, to print for the demo.
 pub fn demo_people(roster_toml: &Path) -> Vec<(String, String, String)> {
-    let Ok(text) = std::fs::read_to_string(roster_toml) else { return Vec::new() };
-    let Ok(value) = text.parse::<toml::Table>() else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(roster_toml) else {
+        return Vec::new();
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
     value
         .get("person")
         .and_then(|p| p.as_array())

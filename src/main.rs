@@ -132,21 +132,35 @@ fn open_tablet(
 fn shell(cli: &Cli) -> Result<bool> {
     if cli.headless {
         let Some(out) = &cli.screenshot else {
-            anyhow::bail!("--headless needs --screenshot DIR: there is no display to show the shell on");
+            anyhow::bail!(
+                "--headless needs --screenshot DIR: there is no display to show the shell on"
+            );
         };
         let work = tempfile::tempdir().context("making a scratch directory")?;
-        let files = berth::ui::headless::capture_all(work.path(), std::path::Path::new(ASSETS), out)?;
+        let files =
+            berth::ui::headless::capture_all(work.path(), std::path::Path::new(ASSETS), out)?;
         for f in files {
             println!("wrote {}", f.display());
         }
         return Ok(true);
     }
     println!("Berth demo in {}", cli.dir.display());
-    berth::demo::run(&cli.dir, std::path::Path::new(ASSETS), &mut std::io::stdout())?;
+    berth::demo::run(
+        &cli.dir,
+        std::path::Path::new(ASSETS),
+        &mut std::io::stdout(),
+    )?;
     let paths = berth::demo::DemoPaths::new(&cli.dir);
-    let (tablet, _) = Tablet::open(DataDir::new(&paths.tablet), berth::demo::tablet_options(&paths), Box::new(SystemClock))?;
-    let shell = berth::ui::Shell::new(tablet, Box::new(berth::device::power::PowerSupply::default()))
-        .context("opening the window (no display? use --headless --screenshot DIR)")?;
+    let (tablet, _) = Tablet::open(
+        DataDir::new(&paths.tablet),
+        berth::demo::tablet_options(&paths),
+        Box::new(SystemClock),
+    )?;
+    let shell = berth::ui::Shell::new(
+        tablet,
+        Box::new(berth::device::power::PowerSupply::default()),
+    )
+    .context("opening the window (no display? use --headless --screenshot DIR)")?;
     shell.run().context("running the shell")?;
     Ok(true)
 }

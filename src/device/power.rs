@@ -10,12 +10,16 @@ pub struct PowerSupply {
 
 impl Default for PowerSupply {
     fn default() -> Self {
-        PowerSupply { root: PathBuf::from("/sys/class/power_supply") }
+        PowerSupply {
+            root: PathBuf::from("/sys/class/power_supply"),
+        }
     }
 }
 
 fn read_trim(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 impl PowerSupply {
@@ -25,7 +29,9 @@ impl PowerSupply {
     }
 
     fn supplies(&self) -> Vec<(String, PathBuf)> {
-        let Ok(rd) = std::fs::read_dir(&self.root) else { return Vec::new() };
+        let Ok(rd) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
         rd.filter_map(|e| e.ok())
             .filter_map(|e| read_trim(&e.path().join("type")).map(|t| (t, e.path())))
             .collect()
@@ -68,6 +74,9 @@ mod tests {
         assert!(!p.on_external_power());
         std::fs::write(ac.join("online"), "1\n").unwrap();
         assert!(p.on_external_power());
-        assert_eq!(PowerSupply::at(d.path().join("none")).battery_percent(), None);
+        assert_eq!(
+            PowerSupply::at(d.path().join("none")).battery_percent(),
+            None
+        );
     }
 }

@@ -316,7 +316,11 @@ impl Tablet {
         Ok(serde_json::from_str(&row.settings).unwrap_or_default())
     }
 
-    pub fn save_settings(&mut self, session: &Session, s: &crate::domain::people::PersonalSettings) -> Result<()> {
+    pub fn save_settings(
+        &mut self,
+        session: &Session,
+        s: &crate::domain::people::PersonalSettings,
+    ) -> Result<()> {
         let json = serde_json::to_string(s).expect("settings serialize");
         self.store.save_settings(&session.person, &json)?;
         Ok(())

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::rc::Rc;
 
-use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::Rgb8Pixel;
-use slint::platform::{Platform, WindowAdapter};
 use slint::PhysicalSize;
+use slint::Rgb8Pixel;
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
 
 pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 800;
@@ -29,8 +29,10 @@ impl Platform for HeadlessPlatform {
 pub fn install() -> Result<Rc<MinimalSoftwareWindow>, slint::PlatformError> {
     let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
-    slint::platform::set_platform(Box::new(HeadlessPlatform { window: window.clone() }))
-        .map_err(|e| slint::PlatformError::Other(e.to_string()))?;
+    slint::platform::set_platform(Box::new(HeadlessPlatform {
+        window: window.clone(),
+    }))
+    .map_err(|e| slint::PlatformError::Other(e.to_string()))?;
     Ok(window)
 }
 
@@ -74,12 +76,18 @@ pub enum Error {
 /// The fixed moment of the screenshots: Wednesday 3 June 2026, 10:00 in
 /// the demo facility's zone (America/Chicago).
 pub fn screenshot_time() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339("2026-06-03T15:00:00Z").expect("valid time").with_timezone(&chrono::Utc)
+    chrono::DateTime::parse_from_rfc3339("2026-06-03T15:00:00Z")
+        .expect("valid time")
+        .with_timezone(&chrono::Utc)
 }
 
 /// Build the demo in `work`, then render every page into `out` as PNG.
 /// Returns the files written, in order.
-pub fn capture_all(work: &Path, assets: &Path, out: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+pub fn capture_all(
+    work: &Path,
+    assets: &Path,
+    out: &Path,
+) -> Result<Vec<std::path::PathBuf>, Error> {
     use std::sync::Arc;
 
     use slint::ComponentHandle;
@@ -91,7 +99,13 @@ pub fn capture_all(work: &Path, assets: &Path, out: &Path) -> Result<Vec<std::pa
     let window = install()?;
     let now = screenshot_time();
     let clock = Arc::new(ManualClock::new(now));
-    demo::run_at(work, assets, &mut std::io::sink(), now, Box::new(clock.clone()))?;
+    demo::run_at(
+        work,
+        assets,
+        &mut std::io::sink(),
+        now,
+        Box::new(clock.clone()),
+    )?;
     let paths = DemoPaths::new(work);
     let (tablet, _) = crate::tablet::Tablet::open(
         crate::install::DataDir::new(&paths.tablet),
@@ -143,10 +157,12 @@ pub fn capture_all(work: &Path, assets: &Path, out: &Path) -> Result<Vec<std::pa
     settings.invoke_set_large_text(false);
     settings.invoke_set_language("en".into());
     settings.invoke_home();
-    ui.global::<super::HomeAdapter>().invoke_open("record".into());
+    ui.global::<super::HomeAdapter>()
+        .invoke_open("record".into());
     snap("record-en")?;
     ui.global::<super::RecordAdapter>().invoke_home();
-    ui.global::<super::HomeAdapter>().invoke_open("messages".into());
+    ui.global::<super::HomeAdapter>()
+        .invoke_open("messages".into());
     snap("messages-en")?;
     ui.global::<super::FeatureAdapter>().invoke_home();
     // Quiet hours: 23:00 the same day.

@@ -19,7 +19,11 @@ pub const LANGUAGES: [&str; 2] = ["en", "es"];
 
 /// Switch every @tr string at once (no environment variables involved).
 pub fn set_language(code: &str) {
-    let code = if LANGUAGES.contains(&code) { code } else { "en" };
+    let code = if LANGUAGES.contains(&code) {
+        code
+    } else {
+        "en"
+    };
     // "en" is the source language: selecting it restores the originals.
     if let Err(e) = slint::select_bundled_translation(code) {
         tracing::warn!("language {code}: {e}");

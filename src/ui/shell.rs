@@ -11,8 +11,9 @@ use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel, Weak};
 
 use super::{
-    Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter, LockAdapter, PersonChoice,
-    RecordAdapter, RecordRow, SettingsAdapter, StatusAdapter, Theme, Tr, keys, set_language,
+    Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
+    LockAdapter, PersonChoice, RecordAdapter, RecordRow, SettingsAdapter, StatusAdapter, Theme, Tr,
+    keys, set_language,
 };
 use crate::domain::login::check_new_pin;
 use crate::domain::people::PersonalSettings;
@@ -75,28 +76,30 @@ impl Shell {
         shell.to_lock_screen();
         let weak = shell.ui.as_weak();
         let core = shell.core.clone();
-        let idle = shell.idle.clone();
-        shell._clock.start(TimerMode::Repeated, Duration::from_secs(1), move || {
-            if let Some(ui) = weak.upgrade() {
-                refresh(&ui, &core, &idle);
-            }
-        });
+        shell
+            ._clock
+            .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(ui) = weak.upgrade() {
+                    refresh(&ui, &core);
+                }
+            });
         let weak = shell.ui.as_weak();
         let core = shell.core.clone();
-        let idle = shell.idle.clone();
-        shell._meter.start(TimerMode::Repeated, Duration::from_secs(60), move || {
-            let Some(ui) = weak.upgrade() else { return };
-            {
-                let mut c = core.borrow_mut();
-                let c = &mut *c;
-                if let Some(s) = &c.session {
-                    if let Err(e) = c.tablet.record_activity(s, 60, true) {
-                        tracing::error!("recording usage: {e}");
+        shell
+            ._meter
+            .start(TimerMode::Repeated, Duration::from_secs(60), move || {
+                let Some(ui) = weak.upgrade() else { return };
+                {
+                    let mut c = core.borrow_mut();
+                    let c = &mut *c;
+                    if let Some(s) = &c.session {
+                        if let Err(e) = c.tablet.record_activity(s, 60, true) {
+                            tracing::error!("recording usage: {e}");
+                        }
                     }
                 }
-            }
-            refresh(&ui, &core, &idle);
-        });
+                refresh(&ui, &core);
+            });
         Ok(shell)
     }
 
@@ -106,7 +109,7 @@ impl Shell {
 
     /// Update everything the policy and the clocks decide.
     pub fn refresh(&self) {
-        refresh(&self.ui, &self.core, &self.idle);
+        refresh(&self.ui, &self.core);
     }
 
     /// Lock now: the session ends and the lock screen shows.
@@ -128,11 +131,12 @@ impl Shell {
         status.set_volume(c.volume as i32);
         status.set_volume_shown(true);
         let weak = self.ui.as_weak();
-        self.volume_timer.start(TimerMode::SingleShot, Duration::from_secs(2), move || {
-            if let Some(ui) = weak.upgrade() {
-                ui.global::<StatusAdapter>().set_volume_shown(false);
-            }
-        });
+        self.volume_timer
+            .start(TimerMode::SingleShot, Duration::from_secs(2), move || {
+                if let Some(ui) = weak.upgrade() {
+                    ui.global::<StatusAdapter>().set_volume_shown(false);
+                }
+            });
     }
 
     pub fn current_volume(&self) -> u8 {
@@ -145,7 +149,7 @@ impl Shell {
 
     fn to_lock_screen(&self) {
         to_lock_screen(&self.ui, &self.core);
-        refresh(&self.ui, &self.core, &self.idle);
+        refresh(&self.ui, &self.core);
     }
 
     fn wire(&self) {
@@ -163,7 +167,14 @@ impl Shell {
             let weak = ui.as_weak();
             lock_g.on_set_language(move |code| {
                 if let Some(ui) = weak.upgrade() {
-                    apply_settings(&ui, &PersonalSettings { language: Some(code.to_string()), ..Default::default() }, "en");
+                    apply_settings(
+                        &ui,
+                        &PersonalSettings {
+                            language: Some(code.to_string()),
+                            ..Default::default()
+                        },
+                        "en",
+                    );
                 }
             });
         }
@@ -192,8 +203,9 @@ impl Shell {
             });
         }
         {
-            let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
-            ui.global::<HomeAdapter>().on_open(move |page| open_page(&weak, &core, &idle, page.as_str()));
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<HomeAdapter>()
+                .on_open(move |page| open_page(&weak, &core, page.as_str()));
         }
         let go_home = |weak: Weak<AppWindow>| {
             move || {
@@ -204,7 +216,8 @@ impl Shell {
         };
         ui.global::<FeatureAdapter>().on_home(go_home(ui.as_weak()));
         ui.global::<RecordAdapter>().on_home(go_home(ui.as_weak()));
-        ui.global::<SettingsAdapter>().on_home(go_home(ui.as_weak()));
+        ui.global::<SettingsAdapter>()
+            .on_home(go_home(ui.as_weak()));
         {
             let (weak, core) = (ui.as_weak(), self.core.clone());
             ui.global::<SettingsAdapter>().on_set_language(move |code| {
@@ -219,7 +232,9 @@ impl Shell {
         {
             let (weak, core) = (ui.as_weak(), self.core.clone());
             ui.global::<SettingsAdapter>()
-                .on_set_high_contrast(move |on| change_settings(&weak, &core, |s| s.high_contrast = on));
+                .on_set_high_contrast(move |on| {
+                    change_settings(&weak, &core, |s| s.high_contrast = on)
+                });
         }
         {
             let weak = ui.as_weak();
@@ -274,7 +289,11 @@ fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         .people()
         .unwrap_or_default()
         .into_iter()
-        .map(|p| PersonChoice { id: p.id.into(), name: p.display_name.into(), enrolled: p.enrolled })
+        .map(|p| PersonChoice {
+            id: p.id.into(),
+            name: p.display_name.into(),
+            enrolled: p.enrolled,
+        })
         .collect();
     let g = ui.global::<LockAdapter>();
     g.set_people(ModelRc::new(VecModel::from(people)));
@@ -323,7 +342,9 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
                 Err(LoginError::Invalid) => g.set_message(tr.invoke_wrong_pin()),
                 Err(LoginError::LockedOut { until }) => {
                     let tz = c.tablet.time_zone();
-                    g.set_message(tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()));
+                    g.set_message(
+                        tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()),
+                    );
                 }
                 Err(LoginError::Unavailable(e)) => {
                     tracing::error!("login: {e}");
@@ -347,7 +368,9 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
                 g.set_message(tr.invoke_pins_differ());
                 return;
             }
-            let Some(ticket) = c.ticket.take() else { return };
+            let Some(ticket) = c.ticket.take() else {
+                return;
+            };
             match c.tablet.set_pin(ticket, digits) {
                 Ok(s) => {
                     drop(c);
@@ -383,8 +406,10 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
         let settings = c.tablet.settings_for(&s.person).unwrap_or_default();
         apply_settings(ui, &settings, &s.language);
         let tr = ui.global::<Tr>();
-        ui.global::<HomeAdapter>().set_greeting(tr.invoke_hello(s.display_name.clone().into()));
-        ui.global::<StatusAdapter>().set_person(s.display_name.clone().into());
+        ui.global::<HomeAdapter>()
+            .set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+        ui.global::<StatusAdapter>()
+            .set_person(s.display_name.clone().into());
         let idle_for = c
             .tablet
             .decision_for(&s.person)
@@ -400,7 +425,7 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
         });
     }
     ui.global::<AppState>().set_page("home".into());
-    refresh(ui, core, idle);
+    refresh(ui, core);
 }
 
 fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
@@ -413,25 +438,35 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
             }
         }
     }
-    ui.global::<StatusAdapter>().set_person(SharedString::default());
+    ui.global::<StatusAdapter>()
+        .set_person(SharedString::default());
     apply_settings(ui, &PersonalSettings::default(), "en");
     to_lock_screen(ui, core);
-    refresh(ui, core, idle);
+    refresh(ui, core);
 }
 
-fn change_settings(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, f: impl FnOnce(&mut PersonalSettings)) {
+fn change_settings(
+    weak: &Weak<AppWindow>,
+    core: &Rc<RefCell<Core>>,
+    f: impl FnOnce(&mut PersonalSettings),
+) {
     let Some(ui) = weak.upgrade() else { return };
-    let mut c = core.borrow_mut();
-    let c = &mut *c;
-    let Some(s) = &c.session else { return };
-    let mut settings = c.tablet.settings_for(&s.person).unwrap_or_default();
-    f(&mut settings);
-    if let Err(e) = c.tablet.save_settings(s, &settings) {
-        tracing::error!("saving settings: {e}");
+    {
+        let mut guard = core.borrow_mut();
+        let c = &mut *guard;
+        let Some(s) = &c.session else { return };
+        let mut settings = c.tablet.settings_for(&s.person).unwrap_or_default();
+        f(&mut settings);
+        if let Err(e) = c.tablet.save_settings(s, &settings) {
+            tracing::error!("saving settings: {e}");
+        }
+        apply_settings(&ui, &settings, &s.language);
+        let tr = ui.global::<Tr>();
+        ui.global::<HomeAdapter>()
+            .set_greeting(tr.invoke_hello(s.display_name.clone().into()));
     }
-    apply_settings(&ui, &settings, &s.language);
-    let tr = ui.global::<Tr>();
-    ui.global::<HomeAdapter>().set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+    // Texts composed in Rust follow the new language at once.
+    refresh(&ui, core);
 }
 
 fn feature_of(page: &str) -> Option<Feature> {
@@ -445,15 +480,20 @@ fn feature_of(page: &str) -> Option<Feature> {
     }
 }
 
-fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, page: &str) {
+fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
     let Some(ui) = weak.upgrade() else { return };
-    let Some(feature) = feature_of(page) else { return };
+    let Some(feature) = feature_of(page) else {
+        return;
+    };
     {
         let mut c = core.borrow_mut();
         let c = &mut *c;
         let Some(s) = &c.session else { return };
         // The tile may have closed since it was drawn.
-        let open = c.tablet.decision_for(&s.person).is_ok_and(|d| d.allowed.contains(&feature));
+        let open = c
+            .tablet
+            .decision_for(&s.person)
+            .is_ok_and(|d| d.allowed.contains(&feature));
         if !open {
             drop(ui);
             return;
@@ -472,7 +512,8 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>,
                 })
                 .collect();
             rows.reverse();
-            ui.global::<RecordAdapter>().set_rows(ModelRc::new(VecModel::from(rows)));
+            ui.global::<RecordAdapter>()
+                .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
         } else {
             let g = ui.global::<FeatureAdapter>();
@@ -487,7 +528,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>,
             ui.global::<AppState>().set_page("feature".into());
         }
     }
-    refresh(&ui, core, idle);
+    refresh(&ui, core);
 }
 
 fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
@@ -503,8 +544,7 @@ fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
     }
 }
 
-fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
-    let _ = idle;
+fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let mut c = core.borrow_mut();
     let c = &mut *c;
     let tz = c.tablet.time_zone();
@@ -518,7 +558,13 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
         t.day() as i32,
         t.month() as i32,
     ));
-    status.set_battery(c.hardware.battery_percent().map(|b| format!("{b}%")).unwrap_or_else(|| "–".into()).into());
+    status.set_battery(
+        c.hardware
+            .battery_percent()
+            .map(|b| format!("{b}%"))
+            .unwrap_or_else(|| "–".into())
+            .into(),
+    );
     status.set_docked(c.hardware.docked());
     status.set_volume(c.volume as i32);
     let Some(s) = &c.session else {
@@ -538,7 +584,9 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     status.set_banner_kind(kind.into());
     status.set_banner_text(text);
     status.set_minutes_left(match d.remaining_minutes {
-        Some(m) if d.reason == Reason::Open || matches!(d.reason, Reason::Grace { .. }) => tr.invoke_minutes_left(m as i32),
+        Some(m) if d.reason == Reason::Open || matches!(d.reason, Reason::Grace { .. }) => {
+            tr.invoke_minutes_left(m as i32)
+        }
         _ => SharedString::default(),
     });
     let home = ui.global::<HomeAdapter>();

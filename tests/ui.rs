@@ -1,0 +1,276 @@
+//! Interaction tests of the real shell with Slint's testing backend. Every
+//! element is found by its accessible label, as a screen reader finds it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth::demo::{self, DemoPaths};
+use berth::device::clock::ManualClock;
+use berth::install::DataDir;
+use berth::tablet::Tablet;
+use berth::ui::Shell;
+use chrono::{DateTime, Utc};
+use i_slint_backend_testing::ElementHandle;
+
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo");
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    shell: Shell,
+}
+
+/// Wednesday 3 June 2026, 10:00 in Chicago.
+fn ten_am() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-06-03T15:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(ten_am()));
+    demo::run_at(
+        dir.path(),
+        Path::new(ASSETS),
+        &mut std::io::sink(),
+        ten_am(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let paths = DemoPaths::new(dir.path());
+    let (tablet, _) = Tablet::open(
+        DataDir::new(&paths.tablet),
+        demo::tablet_options(&paths),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let shell = Shell::new(tablet, Box::new(berth::ui::headless::FixedHardware)).unwrap();
+    Rig {
+        _dir: dir,
+        clock,
+        shell,
+    }
+}
+
+impl Rig {
+    fn find(&self, label: &str) -> Option<ElementHandle> {
+        ElementHandle::find_by_accessible_label(self.shell.window(), label).next()
+    }
+    fn has(&self, label: &str) -> bool {
+        self.find(label).is_some()
+    }
+    fn tap(&self, label: &str) {
+        self.find(label)
+            .unwrap_or_else(|| panic!("no element labelled {label:?}"))
+            .invoke_accessible_default_action();
+    }
+    fn value(&self, label: &str) -> String {
+        self.find(label)
+            .and_then(|e| e.accessible_value())
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+    fn enabled(&self, label: &str) -> bool {
+        self.find(label)
+            .and_then(|e| e.accessible_enabled())
+            .unwrap_or(false)
+    }
+    fn type_pin(&self, digits: &str) {
+        for d in digits.chars() {
+            self.tap(&d.to_string());
+        }
+        self.tap("OK");
+    }
+    /// First login of James Carter: enrolment code, then a new PIN twice.
+    fn enrol_james(&self) {
+        self.tap("James Carter");
+        self.type_pin("582316");
+        self.type_pin("4821");
+        self.type_pin("4821");
+    }
+}
+
+fn first_login_with_enrolment_code_then_setting_a_pin() {
+    let r = rig();
+    assert!(r.has("Type my ID"), "starts on the lock screen");
+    r.tap("James Carter");
+    r.type_pin("111111");
+    assert!(
+        r.value("Message").contains("do not match"),
+        "{}",
+        r.value("Message")
+    );
+    r.type_pin("582316");
+    // New PIN: a run like 1234 is refused with the rule, then a good one twice.
+    r.type_pin("1234");
+    assert!(
+        r.value("Message").contains("4 to 8 numbers"),
+        "{}",
+        r.value("Message")
+    );
+    r.type_pin("4821");
+    r.type_pin("4822");
+    assert!(
+        r.value("Message").contains("different"),
+        "{}",
+        r.value("Message")
+    );
+    r.type_pin("4821");
+    r.type_pin("4821");
+    assert!(
+        r.has("Messages") && r.has("Log out"),
+        "home after the PIN is set"
+    );
+    assert_eq!(r.value("Minutes left"), "60 minutes left");
+    // Log out, then the PIN (not the code) opens the session.
+    r.tap("Log out");
+    assert!(r.has("Type my ID"));
+    r.tap("James Carter");
+    r.type_pin("4821");
+    assert!(r.has("Messages"));
+}
+
+fn wrong_pins_show_the_backoff_then_let_the_person_in() {
+    let r = rig();
+    r.enrol_james();
+    r.tap("Log out");
+    r.tap("James Carter");
+    r.type_pin("0000");
+    r.type_pin("0001");
+    r.type_pin("0002");
+    assert!(
+        r.value("Message").contains("Too many tries"),
+        "{}",
+        r.value("Message")
+    );
+    r.type_pin("4821");
+    assert!(!r.has("Log out"), "locked out even with the right PIN");
+    r.clock.advance(chrono::Duration::seconds(31));
+    r.type_pin("4821");
+    assert!(r.has("Log out"), "in after the back-off");
+}
+
+fn every_tile_opens_and_comes_back_home() {
+    let r = rig();
+    r.enrol_james();
+    for tile in ["Messages", "Learn", "Books", "Music"] {
+        r.tap(tile);
+        assert!(
+            r.value("Not here yet").contains("after the next dock"),
+            "{tile} says plainly it is not here"
+        );
+        r.tap("Home");
+        assert!(r.has("My record"), "back home from {tile}");
+    }
+    r.tap("My record");
+    assert!(r.has("Home") && !r.has("Learn"), "record page");
+    r.tap("Home");
+    r.tap("Settings");
+    assert!(r.has("High contrast"));
+    r.tap("Home");
+    assert!(r.has("Music"));
+}
+
+fn switching_to_spanish_applies_at_once() {
+    let r = rig();
+    r.enrol_james();
+    r.tap("Settings");
+    r.tap("Español");
+    assert!(
+        r.has("Inicio") && r.has("Alto contraste"),
+        "settings page in Spanish"
+    );
+    r.tap("Inicio");
+    for tile in ["Mensajes", "Aprender", "Libros", "Música", "Mi historial"] {
+        assert!(r.has(tile), "{tile}");
+    }
+    assert!(!r.has("Messages"));
+    assert_eq!(r.value("Minutos restantes"), "Quedan 60 minutos");
+    // The choice is the person's own: it comes back at the next login.
+    r.tap("Salir");
+    assert!(r.has("Type my ID"), "the lock screen is back in English");
+    r.tap("James Carter");
+    r.type_pin("4821");
+    assert!(r.has("Mensajes"));
+}
+
+fn curfew_shows_its_banner_and_closes_the_features() {
+    let r = rig();
+    r.enrol_james();
+    assert!(r.enabled("Messages"));
+    // 22:30 in Chicago: quiet hours (the example policy).
+    r.clock.advance(chrono::Duration::minutes(12 * 60 + 30));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    assert!(
+        r.value("Notice").contains("Quiet hours"),
+        "{}",
+        r.value("Notice")
+    );
+    for tile in ["Messages", "Learn", "Books", "Music", "My record"] {
+        assert!(!r.enabled(tile), "{tile} is closed");
+    }
+    r.tap("Messages");
+    assert!(!r.has("Not here yet"), "a closed tile does not open");
+}
+
+fn idle_session_locks_itself() {
+    let r = rig();
+    r.enrol_james();
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(60));
+    r.tap("Settings");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(100));
+    assert!(r.has("Log out"), "activity 100 s ago: still open");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(21));
+    assert!(
+        r.has("Type my ID") && !r.has("Log out"),
+        "locked after 120 s idle"
+    );
+}
+
+fn power_button_locks_and_blanks_and_volume_keys_change_volume() {
+    let r = rig();
+    r.enrol_james();
+    r.shell.volume(1);
+    assert_eq!(r.value("Volume"), "70");
+    r.shell.volume(-1);
+    r.shell.volume(-1);
+    assert_eq!(r.shell.current_volume(), 50);
+    r.shell.power_button();
+    assert!(r.has("Wake") && !r.has("Log out"));
+    r.tap("Wake");
+    assert!(!r.has("Wake") && r.has("Type my ID"));
+}
+
+/// Slint has one platform per process, so the scenarios run in order on
+/// one thread, each with a fresh tablet and window.
+#[test]
+fn shell_interactions() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let scenarios: [(&str, fn()); 7] = [
+        (
+            "first login with an enrolment code, then a PIN",
+            first_login_with_enrolment_code_then_setting_a_pin,
+        ),
+        (
+            "wrong PINs and the back-off",
+            wrong_pins_show_the_backoff_then_let_the_person_in,
+        ),
+        ("every tile and back", every_tile_opens_and_comes_back_home),
+        ("switching to Spanish", switching_to_spanish_applies_at_once),
+        (
+            "curfew banner",
+            curfew_shows_its_banner_and_closes_the_features,
+        ),
+        ("idle auto-lock", idle_session_locks_itself),
+        (
+            "power and volume buttons",
+            power_button_locks_and_blanks_and_volume_keys_change_volume,
+        ),
+    ];
+    for (name, scenario) in scenarios {
+        eprintln!("scenario: {name}");
+        scenario();
+    }
+}
