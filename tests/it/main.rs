@@ -5,6 +5,7 @@ mod cli;
 mod core;
 mod crash;
 mod helpers;
+mod input;
 mod install;
 mod threats;
 mod vector;
