@@ -25,7 +25,11 @@ fn differing_share(a: &[u8], b: &[u8]) -> f64 {
     let differing = a
         .chunks(3)
         .zip(b.chunks(3))
-        .filter(|(x, y)| x.iter().zip(y.iter()).any(|(p, q)| p.abs_diff(*q) > CHANNEL_TOLERANCE))
+        .filter(|(x, y)| {
+            x.iter()
+                .zip(y.iter())
+                .any(|(p, q)| p.abs_diff(*q) > CHANNEL_TOLERANCE)
+        })
         .count();
     differing as f64 / px as f64
 }
@@ -39,10 +43,21 @@ fn pages_match_their_golden_screenshots() {
     let golden_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/screenshots"));
     let update = std::env::var_os("BERTH_UPDATE_GOLDENS").is_some();
     let required = [
-        "lock-en", "lock-es", "home-en", "home-es", "home-en-large", "home-es-large",
-        "settings-en", "settings-es", "settings-en-large", "settings-es-large",
+        "lock-en",
+        "lock-es",
+        "home-en",
+        "home-es",
+        "home-en-large",
+        "home-es-large",
+        "settings-en",
+        "settings-es",
+        "settings-en-large",
+        "settings-es-large",
     ];
-    let names: Vec<String> = files.iter().map(|f| f.file_stem().unwrap().to_string_lossy().to_string()).collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
     for r in required {
         assert!(names.iter().any(|n| n == r), "page {r} was not rendered");
     }
@@ -53,16 +68,28 @@ fn pages_match_their_golden_screenshots() {
             std::fs::copy(file, &golden).unwrap();
             continue;
         }
-        assert!(golden.exists(), "no golden {}; run with BERTH_UPDATE_GOLDENS=1", golden.display());
+        assert!(
+            golden.exists(),
+            "no golden {}; run with BERTH_UPDATE_GOLDENS=1",
+            golden.display()
+        );
         let (w, h, got) = decode(file);
         let (gw, gh, want) = decode(&golden);
         assert_eq!((w, h), (1280, 800));
         assert_eq!((w, h), (gw, gh), "{}", golden.display());
         let share = differing_share(&got, &want);
         if share > MAX_DIFFERING {
-            let keep = std::env::temp_dir().join(format!("berth-actual-{}", file.file_name().unwrap().to_string_lossy()));
+            let keep = std::env::temp_dir().join(format!(
+                "berth-actual-{}",
+                file.file_name().unwrap().to_string_lossy()
+            ));
             std::fs::copy(file, &keep).unwrap();
-            failures.push(format!("{}: {:.2}% of pixels differ (actual kept at {})", golden.display(), share * 100.0, keep.display()));
+            failures.push(format!(
+                "{}: {:.2}% of pixels differ (actual kept at {})",
+                golden.display(),
+                share * 100.0,
+                keep.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -75,7 +75,10 @@ pub fn read_events(mut r: impl Read) -> io::Result<Vec<RawEvent>> {
                 return if filled == 0 {
                     Ok(out)
                 } else {
-                    Err(io::Error::new(io::ErrorKind::UnexpectedEof, "partial input_event record"))
+                    Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "partial input_event record",
+                    ))
                 };
             }
             filled += n;
@@ -114,7 +117,10 @@ const BUTTON_KEYS: [u16; 3] = [KEY_POWER, KEY_VOLUMEUP, KEY_VOLUMEDOWN];
 
 pub fn classify(c: &Capabilities) -> DeviceClass {
     let has_abs = |a| c.abs.contains(&a);
-    let touch_keys_only = c.keys.iter().all(|k| *k == BTN_TOUCH || (0x140..0x150).contains(k) && *k != BTN_LEFT);
+    let touch_keys_only = c
+        .keys
+        .iter()
+        .all(|k| *k == BTN_TOUCH || (0x140..0x150).contains(k) && *k != BTN_LEFT);
     if c.direct && has_abs(ABS_MT_POSITION_X) && has_abs(ABS_MT_POSITION_Y) && touch_keys_only {
         return DeviceClass::Touchscreen;
     }
@@ -151,8 +157,10 @@ pub struct Calibration {
 impl Calibration {
     /// Screen position of a raw point, clamped to the screen.
     pub fn map(&self, x: i32, y: i32) -> (f32, f32) {
-        let nx = ((x - self.min_x) as f32 / (self.max_x - self.min_x).max(1) as f32).clamp(0.0, 1.0);
-        let ny = ((y - self.min_y) as f32 / (self.max_y - self.min_y).max(1) as f32).clamp(0.0, 1.0);
+        let nx =
+            ((x - self.min_x) as f32 / (self.max_x - self.min_x).max(1) as f32).clamp(0.0, 1.0);
+        let ny =
+            ((y - self.min_y) as f32 / (self.max_y - self.min_y).max(1) as f32).clamp(0.0, 1.0);
         let (u, v) = match self.rotation {
             Rotation::R0 => (nx, ny),
             Rotation::R90 => (1.0 - ny, nx),
@@ -244,11 +252,15 @@ impl Translator {
                     self.lifted = true;
                 }
             }
-            (EV_ABS, ABS_MT_POSITION_X) if self.active_slot == Some(self.slot) || self.active_slot.is_none() => {
+            (EV_ABS, ABS_MT_POSITION_X)
+                if self.active_slot == Some(self.slot) || self.active_slot.is_none() =>
+            {
                 self.raw.0 = ev.value;
                 self.changed = true;
             }
-            (EV_ABS, ABS_MT_POSITION_Y) if self.active_slot == Some(self.slot) || self.active_slot.is_none() => {
+            (EV_ABS, ABS_MT_POSITION_Y)
+                if self.active_slot == Some(self.slot) || self.active_slot.is_none() =>
+            {
                 self.raw.1 = ev.value;
                 self.changed = true;
             }
@@ -283,7 +295,15 @@ mod tests {
     use super::*;
 
     fn cal(rotation: Rotation) -> Calibration {
-        Calibration { min_x: 0, max_x: 4095, min_y: 0, max_y: 4095, rotation, screen_width: 1280.0, screen_height: 800.0 }
+        Calibration {
+            min_x: 0,
+            max_x: 4095,
+            min_y: 0,
+            max_y: 4095,
+            rotation,
+            screen_width: 1280.0,
+            screen_height: 800.0,
+        }
     }
 
     #[test]
@@ -299,7 +319,10 @@ mod tests {
 
     #[test]
     fn read_events_round_trips_and_refuses_partial_records() {
-        let evs = [RawEvent::new(EV_KEY, KEY_POWER, 1), RawEvent::new(EV_SYN, SYN_REPORT, 0)];
+        let evs = [
+            RawEvent::new(EV_KEY, KEY_POWER, 1),
+            RawEvent::new(EV_SYN, SYN_REPORT, 0),
+        ];
         let bytes: Vec<u8> = evs.iter().flat_map(|e| e.to_bytes()).collect();
         assert_eq!(read_events(&bytes[..]).unwrap(), evs);
         assert!(read_events(&bytes[..30]).is_err());

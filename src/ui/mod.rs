@@ -9,6 +9,7 @@
 slint::include_modules!();
 
 pub mod headless;
+pub mod input;
 pub mod keys;
 pub mod shell;
 

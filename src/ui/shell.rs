@@ -37,6 +37,8 @@ struct Core {
     ticket: Option<EnrolmentTicket>,
     new_pin: Option<String>,
     volume: u8,
+    /// The dock switch, when the tablet has one; else external power.
+    docked: Option<bool>,
 }
 
 pub struct Shell {
@@ -63,6 +65,7 @@ impl Shell {
             ticket: None,
             new_pin: None,
             volume: 60,
+            docked: None,
         }));
         let shell = Shell {
             ui,
@@ -139,12 +142,27 @@ impl Shell {
             });
     }
 
+    /// The dock switch changed.
+    pub fn set_docked(&self, docked: Option<bool>) {
+        self.core.borrow_mut().docked = docked;
+        refresh(&self.ui, &self.core);
+    }
+
     pub fn current_volume(&self) -> u8 {
         self.core.borrow().volume
     }
 
+    /// Show the window and run the event loop. Under systemd this also
+    /// reports READY=1 and pings the watchdog from the UI thread, so a hung
+    /// event loop gets the shell restarted.
     pub fn run(&self) -> Result<(), slint::PlatformError> {
-        self.ui.run()
+        let watchdog = Timer::default();
+        watchdog.start(TimerMode::Repeated, Duration::from_secs(10), || {
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+        });
+        self.ui.show()?;
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        slint::run_event_loop()
     }
 
     fn to_lock_screen(&self) {
@@ -565,7 +583,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             .unwrap_or_else(|| "–".into())
             .into(),
     );
-    status.set_docked(c.hardware.docked());
+    status.set_docked(c.docked.unwrap_or_else(|| c.hardware.docked()));
     status.set_volume(c.volume as i32);
     let Some(s) = &c.session else {
         status.set_minutes_left(SharedString::default());
