@@ -243,12 +243,35 @@ fn power_button_locks_and_blanks_and_volume_keys_change_volume() {
     assert!(!r.has("Wake") && r.has("Type my ID"));
 }
 
+fn typing_an_id_with_the_on_screen_keyboard() {
+    let r = rig();
+    assert!(!r.has("Backspace"), "no keyboard until a text field has focus");
+    r.tap("Type my ID");
+    assert!(r.has("Backspace") && r.has("q"), "the keyboard appears for the ID field");
+    assert!(!r.has("ñ"), "English layout");
+    for k in ["b", "2", "0", "4", "1", "7", "7"] {
+        r.tap(k);
+    }
+    r.tap("Backspace");
+    assert_eq!(r.value("Your ID"), "b20417");
+    r.tap("Continue");
+    assert!(r.has("PIN entry"), "on to the code or PIN");
+    r.tap("Back");
+    // The Spanish layout has ñ and the accents.
+    r.tap("Español");
+    r.tap("Escribir mi número");
+    for k in ["ñ", "á", "é", "í", "ó", "ú", "ü", "¿", "¡"] {
+        assert!(r.has(k), "Spanish key {k}");
+    }
+}
+
 /// Slint has one platform per process, so the scenarios run in order on
 /// one thread, each with a fresh tablet and window.
 #[test]
 fn shell_interactions() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
-    let scenarios: [(&str, fn()); 7] = [
+    let scenarios: [(&str, fn()); 8] = [
+        ("typing an ID with the on-screen keyboard", typing_an_id_with_the_on_screen_keyboard),
         (
             "first login with an enrolment code, then a PIN",
             first_login_with_enrolment_code_then_setting_a_pin,

@@ -76,6 +76,7 @@ impl Shell {
             volume_timer: Timer::default(),
         };
         shell.wire();
+        apply_settings(&shell.ui, &PersonalSettings::default(), "en");
         shell.to_lock_screen();
         let weak = shell.ui.as_weak();
         let core = shell.core.clone();
