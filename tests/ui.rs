@@ -245,9 +245,15 @@ fn power_button_locks_and_blanks_and_volume_keys_change_volume() {
 
 fn typing_an_id_with_the_on_screen_keyboard() {
     let r = rig();
-    assert!(!r.has("Backspace"), "no keyboard until a text field has focus");
+    assert!(
+        !r.has("Backspace"),
+        "no keyboard until a text field has focus"
+    );
     r.tap("Type my ID");
-    assert!(r.has("Backspace") && r.has("q"), "the keyboard appears for the ID field");
+    assert!(
+        r.has("Backspace") && r.has("q"),
+        "the keyboard appears for the ID field"
+    );
     assert!(!r.has("ñ"), "English layout");
     for k in ["b", "2", "0", "4", "1", "7", "7"] {
         r.tap(k);
@@ -271,7 +277,10 @@ fn typing_an_id_with_the_on_screen_keyboard() {
 fn shell_interactions() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
     let scenarios: [(&str, fn()); 8] = [
-        ("typing an ID with the on-screen keyboard", typing_an_id_with_the_on_screen_keyboard),
+        (
+            "typing an ID with the on-screen keyboard",
+            typing_an_id_with_the_on_screen_keyboard,
+        ),
         (
             "first login with an enrolment code, then a PIN",
             first_login_with_enrolment_code_then_setting_a_pin,

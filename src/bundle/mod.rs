@@ -149,19 +149,42 @@ pub fn verify_payload(
         got += len as u64;
     }
     files.update(&[])?;
+    if at_end(r).map_err(io_err(out_path))? {
+        Ok(())
+    } else {
+        Err(Error::TooLong {
+            expected: manifest.total_size,
+        })
+    }
+}
+
+/// Is the stream at its end? (Reads at most one byte.) The signed size is
+/// the end of a payload, so one more byte means the bundle is refused.
+pub fn at_end(r: &mut (impl Read + ?Sized)) -> io::Result<bool> {
     let mut one = [0u8; 1];
     loop {
         match r.read(&mut one) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {
-                return Err(Error::TooLong {
-                    expected: manifest.total_size,
-                });
-            }
+            Ok(0) => return Ok(true),
+            Ok(_) => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_err(out_path)(e)),
+            Err(e) => return Err(e),
         }
     }
+}
+
+/// Read a whole file of at most `cap` bytes; a larger one is refused
+/// without reading past the cap.
+pub fn read_capped(path: &Path, cap: usize) -> io::Result<Vec<u8>> {
+    let f = File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(cap as u64 + 1).read_to_end(&mut buf)?;
+    if buf.len() > cap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("file is larger than {cap} bytes"),
+        ));
+    }
+    Ok(buf)
 }
 
 /// Per-file SHA-256 over the payload stream, checked as each file ends.

@@ -89,19 +89,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Read at most `cap` bytes of a file, refusing larger ones.
 pub fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = fs::File::open(path).map_err(io(path))?;
-    let mut buf = Vec::new();
-    f.take(cap as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(io(path))?;
-    if buf.len() > cap {
-        return Err(Error::BadInput {
-            path: path.to_path_buf(),
-            why: format!("file is larger than {cap} bytes"),
-        });
-    }
-    Ok(buf)
+    crate::bundle::read_capped(path, cap).map_err(io(path))
 }
 
 /// Read a public key file: 64 hex digits (surrounding white space allowed).

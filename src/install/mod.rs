@@ -412,23 +412,15 @@ fn stream_payload(
         read_result.and(write_result)
     })?;
     // The signed size is the end: anything after it is refused.
-    let mut one = [0u8; 1];
-    loop {
-        match r.read(&mut one) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {
-                return Err(Error::TooLong {
-                    expected: m.total_size,
-                });
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(Error::Transfer {
-                    source_desc: desc.into(),
-                    source: e,
-                });
-            }
-        }
+    match crate::bundle::at_end(r) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::TooLong {
+            expected: m.total_size,
+        }),
+        Err(e) => Err(Error::Transfer {
+            source_desc: desc.into(),
+            source: e,
+        }),
     }
 }
 

@@ -8,7 +8,6 @@ pub use people::{
 };
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -73,21 +72,10 @@ fn load_or_create_device_key(data: &DataDir) -> Result<crate::trust::SigningKey>
 }
 
 pub(crate) fn read_capped(path: &Path, cap: usize) -> Result<Vec<u8>> {
-    let io = |source| Error::Io {
+    crate::bundle::read_capped(path, cap).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let f = File::open(path).map_err(io)?;
-    let mut buf = Vec::new();
-    f.take(cap as u64 + 1).read_to_end(&mut buf).map_err(io)?;
-    if buf.len() > cap {
-        return Err(crate::trust::Error::TooLarge {
-            size: buf.len(),
-            cap,
-        }
-        .into());
-    }
-    Ok(buf)
+    })
 }
 
 impl Tablet {

@@ -149,6 +149,27 @@ impl Shell {
         refresh(&self.ui, &self.core);
     }
 
+    /// Go to a page as a tap would: "home", "settings", or a tile name.
+    pub fn open(&self, page: &str) {
+        match page {
+            "home" | "settings" => self.ui.global::<AppState>().set_page(page.into()),
+            tile => open_page(&self.ui.as_weak(), &self.core, tile),
+        }
+    }
+
+    /// Log a person in as the lock screen would (first login included).
+    pub fn sign_in(&self, id: &str, secrets: &[&str]) {
+        let weak = self.ui.as_weak();
+        choose(&weak, &self.core, id);
+        for s in secrets {
+            submit(&weak, &self.core, &self.idle, s);
+        }
+    }
+
+    pub fn current_page(&self) -> String {
+        self.ui.global::<AppState>().get_page().to_string()
+    }
+
     pub fn current_volume(&self) -> u8 {
         self.core.borrow().volume
     }

@@ -1,0 +1,141 @@
+//! Shell start-up and page changes, each against a bare Slint window built
+//! the same way (software renderer, same headless platform), in one run.
+//!
+//!   cargo bench --bench shell
+//!
+//! Start: wall time from spawning a process to its first frame rendered
+//! (the child exits right after), median of alternating runs.
+//! Page change: render time of the frame after a page switch in the shell,
+//! against the frame after a property change in the bare window.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+slint::slint! {
+    export component Bare inherits Window {
+        width: 1280px;
+        height: 800px;
+        in property <bool> flip;
+        Rectangle { background: flip ? #1d3447 : #f4f1ea; }
+        Text { text: "Berth"; font-size: 38px; }
+    }
+}
+
+const RUNS: usize = 9;
+const CHANGES: usize = 60;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn child(kind: &str, data: &Path) {
+    let window = berth::ui::headless::install().unwrap();
+    let mut frames = Vec::new();
+    match kind {
+        "bare" => {
+            let ui = Bare::new().unwrap();
+            slint::ComponentHandle::show(&ui).unwrap();
+            berth::ui::headless::render(&window);
+            println!("first-frame");
+            for i in 0..CHANGES {
+                ui.set_flip(i % 2 == 0);
+                let t = Instant::now();
+                berth::ui::headless::render(&window);
+                frames.push(t.elapsed());
+            }
+        }
+        _ => {
+            let paths = berth::demo::DemoPaths::new(data);
+            let (tablet, _) = berth::tablet::Tablet::open(
+                berth::install::DataDir::new(&paths.tablet),
+                berth::demo::tablet_options(&paths),
+                Box::new(berth::device::clock::SystemClock),
+            )
+            .unwrap();
+            let shell = berth::ui::Shell::new(tablet, Box::new(berth::ui::headless::FixedHardware))
+                .unwrap();
+            slint::ComponentHandle::show(shell.window()).unwrap();
+            berth::ui::headless::render(&window);
+            println!("first-frame");
+            if kind == "shell-pages" {
+                shell.sign_in("B20417", &["582316", "4821", "4821"]);
+                if shell.current_page() != "home" {
+                    shell.sign_in("B20417", &["4821"]);
+                }
+                berth::ui::headless::render(&window);
+                let pages = ["record", "home", "settings", "home", "messages", "home"];
+                for i in 0..CHANGES {
+                    shell.open(pages[i % pages.len()]);
+                    let t = Instant::now();
+                    berth::ui::headless::render(&window);
+                    frames.push(t.elapsed());
+                }
+            }
+        }
+    }
+    if !frames.is_empty() {
+        println!("frame-median-us {}", median(frames).as_micros());
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(&args[i + 1], Path::new(&args[i + 2]));
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    berth::demo::run(
+        work.path(),
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo")),
+        &mut std::io::sink(),
+    )
+    .unwrap();
+    let spawn = |kind: &str| -> (Duration, Option<u64>) {
+        let t = Instant::now();
+        let out = Command::new(&exe)
+            .args(["--child", kind, work.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        let d = t.elapsed();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success() && text.contains("first-frame"),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let frame = text
+            .lines()
+            .find_map(|l| l.strip_prefix("frame-median-us "))
+            .and_then(|v| v.parse().ok());
+        (d, frame)
+    };
+    let (mut bare, mut shell) = (Vec::new(), Vec::new());
+    for i in 0..RUNS {
+        if i % 2 == 0 {
+            bare.push(spawn("bare").0);
+            shell.push(spawn("shell").0);
+        } else {
+            shell.push(spawn("shell").0);
+            bare.push(spawn("bare").0);
+        }
+    }
+    let (b, s) = (median(bare), median(shell));
+    println!(
+        "start to first frame (process), median of {RUNS}: bare {:.1} ms, shell {:.1} ms, ratio {:.2} (goal <= 2)",
+        b.as_secs_f64() * 1e3,
+        s.as_secs_f64() * 1e3,
+        s.as_secs_f64() / b.as_secs_f64()
+    );
+    let bare_frame = spawn("bare").1.unwrap();
+    let shell_frame = spawn("shell-pages").1.unwrap();
+    println!(
+        "page change frame, median of {CHANGES}: bare {:.2} ms, shell {:.2} ms (goal: shell <= 8 ms), ratio {:.2}",
+        bare_frame as f64 / 1e3,
+        shell_frame as f64 / 1e3,
+        shell_frame as f64 / bare_frame.max(1) as f64
+    );
+}
