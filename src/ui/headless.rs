@@ -127,9 +127,20 @@ pub fn capture_all(
     let lock = ui.global::<LockAdapter>();
     let settings = ui.global::<SettingsAdapter>();
     snap("lock-en")?;
+    lock.invoke_set_large_text(true);
+    snap("lock-en-large")?;
     lock.invoke_set_language("es".into());
+    snap("lock-es-large")?;
+    lock.invoke_choose("A12345".into());
+    snap("lock-code-es-large")?;
+    lock.invoke_back();
+    lock.invoke_set_large_text(false);
     snap("lock-es")?;
     lock.invoke_set_language("en".into());
+    lock.set_step("type-id".into());
+    lock.set_typed_id("b2041".into());
+    snap("lock-type-id-en")?;
+    lock.invoke_back();
     lock.invoke_choose("B20417".into());
     snap("lock-code-en")?;
     for digits in ["582316", "4821", "4821"] {

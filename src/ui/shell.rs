@@ -204,17 +204,27 @@ impl Shell {
             lock_g.on_submit(move |digits| submit(&weak, &core, &idle, digits.as_str()));
         }
         {
+            // Lock-screen choices last until someone signs in.
             let weak = ui.as_weak();
             lock_g.on_set_language(move |code| {
                 if let Some(ui) = weak.upgrade() {
-                    apply_settings(
-                        &ui,
-                        &PersonalSettings {
-                            language: Some(code.to_string()),
-                            ..Default::default()
-                        },
-                        "en",
-                    );
+                    let s = PersonalSettings {
+                        language: Some(code.to_string()),
+                        large_text: ui.global::<Theme>().get_large_text(),
+                        ..Default::default()
+                    };
+                    apply_settings(&ui, &s, "en");
+                }
+            });
+            let weak = ui.as_weak();
+            lock_g.on_set_large_text(move |on| {
+                if let Some(ui) = weak.upgrade() {
+                    let s = PersonalSettings {
+                        language: Some(ui.global::<LockAdapter>().get_language().to_string()),
+                        large_text: on,
+                        ..Default::default()
+                    };
+                    apply_settings(&ui, &s, "en");
                 }
             });
         }
@@ -431,6 +441,7 @@ fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str)
     set_language(lang);
     ui.global::<KeyboardAdapter>().set_layout(lang.into());
     ui.global::<LockAdapter>().set_language(lang.into());
+    ui.global::<LockAdapter>().set_large_text(s.large_text);
     let sg = ui.global::<SettingsAdapter>();
     sg.set_language(lang.into());
     sg.set_large_text(s.large_text);
