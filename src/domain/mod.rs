@@ -4,6 +4,7 @@
 
 pub mod docs;
 pub mod login;
+pub mod messages;
 pub mod names;
 pub mod people;
 pub mod policy;
