@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: RosterCommand,
     },
+    /// Sign a person's approved contacts.
+    Contacts {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
     /// Sign and explain policies.
     Policy {
         #[command(subcommand)]
@@ -95,7 +100,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RosterCommand {
-    /// Sign a roster TOML file (see assets/examples/roster.toml).
+    /// Sign a TOML file (see assets/examples/).
     Sign {
         file: PathBuf,
         #[arg(long)]
@@ -294,6 +299,20 @@ fn run(cli: Cli) -> Result<()> {
                     Err(e) => println!("invalid approval: {e}"),
                 }
             }
+        }
+        Command::Contacts {
+            command: RosterCommand::Sign { file, dir, out },
+        } => {
+            let f = Facility::open(&dir)?;
+            let (env, doc) = f.sign_contacts(&file, now)?;
+            write_atomic(&out, &env)?;
+            println!(
+                "signed contact list version {} for {}: {} contacts; wrote {}",
+                doc.version,
+                doc.person,
+                doc.contacts.len(),
+                out.display()
+            );
         }
         Command::Roster {
             command: RosterCommand::Sign { file, dir, out },

@@ -24,7 +24,8 @@ impl ContactId {
     pub fn parse(s: &str) -> Result<Self, Error> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-');
         if !ok {
             return Err(Error::BadName {
@@ -90,12 +91,17 @@ fn plausible_email(e: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && !e.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
 }
 
 impl ContactListDoc {
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |why: String| Error::Invalid { doc: "contact list", why };
+        let bad = |why: String| Error::Invalid {
+            doc: "contact list",
+            why,
+        };
         if self.version == 0 {
             return Err(bad("version must be 1 or more".into()));
         }
@@ -112,10 +118,16 @@ impl ContactListDoc {
                 return Err(bad(format!("{}: name must be 1 to 64 characters", c.id)));
             }
             if !plausible_email(&c.email) {
-                return Err(bad(format!("{}: {:?} is not an email address", c.id, c.email)));
+                return Err(bad(format!(
+                    "{}: {:?} is not an email address",
+                    c.id, c.email
+                )));
             }
             if c.relationship.chars().count() > 40 {
-                return Err(bad(format!("{}: relationship is longer than 40 characters", c.id)));
+                return Err(bad(format!(
+                    "{}: relationship is longer than 40 characters",
+                    c.id
+                )));
             }
         }
         Ok(())
@@ -157,9 +169,16 @@ impl OutState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Queued, Self::Uploaded, Self::InReview, Self::Delivered, Self::Rejected, Self::Returned]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Self::Queued,
+            Self::Uploaded,
+            Self::InReview,
+            Self::Delivered,
+            Self::Rejected,
+            Self::Returned,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 
     /// May a letter move from `self` to `next`? States only move forward.
@@ -199,13 +218,22 @@ pub fn graphemes(text: &str) -> usize {
 
 /// May this letter be queued? Attorney mail is never counted against the
 /// daily quota.
-pub fn check_send(body: &str, max_graphemes: u32, sent_today: u32, quota: u32, attorney: bool) -> Result<(), SendRefusal> {
+pub fn check_send(
+    body: &str,
+    max_graphemes: u32,
+    sent_today: u32,
+    quota: u32,
+    attorney: bool,
+) -> Result<(), SendRefusal> {
     if body.trim().is_empty() {
         return Err(SendRefusal::Empty);
     }
     let count = graphemes(body);
     if count > max_graphemes as usize {
-        return Err(SendRefusal::TooLong { count, max: max_graphemes as usize });
+        return Err(SendRefusal::TooLong {
+            count,
+            max: max_graphemes as usize,
+        });
     }
     if !attorney && sent_today >= quota {
         return Err(SendRefusal::QuotaUsed { quota });
@@ -243,18 +271,35 @@ mod tests {
     #[test]
     fn send_rules() {
         assert_eq!(check_send("  ", 10, 0, 5, false), Err(SendRefusal::Empty));
-        assert!(matches!(check_send("ñññññ", 4, 0, 5, false), Err(SendRefusal::TooLong { count: 5, max: 4 })));
+        assert!(matches!(
+            check_send("ñññññ", 4, 0, 5, false),
+            Err(SendRefusal::TooLong { count: 5, max: 4 })
+        ));
         assert!(check_send("ñññññ", 5, 0, 5, false).is_ok());
-        assert_eq!(check_send("hola", 10, 5, 5, false), Err(SendRefusal::QuotaUsed { quota: 5 }));
-        assert!(check_send("hola", 10, 5, 5, true).is_ok(), "attorney mail is never counted");
+        assert_eq!(
+            check_send("hola", 10, 5, 5, false),
+            Err(SendRefusal::QuotaUsed { quota: 5 })
+        );
+        assert!(
+            check_send("hola", 10, 5, 5, true).is_ok(),
+            "attorney mail is never counted"
+        );
     }
 
     #[test]
     fn states_only_move_forward() {
         use OutState::*;
-        assert!(Queued.can_become(Uploaded) && Uploaded.can_become(InReview) && InReview.can_become(Delivered));
+        assert!(
+            Queued.can_become(Uploaded)
+                && Uploaded.can_become(InReview)
+                && InReview.can_become(Delivered)
+        );
         assert!(Queued.can_become(Returned) && InReview.can_become(Rejected));
-        assert!(!Delivered.can_become(Queued) && !Uploaded.can_become(Returned) && !Rejected.can_become(Delivered));
+        assert!(
+            !Delivered.can_become(Queued)
+                && !Uploaded.can_become(Returned)
+                && !Rejected.can_become(Delivered)
+        );
         for s in [Queued, Uploaded, InReview, Delivered, Rejected, Returned] {
             assert_eq!(OutState::parse(s.as_str()), Some(s));
         }
@@ -277,8 +322,18 @@ mod tests {
             contacts,
         };
         assert!(doc(vec![c("ana", "ana@example.org")]).validate().is_ok());
-        assert!(doc(vec![c("ana", "ana@example.org"), c("ana", "b@example.org")]).validate().is_err());
-        for bad in ["ana", "a@b", "a b@example.org", "a@@example.org", "<a@example.org>"] {
+        assert!(
+            doc(vec![c("ana", "ana@example.org"), c("ana", "b@example.org")])
+                .validate()
+                .is_err()
+        );
+        for bad in [
+            "ana",
+            "a@b",
+            "a b@example.org",
+            "a@@example.org",
+            "<a@example.org>",
+        ] {
             assert!(doc(vec![c("ana", bad)]).validate().is_err(), "{bad}");
         }
         assert!(ContactId::parse("Mom").is_err());

@@ -531,3 +531,38 @@ impl Facility {
             .verify_policy(&read_capped(path, MAX_ENVELOPE_BYTES)?)?)
     }
 }
+
+/// `contacts.toml`: one person's approved contacts.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactsToml {
+    person: crate::domain::people::PersonId,
+    version: u64,
+    #[serde(rename = "contact", default)]
+    contacts: Vec<crate::domain::messages::Contact>,
+}
+
+impl Facility {
+    /// Sign a person's contact list from its TOML source.
+    pub fn sign_contacts(
+        &self,
+        toml_path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<u8>, crate::domain::messages::ContactListDoc)> {
+        let src: ContactsToml = parse_toml(toml_path)?;
+        let doc = crate::domain::messages::ContactListDoc {
+            facility: self.root.doc().facility.clone(),
+            person: src.person,
+            version: src.version,
+            issued: now,
+            contacts: src.contacts,
+        };
+        doc.validate()?;
+        let key = self.key("contacts")?;
+        let payload = serde_json::to_vec(&doc).expect("contact list serializes");
+        Ok((
+            Envelope::sign(payload_type::CONTACTS, payload, &[&key]).to_bytes(),
+            doc,
+        ))
+    }
+}

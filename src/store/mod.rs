@@ -16,8 +16,10 @@ use crate::domain::time::ClockState;
 use crate::domain::{BundleId, Manifest, Sha256};
 
 mod audit;
+mod messages;
 mod people;
 
+pub use messages::{NewLetter, OutboxRow};
 pub use people::{PersonRow, UsageRow};
 
 /// Numbered migrations, in order. Append only; never edit a shipped one.
@@ -28,6 +30,7 @@ pub fn migrations() -> Migrations<'static> {
             include_str!("migrations/0002_people_policy_audit.sql"),
             audit::move_events_into_audit,
         ),
+        M::up(include_str!("migrations/0003_messages.sql")),
     ])
 }
 

@@ -77,7 +77,7 @@ const PERSON_COLUMNS: &str = "id, display_name, language, unit, enrolment_salt, 
      enrolment_hash, enrolled_with, active, pin_salt, pin_iter, pin_hash, settings";
 
 impl Store {
-    fn tx_run<T>(
+    pub(super) fn tx_run<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {

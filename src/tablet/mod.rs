@@ -1,8 +1,10 @@
 //! The tablet's state, opened from its data directory: store, trust root,
 //! trusted clock and installer, behind one type the binaries use.
 
+mod messages;
 mod people;
 
+pub use messages::RETURNED_REASON;
 pub use people::{
     DocOutcome, EnrolmentTicket, Error as CoreError, LoginError, LoginOutcome, Session,
 };

@@ -159,9 +159,10 @@ impl Tablet {
                 let h = sha256(&serde_json::to_vec(&p).expect("serializes"));
                 ("policy", p.scope.to_string(), p.version, h, None)
             }
+            payload_type::CONTACTS => return self.accept_contacts(bytes, now),
             other => {
                 return Err(Error::Refused(format!(
-                    "a {other:?} document cannot be accepted here; only rosters and policies"
+                    "a {other:?} document cannot be accepted here; only rosters, policies and contact lists"
                 )));
             }
         };
@@ -249,6 +250,16 @@ impl Tablet {
         Ok(out)
     }
 
+    /// The rules in force for a person.
+    pub fn effective_for(&self, person_id: &str) -> Result<crate::domain::policy::Effective> {
+        let person = self
+            .store
+            .person(person_id)?
+            .ok_or_else(|| Error::Refused(format!("no person {person_id} on this tablet")))?;
+        let docs = self.policies_for(&person)?;
+        Ok(effective(&docs.iter().collect::<Vec<_>>()))
+    }
+
     /// The policy decision for a person now.
     pub fn decision_for(&mut self, person_id: &str) -> Result<PolicyDecision> {
         let now = self.trusted_now()?;
@@ -256,8 +267,7 @@ impl Tablet {
             .store
             .person(person_id)?
             .ok_or_else(|| Error::Refused(format!("no person {person_id} on this tablet")))?;
-        let docs = self.policies_for(&person)?;
-        let e = effective(&docs.iter().collect::<Vec<_>>());
+        let e = self.effective_for(&person.id)?;
         let day = now.with_timezone(&e.tz).date_naive().to_string();
         let u = self.store.usage(&person.id, &day)?;
         let usage = Usage {

@@ -26,6 +26,8 @@ pub mod payload_type {
     pub const APPROVAL: &str = "application/vnd.berth.approval+json";
     pub const ROSTER: &str = "application/vnd.berth.roster+json";
     pub const POLICY: &str = "application/vnd.berth.policy+json";
+    pub const CONTACTS: &str = "application/vnd.berth.contacts+json";
+    pub const MESSAGE: &str = "application/vnd.berth.message+json";
     pub const AUDIT_EXPORT: &str = "application/vnd.berth.audit-export+json";
 }
 

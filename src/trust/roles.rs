@@ -137,6 +137,22 @@ impl TrustedRoot {
         Ok(r)
     }
 
+    /// A person's contact list signed by the contacts role.
+    pub fn verify_contacts(&self, bytes: &[u8]) -> Result<crate::domain::messages::ContactListDoc> {
+        let env = Envelope::from_bytes(bytes)?;
+        let c: crate::domain::messages::ContactListDoc = env
+            .verify(
+                pt::CONTACTS,
+                "contact list",
+                "contacts",
+                &self.doc.roles.contacts,
+            )?
+            .parse("contact list")?;
+        c.validate()?;
+        self.same_facility(&c.facility, "contact list")?;
+        Ok(c)
+    }
+
     /// A policy signed by the policy role.
     pub fn verify_policy(&self, bytes: &[u8]) -> Result<crate::domain::policy::PolicyDoc> {
         let env = Envelope::from_bytes(bytes)?;

@@ -7,5 +7,6 @@ mod crash;
 mod helpers;
 mod input;
 mod install;
+mod messages;
 mod threats;
 mod vector;
