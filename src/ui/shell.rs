@@ -96,10 +96,10 @@ impl Shell {
                 {
                     let mut c = core.borrow_mut();
                     let c = &mut *c;
-                    if let Some(s) = &c.session {
-                        if let Err(e) = c.tablet.record_activity(s, 60, true) {
-                            tracing::error!("recording usage: {e}");
-                        }
+                    if let Some(s) = &c.session
+                        && let Err(e) = c.tablet.record_activity(s, 60, true)
+                    {
+                        tracing::error!("recording usage: {e}");
                     }
                 }
                 refresh(&ui, &core);
@@ -483,10 +483,10 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     idle.stop();
     {
         let mut c = core.borrow_mut();
-        if let Some(s) = c.session.take() {
-            if let Err(e) = c.tablet.logout(s) {
-                tracing::error!("logout: {e}");
-            }
+        if let Some(s) = c.session.take()
+            && let Err(e) = c.tablet.logout(s)
+        {
+            tracing::error!("logout: {e}");
         }
     }
     ui.global::<StatusAdapter>()

@@ -54,16 +54,7 @@ fn signed_policy(w: &World, name: &str, toml: &str) -> Vec<u8> {
 
 /// A tablet in unit:b-east with the roster accepted.
 fn unit_tablet(w: &World) -> Tablet {
-    let (mut t, _) = Tablet::open(
-        w.tablet_dir("tablet"),
-        berth::tablet::TabletOptions {
-            trust_file: Some(w.root_json()),
-            groups: vec!["facility".parse().unwrap(), "unit:b-east".parse().unwrap()],
-            ..Default::default()
-        },
-        Box::new(w.clock.clone()),
-    )
-    .unwrap();
+    let mut t = w.open_unit_tablet("tablet");
     let r = signed_roster(w, 1, "unit:b-east", "731904");
     assert!(matches!(
         t.accept_document(&r).unwrap(),

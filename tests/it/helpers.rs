@@ -182,6 +182,21 @@ impl World {
         DataDir::new(self.path(name))
     }
 
+    /// A tablet of unit b-east (the unit the example rosters use).
+    pub fn open_unit_tablet(&self, name: &str) -> Tablet {
+        Tablet::open(
+            self.tablet_dir(name),
+            TabletOptions {
+                trust_file: Some(self.root_json()),
+                groups: vec!["facility".parse().unwrap(), "unit:b-east".parse().unwrap()],
+                ..TabletOptions::default()
+            },
+            Box::new(self.clock.clone()),
+        )
+        .unwrap()
+        .0
+    }
+
     pub fn open_tablet(&self, name: &str) -> Tablet {
         Tablet::open(
             self.tablet_dir(name),

@@ -37,16 +37,7 @@ fn signed(w: &World, name: &str, text: &str, kind: &str) -> Vec<u8> {
 /// A unit tablet with María enrolled and logged in, and a policy of a
 /// 20-character limit and 2 letters a day.
 fn setup(w: &World) -> (Tablet, Session) {
-    let (mut t, _) = Tablet::open(
-        w.tablet_dir("tablet"),
-        berth::tablet::TabletOptions {
-            trust_file: Some(w.root_json()),
-            groups: vec!["facility".parse().unwrap(), "unit:b-east".parse().unwrap()],
-            ..Default::default()
-        },
-        Box::new(w.clock.clone()),
-    )
-    .unwrap();
+    let mut t = w.open_unit_tablet("tablet");
     let roster = "group = \"unit:b-east\"\nversion = 1\n[[person]]\nid = \"A12345\"\nname = \"María González\"\nlanguage = \"es\"\nunit = \"unit:b-east\"\ncode = \"731904\"\n";
     t.accept_document(&signed(w, "r.toml", roster, "roster"))
         .unwrap();
