@@ -9,4 +9,5 @@ mod input;
 mod install;
 mod messages;
 mod threats;
+mod translations;
 mod vector;
