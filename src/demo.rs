@@ -202,6 +202,11 @@ pub fn run_at(
     let policy_src = examples.join("policy.toml");
     let roster = p.bundles.join("roster.signed");
     let policy = p.bundles.join("policy.signed");
+    let contacts = p.bundles.join("contacts.signed");
+    if !contacts.exists() {
+        let (env, _) = facility.sign_contacts(&examples.join("contacts.toml"), now)?;
+        facility::write_atomic(&contacts, &env)?;
+    }
     if !roster.exists() {
         let (env, _) = facility.sign_roster(&roster_src, now)?;
         facility::write_atomic(&roster, &env)?;
@@ -210,7 +215,7 @@ pub fn run_at(
         let (env, _) = facility.sign_policy(&policy_src, now)?;
         facility::write_atomic(&policy, &env)?;
     }
-    for doc in [&roster, &policy] {
+    for doc in [&roster, &policy, &contacts] {
         let bytes = facility::read_capped(doc, crate::trust::MAX_ENVELOPE_BYTES)?;
         match tablet
             .accept_document(&bytes)

@@ -72,6 +72,13 @@ impl Rig {
             .map(|v| v.to_string())
             .unwrap_or_default()
     }
+    /// The values of every element with this label.
+    fn values(&self, label: &str) -> Vec<String> {
+        ElementHandle::find_by_accessible_label(self.shell.window(), label)
+            .filter_map(|e| e.accessible_value())
+            .map(|v| v.to_string())
+            .collect()
+    }
     fn enabled(&self, label: &str) -> bool {
         self.find(label)
             .and_then(|e| e.accessible_enabled())
@@ -271,12 +278,53 @@ fn typing_an_id_with_the_on_screen_keyboard() {
     }
 }
 
+fn writing_a_letter_shows_the_count_and_its_state() {
+    let r = rig();
+    r.tap("María González");
+    r.type_pin("731904");
+    r.type_pin("4821");
+    r.type_pin("4821");
+    r.tap("Mensajes");
+    assert!(
+        r.has("Ana González") && r.has("Lic. Ramírez"),
+        "approved contacts"
+    );
+    r.find("Su carta")
+        .unwrap()
+        .set_accessible_value("¿Cómo estás? 😊");
+    assert_eq!(r.value("Caracteres"), "14 / 13000", "counted in graphemes");
+    assert_eq!(r.value("Cartas que quedan hoy"), "Quedan 10 cartas hoy");
+    r.tap("Enviar en la próxima conexión");
+    assert_eq!(
+        r.values("Ana González"),
+        ["Esperando la base"],
+        "the letter shows where it is"
+    );
+    assert_eq!(r.value("Cartas que quedan hoy"), "Quedan 9 cartas hoy");
+    assert_eq!(
+        r.value("Su carta"),
+        "",
+        "the box is empty for the next letter"
+    );
+    // Legal mail is private and not counted.
+    r.tap("Lic. Ramírez");
+    r.find("Su carta")
+        .unwrap()
+        .set_accessible_value("Sobre mi caso");
+    r.tap("Enviar en la próxima conexión");
+    assert_eq!(r.value("Cartas que quedan hoy"), "Quedan 9 cartas hoy");
+}
+
 /// Slint has one platform per process, so the scenarios run in order on
 /// one thread, each with a fresh tablet and window.
 #[test]
 fn shell_interactions() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
-    let scenarios: [(&str, fn()); 8] = [
+    let scenarios: [(&str, fn()); 9] = [
+        (
+            "writing a letter",
+            writing_a_letter_shows_the_count_and_its_state,
+        ),
         (
             "typing an ID with the on-screen keyboard",
             typing_an_id_with_the_on_screen_keyboard,

@@ -176,6 +176,20 @@ pub fn capture_all(
         .invoke_open("messages".into());
     snap("messages-en")?;
     ui.global::<super::FeatureAdapter>().invoke_home();
+    // María writes to her sister: the Messages page in Spanish.
+    ui.global::<StatusAdapter>().invoke_logout();
+    shell.sign_in("A12345", &["731904", "4821", "4821"]);
+    ui.global::<super::HomeAdapter>()
+        .invoke_open("messages".into());
+    let m = ui.global::<super::MessagesAdapter>();
+    m.set_text("Querida Ana: ¿cómo están los niños? Aquí todo bien. 😊".into());
+    m.invoke_send(m.get_text());
+    m.set_text("Te escribo otra vez el domingo".into());
+    m.invoke_edited(m.get_text());
+    snap("messages-es")?;
+    m.invoke_home();
+    ui.global::<StatusAdapter>().invoke_logout();
+    shell.sign_in("B20417", &["4821"]);
     // Quiet hours: 23:00 the same day.
     clock.advance(chrono::Duration::hours(13));
     snap("home-curfew-en")?;

@@ -11,9 +11,9 @@ use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel, Weak};
 
 use super::{
-    Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
-    LockAdapter, PersonChoice, RecordAdapter, RecordRow, SettingsAdapter, StatusAdapter, Theme, Tr,
-    keys, set_language,
+    Activity, AppState, AppWindow, ContactRow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
+    LetterRow, LockAdapter, MessagesAdapter, PersonChoice, RecordAdapter, RecordRow,
+    SettingsAdapter, StatusAdapter, Theme, Tr, keys, set_language,
 };
 use crate::domain::login::check_new_pin;
 use crate::domain::people::PersonalSettings;
@@ -265,6 +265,28 @@ impl Shell {
             }
         };
         ui.global::<FeatureAdapter>().on_home(go_home(ui.as_weak()));
+        ui.global::<MessagesAdapter>()
+            .on_home(go_home(ui.as_weak()));
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>().on_select(move |id| {
+                if let Some(ui) = weak.upgrade() {
+                    fill_messages(&ui, &mut core.borrow_mut(), Some(id.to_string()));
+                }
+            });
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>().on_edited(move |text| {
+                if let Some(ui) = weak.upgrade() {
+                    letter_edited(&ui, &mut core.borrow_mut(), text.as_str());
+                }
+            });
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>().on_send(move |text| {
+                if let Some(ui) = weak.upgrade() {
+                    send_letter(&ui, &mut core.borrow_mut(), text.as_str());
+                }
+            });
+        }
         ui.global::<RecordAdapter>().on_home(go_home(ui.as_weak()));
         ui.global::<SettingsAdapter>()
             .on_home(go_home(ui.as_weak()));
@@ -566,6 +588,11 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             ui.global::<RecordAdapter>()
                 .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
+        } else if feature == Feature::Messages
+            && c.tablet.contacts_for(s).is_ok_and(|l| !l.is_empty())
+        {
+            fill_messages(&ui, c, None);
+            ui.global::<AppState>().set_page("messages".into());
         } else {
             let g = ui.global::<FeatureAdapter>();
             g.set_title(ui.global::<Tr>().invoke_feature(page.into()));
@@ -580,6 +607,147 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
         }
     }
     refresh(&ui, core);
+}
+
+/// Fill the Messages page: contacts, the draft for the chosen one, the
+/// counter and quota, and every letter with its state.
+fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
+    let Some(s) = &c.session else { return };
+    let contacts = c.tablet.contacts_for(s).unwrap_or_default();
+    let g = ui.global::<MessagesAdapter>();
+    let tr = ui.global::<Tr>();
+    let current = select.unwrap_or_else(|| g.get_selected().to_string());
+    let chosen = contacts
+        .iter()
+        .find(|x| x.id.as_str() == current)
+        .or_else(|| contacts.first())
+        .cloned();
+    g.set_contacts(ModelRc::new(VecModel::from(
+        contacts
+            .iter()
+            .map(|x| ContactRow {
+                id: x.id.as_str().into(),
+                name: x.name.as_str().into(),
+                relationship: x.relationship.as_str().into(),
+                attorney: x.attorney,
+            })
+            .collect::<Vec<_>>(),
+    )));
+    if let Some(ch) = &chosen {
+        g.set_selected(ch.id.as_str().into());
+        g.set_selected_name(ch.name.as_str().into());
+        let draft = c
+            .tablet
+            .draft(s, ch.id.as_str())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        g.set_text(draft.into());
+    }
+    g.set_notice(SharedString::default());
+    let tz = c.tablet.time_zone();
+    let letters: Vec<LetterRow> = c
+        .tablet
+        .outbox_for(s)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            let to = contacts
+                .iter()
+                .find(|x| x.id.as_str() == r.contact)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| r.contact.clone());
+            let preview: String = r.body.chars().take(60).collect();
+            let tone = match r.state.as_str() {
+                "delivered" => "done",
+                "rejected" | "returned" => "problem",
+                _ => "waiting",
+            };
+            let when = DateTime::parse_from_rfc3339(&r.written_at)
+                .map(|t| {
+                    local(t.with_timezone(&Utc), tz)
+                        .format("%d/%m %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            LetterRow {
+                to: to.into(),
+                preview: preview.into(),
+                state: tr.invoke_letter_state(r.state.into(), r.reason.into()),
+                tone: tone.into(),
+                when: when.into(),
+            }
+        })
+        .collect();
+    g.set_letters(ModelRc::new(VecModel::from(letters)));
+    update_counter(ui, c);
+}
+
+fn update_counter(ui: &AppWindow, c: &mut Core) {
+    let Some(s) = &c.session else { return };
+    let g = ui.global::<MessagesAdapter>();
+    let tr = ui.global::<Tr>();
+    let Ok(e) = c.tablet.effective_for(&s.person) else {
+        return;
+    };
+    let n = crate::domain::messages::graphemes(g.get_text().as_str());
+    g.set_counter(format!("{n} / {}", e.message_max_graphemes).into());
+    g.set_over_limit(n > e.message_max_graphemes as usize);
+    let now = c.tablet.trusted_now().unwrap_or_else(|_| Utc::now());
+    let day = local(now, e.tz).date_naive().to_string();
+    let sent = c
+        .tablet
+        .store()
+        .usage(&s.person, &day)
+        .map(|u| u.messages_today)
+        .unwrap_or(0);
+    g.set_quota(tr.invoke_letters_left(e.daily_message_quota.saturating_sub(sent) as i32));
+}
+
+fn letter_edited(ui: &AppWindow, c: &mut Core, text: &str) {
+    let Some(s) = &c.session else { return };
+    let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
+    // Drafts save as they are typed: nothing written is lost.
+    if let Err(e) = c.tablet.save_draft(s, &contact, text) {
+        tracing::error!("saving a draft: {e}");
+    }
+    ui.global::<MessagesAdapter>()
+        .set_notice(SharedString::default());
+    update_counter(ui, c);
+}
+
+fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
+    let Some(s) = &c.session else { return };
+    let g = ui.global::<MessagesAdapter>();
+    let tr = ui.global::<Tr>();
+    let contact = g.get_selected().to_string();
+    match c.tablet.queue_letter(s, &contact, text) {
+        Ok(_) => {
+            fill_messages(ui, c, Some(contact));
+            g.set_text(SharedString::default());
+            g.set_notice(tr.invoke_letter_queued());
+            update_counter(ui, c);
+        }
+        Err(e) => {
+            let e = &e;
+            let s = e.to_string();
+            let max = c
+                .session
+                .as_ref()
+                .and_then(|s| c.tablet.effective_for(&s.person).ok())
+                .map(|e| e.message_max_graphemes as i32)
+                .unwrap_or(0);
+            let msg = if s.contains("characters; the limit is") {
+                tr.invoke_too_long(crate::domain::messages::graphemes(text) as i32, max)
+            } else if s.contains("letters are used") {
+                tr.invoke_quota_used()
+            } else {
+                tracing::warn!("letter refused: {s}");
+                tr.invoke_cannot_send()
+            };
+            g.set_notice(msg);
+        }
+    }
 }
 
 fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
@@ -652,6 +820,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let page = app.get_page();
     let feature_closed = match page.as_str() {
         "record" => !d.allowed.contains(&Feature::Record),
+        "messages" => !d.allowed.contains(&Feature::Messages),
         "feature" => d.allowed.is_empty() && !d.free_content,
         _ => false,
     };
