@@ -194,6 +194,13 @@ fn explain(
     Ok(())
 }
 
+/// Write a signed document and say what it was.
+fn write_signed(out: &std::path::Path, env: &[u8], what: &str) -> Result<()> {
+    write_atomic(out, env).with_context(|| format!("writing {}", out.display()))?;
+    println!("signed {what}; wrote {}", out.display());
+    Ok(())
+}
+
 fn expiry(arg: Option<String>) -> Result<chrono::DateTime<Utc>> {
     Ok(match arg {
         Some(s) => parse_expiry_date(&s)?,
@@ -303,43 +310,36 @@ fn run(cli: Cli) -> Result<()> {
         Command::Contacts {
             command: RosterCommand::Sign { file, dir, out },
         } => {
-            let f = Facility::open(&dir)?;
-            let (env, doc) = f.sign_contacts(&file, now)?;
-            write_atomic(&out, &env)?;
-            println!(
-                "signed contact list version {} for {}: {} contacts; wrote {}",
-                doc.version,
-                doc.person,
-                doc.contacts.len(),
-                out.display()
+            let (env, d) = Facility::open(&dir)?.sign_contacts(&file, now)?;
+            let what = format!(
+                "contact list version {} for {}: {} contacts",
+                d.version,
+                d.person,
+                d.contacts.len()
             );
+            write_signed(&out, &env, &what)?;
         }
         Command::Roster {
             command: RosterCommand::Sign { file, dir, out },
         } => {
-            let f = Facility::open(&dir)?;
-            let (env, doc) = f.sign_roster(&file, now)?;
-            write_atomic(&out, &env)?;
-            println!(
-                "signed roster version {} for {}: {} people; wrote {}",
-                doc.version,
-                doc.group,
-                doc.people.len(),
-                out.display()
+            let (env, d) = Facility::open(&dir)?.sign_roster(&file, now)?;
+            let what = format!(
+                "roster version {} for {}: {} people",
+                d.version,
+                d.group,
+                d.people.len()
             );
+            write_signed(&out, &env, &what)?;
         }
         Command::Policy {
             command: PolicyCommand::Sign { file, dir, out },
         } => {
-            let f = Facility::open(&dir)?;
-            let (env, doc) = f.sign_policy(&file, now)?;
-            write_atomic(&out, &env)?;
-            println!(
-                "signed policy version {} for {}; wrote {}",
-                doc.version,
-                doc.scope,
-                out.display()
-            );
+            let (env, d) = Facility::open(&dir)?.sign_policy(&file, now)?;
+            write_signed(
+                &out,
+                &env,
+                &format!("policy version {} for {}", d.version, d.scope),
+            )?;
         }
         Command::Policy {
             command:

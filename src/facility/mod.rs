@@ -218,6 +218,18 @@ impl Facility {
         Ok(key)
     }
 
+    /// Sign a document with the key of `role` as `payload_type`.
+    fn sign_as<T: serde::Serialize>(
+        &self,
+        role: &str,
+        payload_type: &str,
+        doc: &T,
+    ) -> Result<Vec<u8>> {
+        let key = self.key(role)?;
+        let payload = serde_json::to_vec(doc).expect("documents serialize");
+        Ok(Envelope::sign(payload_type, payload, &[&key]).to_bytes())
+    }
+
     fn root_keys(&self) -> Result<Vec<SigningKey>> {
         (1..=ROOT_KEYS)
             .map(|i| self.key(&format!("root-{i}")))
@@ -262,9 +274,7 @@ impl Facility {
             )
             .into());
         }
-        let approval = self.key("approval")?;
-        let payload = serde_json::to_vec(&doc).expect("delegation serializes");
-        Ok(Envelope::sign(payload_type::DELEGATION, payload, &[&approval]).to_bytes())
+        self.sign_as("approval", payload_type::DELEGATION, &doc)
     }
 
     /// Verify a bundle fully: vendor half, every payload chunk, approvals.
@@ -313,9 +323,7 @@ impl Facility {
             approved_at: now,
         };
         doc.validate()?;
-        let approval = self.key("approval")?;
-        let payload = serde_json::to_vec(&doc).expect("approval serializes");
-        let env = Envelope::sign(payload_type::APPROVAL, payload, &[&approval]).to_bytes();
+        let env = self.sign_as("approval", payload_type::APPROVAL, &doc)?;
         // Keep earlier approvals that are still valid for this manifest.
         let mut approvals: Vec<Vec<u8>> = header
             .approvals
@@ -493,12 +501,7 @@ impl Facility {
             people,
         };
         doc.validate()?;
-        let key = self.key("roster")?;
-        let payload = serde_json::to_vec(&doc).expect("roster serializes");
-        Ok((
-            Envelope::sign(payload_type::ROSTER, payload, &[&key]).to_bytes(),
-            doc,
-        ))
+        Ok((self.sign_as("roster", payload_type::ROSTER, &doc)?, doc))
     }
 
     /// Sign a policy from its TOML source.
@@ -516,12 +519,7 @@ impl Facility {
             rules: src.rules,
         };
         doc.validate()?;
-        let key = self.key("policy")?;
-        let payload = serde_json::to_vec(&doc).expect("policy serializes");
-        Ok((
-            Envelope::sign(payload_type::POLICY, payload, &[&key]).to_bytes(),
-            doc,
-        ))
+        Ok((self.sign_as("policy", payload_type::POLICY, &doc)?, doc))
     }
 
     /// Read a signed policy file and verify it under this facility's root.
@@ -558,11 +556,6 @@ impl Facility {
             contacts: src.contacts,
         };
         doc.validate()?;
-        let key = self.key("contacts")?;
-        let payload = serde_json::to_vec(&doc).expect("contact list serializes");
-        Ok((
-            Envelope::sign(payload_type::CONTACTS, payload, &[&key]).to_bytes(),
-            doc,
-        ))
+        Ok((self.sign_as("contacts", payload_type::CONTACTS, &doc)?, doc))
     }
 }

@@ -9,6 +9,29 @@ use chrono::Duration;
 
 use crate::helpers::*;
 
+/// The bundle's bytes with its header edited.
+fn with_header(bytes: &[u8], edit: impl FnOnce(&mut berth::bundle::RawHeader)) -> Vec<u8> {
+    let (mut header, hlen) = berth::bundle::RawHeader::parse(bytes).unwrap();
+    edit(&mut header);
+    let mut out = Vec::new();
+    header.write_to(&mut out).unwrap();
+    out.extend_from_slice(&bytes[hlen..]);
+    out
+}
+
+/// Install a vendor bundle with a facility approval forced onto it, as if
+/// facility IT had been fooled; returns the tablet and the refusal.
+fn refusal_with_forced_approval(
+    w: &World,
+    raw: &std::path::Path,
+) -> (berth::tablet::Tablet, Error) {
+    let bytes = std::fs::read(raw).unwrap();
+    let crafted = w.craft(&manifest_json(&bytes), &bytes[header_len(&bytes)..]);
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+    (tablet, err)
+}
+
 fn assert_store_empty(tablet: &berth::tablet::Tablet) {
     assert!(
         tablet.installed().unwrap().is_empty(),
@@ -119,10 +142,7 @@ fn vendor_signing_outside_its_content_types_is_refused() {
         "{err}"
     );
     // And a tablet refuses it even with an approval forced onto it.
-    let bytes = std::fs::read(&raw).unwrap();
-    let crafted = w.craft(&manifest_json(&bytes), &bytes[header_len(&bytes)..]);
-    let mut tablet = w.open_tablet("tablet");
-    let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+    let (tablet, err) = refusal_with_forced_approval(&w, &raw);
     assert!(
         err.to_string().contains("not delegated content type"),
         "{err}"
@@ -139,10 +159,7 @@ fn vendor_exceeding_its_delegated_size_is_refused() {
         &w.spec("acme.x", 1, ContentType::Education),
         "raw.berth",
     );
-    let bytes = std::fs::read(&raw).unwrap();
-    let crafted = w.craft(&manifest_json(&bytes), &bytes[header_len(&bytes)..]);
-    let mut tablet = w.open_tablet("tablet");
-    let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+    let (tablet, err) = refusal_with_forced_approval(&w, &raw);
     assert!(
         err.to_string().contains("may publish at most 2000"),
         "{err}"
@@ -219,13 +236,11 @@ fn wrong_payload_type_is_refused_even_when_validly_signed() {
     let w = World::new();
     let approved = w.bundle("acme.x", 1, 3, &[100]);
     let bytes = std::fs::read(&approved).unwrap();
-    let (mut header, hlen) = berth::bundle::RawHeader::parse(&bytes).unwrap();
     // Re-sign the manifest payload as an approval: right key, wrong type.
     let m = serde_json::to_vec(&manifest_json(&bytes)).unwrap();
-    header.manifest = Envelope::sign(payload_type::APPROVAL, m, &[&w.vendor]).to_bytes();
-    let mut out = Vec::new();
-    header.write_to(&mut out).unwrap();
-    out.extend_from_slice(&bytes[hlen..]);
+    let out = with_header(&bytes, |h| {
+        h.manifest = Envelope::sign(payload_type::APPROVAL, m, &[&w.vendor]).to_bytes()
+    });
     let mut tablet = w.open_tablet("tablet");
     let err = tablet.install(&mut MemSource::new(out)).unwrap_err();
     assert!(err.to_string().contains("wrong payload type"), "{err}");
@@ -357,7 +372,6 @@ fn policy_key_cannot_stand_in_for_the_approval_role() {
         "raw.berth",
     );
     let bytes = std::fs::read(&raw).unwrap();
-    let (mut header, hlen) = berth::bundle::RawHeader::parse(&bytes).unwrap();
     let good = w.approval_for(
         &serde_json::to_vec(&manifest_json(&bytes)).unwrap(),
         "acme.x",
@@ -370,10 +384,7 @@ fn policy_key_cannot_stand_in_for_the_approval_role() {
         env.unverified_payload_for_display().to_vec(),
         &[&policy],
     );
-    header.approvals = vec![forged.to_bytes()];
-    let mut out = Vec::new();
-    header.write_to(&mut out).unwrap();
-    out.extend_from_slice(&bytes[hlen..]);
+    let out = with_header(&bytes, |h| h.approvals = vec![forged.to_bytes()]);
     let mut tablet = w.open_tablet("tablet");
     let err = tablet.install(&mut MemSource::new(out)).unwrap_err();
     assert!(err.to_string().contains("approval role"), "{err}");
