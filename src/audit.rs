@@ -25,6 +25,9 @@ pub mod kind {
     pub const ROOT_ACCEPTED: &str = "root-accepted";
     pub const TAMPER: &str = "tamper";
     pub const MESSAGE_QUEUED: &str = "message-queued";
+    pub const MESSAGE_UPLOADED: &str = "message-uploaded";
+    pub const SYNC: &str = "sync";
+    pub const FEED_REFUSED: &str = "feed-entry-refused";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

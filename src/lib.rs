@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bundle;
 pub mod demo;
 pub mod device;
+pub mod dock;
 pub mod domain;
 pub mod facility;
 pub mod install;

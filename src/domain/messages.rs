@@ -188,6 +188,11 @@ impl OutState {
             (self, next),
             (Queued, Uploaded)
                 | (Queued, Returned)
+                // The dock's word that it holds the letter stands in for an
+                // ack that was lost on the way.
+                | (Queued, InReview)
+                | (Queued, Delivered)
+                | (Queued, Rejected)
                 | (Uploaded, InReview)
                 | (Uploaded, Delivered)
                 | (Uploaded, Rejected)

@@ -9,6 +9,7 @@ pub mod names;
 pub mod people;
 pub mod policy;
 pub mod rules;
+pub mod sync;
 pub mod time;
 
 pub use docs::{

@@ -18,9 +18,11 @@ use crate::domain::{BundleId, Manifest, Sha256};
 mod audit;
 mod messages;
 mod people;
+mod sync;
 
 pub use messages::{NewLetter, OutboxRow};
 pub use people::{PersonRow, UsageRow};
+pub use sync::{ThreadItem, ThreadSummary};
 
 /// Numbered migrations, in order. Append only; never edit a shipped one.
 pub fn migrations() -> Migrations<'static> {
@@ -31,6 +33,7 @@ pub fn migrations() -> Migrations<'static> {
             audit::move_events_into_audit,
         ),
         M::up(include_str!("migrations/0003_messages.sql")),
+        M::up(include_str!("migrations/0004_sync.sql")),
     ])
 }
 

@@ -3,5 +3,6 @@
 //! the dock stream.
 
 pub mod transport;
+pub mod wire;
 
 pub use transport::{BundleSource, FileSource};

@@ -3,6 +3,7 @@
 
 mod messages;
 mod people;
+pub mod sync;
 
 pub use messages::RETURNED_REASON;
 pub use people::{

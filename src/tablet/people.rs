@@ -275,9 +275,7 @@ impl Tablet {
             session_exhausted_at: u.session_exhausted_at,
             used_today_minutes: (u.metered_secs_today / 60) as u32,
             messages_sent_today: u.messages_today,
-            // Dock sync records this from the sync issue on; until then no
-            // tablet enters grace mode.
-            last_dock: None,
+            last_dock: self.last_dock()?,
         };
         Ok(decide(&e, &usage, now))
     }

@@ -15,7 +15,15 @@ const MAX_KEY_FILE: u64 = 4096;
 
 pub struct SigningKey {
     pair: Ed25519KeyPair,
+    /// The PKCS#8 document, for the TLS channel (see `channel`).
+    pkcs8: Vec<u8>,
 }
+
+/// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410); the 32-byte seed
+/// follows.
+const PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -27,8 +35,11 @@ impl SigningKey {
     /// A deterministic key from a 32-byte seed. Used for published test
     /// vectors only; real keys come from [`SigningKey::generate_to_file`].
     pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let mut pkcs8 = PKCS8_V1_PREFIX.to_vec();
+        pkcs8.extend_from_slice(seed);
         SigningKey {
             pair: Ed25519KeyPair::from_seed_unchecked(seed).expect("any 32 bytes are a seed"),
+            pkcs8,
         }
     }
 
@@ -84,7 +95,19 @@ impl SigningKey {
                 path: path.to_path_buf(),
                 why: format!("not a PKCS#8 Ed25519 private key ({e})"),
             })?;
-        Ok(SigningKey { pair })
+        Ok(SigningKey {
+            pair,
+            pkcs8: bytes.to_vec(),
+        })
+    }
+
+    /// A second handle on the same key (for a sync thread).
+    pub fn try_clone(&self) -> Result<Self> {
+        Self::from_pkcs8(&self.pkcs8, Path::new("(in memory)"))
+    }
+
+    pub(super) fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
     }
 
     pub fn public(&self) -> PublicKey {

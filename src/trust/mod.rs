@@ -4,11 +4,13 @@
 //! Everything from outside the tablet passes through [`envelope::Envelope::verify`]
 //! before a single field of its payload is parsed.
 
+pub mod channel;
 pub mod digest;
 pub mod envelope;
 pub mod keys;
 pub mod roles;
 pub mod secret;
+pub mod signed;
 
 use std::path::PathBuf;
 
@@ -29,6 +31,12 @@ pub mod payload_type {
     pub const CONTACTS: &str = "application/vnd.berth.contacts+json";
     pub const MESSAGE: &str = "application/vnd.berth.message+json";
     pub const AUDIT_EXPORT: &str = "application/vnd.berth.audit-export+json";
+    /// A sync request, signed by the device key.
+    pub const SYNC_REQUEST: &str = "application/vnd.berth.sync-request+json";
+    /// A dock reply (hello with signed time, ack, offer), signed by a dock key.
+    pub const SYNC_REPLY: &str = "application/vnd.berth.sync-reply+json";
+    /// One entry of a person's message feed, signed by the messaging key.
+    pub const FEED_ENTRY: &str = "application/vnd.berth.feed-entry+json";
 }
 
 #[derive(Debug, thiserror::Error)]

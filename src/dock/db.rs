@@ -1,0 +1,796 @@
+//! The dock's SQLite database: the only place dock SQL lives.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+
+use super::{Error, Result};
+use crate::domain::sync::{FeedEntry, FeedItem};
+use crate::domain::people::PersonId;
+use crate::store::ts;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_dock.sql"))])
+}
+
+pub struct DockDb {
+    conn: Connection,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TabletRow {
+    pub key: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    pub enrolled_at: String,
+    pub revoked_at: Option<String>,
+    pub last_sync: Option<String>,
+    pub app_version: String,
+    pub battery: Option<i64>,
+    pub tamper_events: i64,
+    pub audit_through: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetterRow {
+    pub id: String,
+    pub tablet: String,
+    pub seq: u64,
+    pub person: String,
+    pub contact: String,
+    pub attorney: bool,
+    pub written_at: String,
+    pub received_at: String,
+    pub envelope: Vec<u8>,
+    pub state: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundRow {
+    pub id: String,
+    pub message_id: String,
+    pub person: String,
+    pub contact: String,
+    pub attorney: bool,
+    pub sender: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: String,
+    pub received_at: String,
+    pub state: String,
+    pub reason: String,
+}
+
+pub struct ContactRow {
+    pub contact: String,
+    pub name: String,
+    pub email: String,
+    pub attorney: bool,
+}
+
+/// A verified letter ready to store.
+pub struct NewLetter<'a> {
+    pub id: &'a str,
+    pub seq: u64,
+    pub person: &'a str,
+    pub contact: &'a str,
+    pub attorney: bool,
+    pub written_at: DateTime<Utc>,
+    pub envelope: &'a [u8],
+    /// Set when the letter cannot be delivered (contact no longer approved).
+    pub rejected: Option<&'a str>,
+    pub message: &'a crate::domain::messages::OutboundMessage,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleRow {
+    pub manifest_sha256: String,
+    pub bundle_id: String,
+    pub version: u64,
+    pub vendor: String,
+    pub content_type: String,
+    pub size: u64,
+    pub state: String,
+    pub groups: Vec<String>,
+    pub uploaded_at: String,
+}
+
+fn split_groups(s: String) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+/// Append a signed entry to a person's feed; the entry carries its own seq.
+pub fn append_feed(
+    tx: &Transaction<'_>,
+    person: &str,
+    at: DateTime<Utc>,
+    item: FeedItem,
+    sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+) -> rusqlite::Result<u64> {
+    tx.execute(
+        "INSERT INTO feed (person, envelope) VALUES (?1, x'')",
+        [person],
+    )?;
+    let seq = tx.last_insert_rowid() as u64;
+    let entry = FeedEntry {
+        seq,
+        person: PersonId::parse(person).map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.to_string())))
+        })?,
+        at,
+        item,
+    };
+    tx.execute(
+        "UPDATE feed SET envelope = ?2 WHERE seq = ?1",
+        params![seq as i64, sign(&entry)],
+    )?;
+    Ok(seq)
+}
+
+pub fn set_roster_people(
+    tx: &Transaction<'_>,
+    roster: &str,
+    people: &[(String, String)],
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM roster_people WHERE roster = ?1", [roster])?;
+    for (p, name) in people {
+        tx.execute(
+            "INSERT INTO roster_people (person, name, roster) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (person) DO UPDATE SET name = excluded.name, roster = excluded.roster",
+            [p, name, roster],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn set_contacts(tx: &Transaction<'_>, person: &str, rows: &[ContactRow]) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM contacts WHERE person = ?1", [person])?;
+    for c in rows {
+        tx.execute(
+            "INSERT INTO contacts (person, contact, name, email, attorney) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![person, c.contact, c.name, c.email.to_ascii_lowercase(), c.attorney as i64],
+        )?;
+    }
+    Ok(())
+}
+
+const TABLET_COLS: &str = "key, name, groups, enrolled_at, revoked_at, last_sync, app_version, battery, tamper_events, audit_through";
+
+fn tablet_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TabletRow> {
+    Ok(TabletRow {
+        key: r.get(0)?,
+        name: r.get(1)?,
+        groups: split_groups(r.get(2)?),
+        enrolled_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+        last_sync: r.get(5)?,
+        app_version: r.get(6)?,
+        battery: r.get(7)?,
+        tamper_events: r.get(8)?,
+        audit_through: r.get::<_, i64>(9)? as u64,
+    })
+}
+
+const LETTER_COLS: &str =
+    "id, tablet, seq, person, contact, attorney, written_at, received_at, envelope, state, reason";
+
+fn letter_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LetterRow> {
+    Ok(LetterRow {
+        id: r.get(0)?,
+        tablet: r.get(1)?,
+        seq: r.get::<_, i64>(2)? as u64,
+        person: r.get(3)?,
+        contact: r.get(4)?,
+        attorney: r.get::<_, i64>(5)? != 0,
+        written_at: r.get(6)?,
+        received_at: r.get(7)?,
+        envelope: r.get(8)?,
+        state: r.get(9)?,
+        reason: r.get(10)?,
+    })
+}
+
+const INBOUND_COLS: &str = "id, message_id, person, contact, attorney, sender, subject, body, sent_at, received_at, state, reason";
+
+fn inbound_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboundRow> {
+    Ok(InboundRow {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        person: r.get(2)?,
+        contact: r.get(3)?,
+        attorney: r.get::<_, i64>(4)? != 0,
+        sender: r.get(5)?,
+        subject: r.get(6)?,
+        body: r.get(7)?,
+        sent_at: r.get(8)?,
+        received_at: r.get(9)?,
+        state: r.get(10)?,
+        reason: r.get(11)?,
+    })
+}
+
+impl DockDb {
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(DockDb { conn })
+    }
+
+    /// Run `f` in one IMMEDIATE transaction (writers queue at BEGIN rather
+    /// than fail at COMMIT).
+    pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    // ---- tablets ----
+
+    pub fn enroll(&mut self, key: &str, name: &str, groups: &str, at: DateTime<Utc>) -> Result<()> {
+        self.tx(|tx| {
+            if let Some(existing) = tx
+                .query_row("SELECT name FROM tablets WHERE key = ?1 OR name = ?2", [key, name], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+            {
+                return Err(Error::Refused(format!(
+                    "that key or name is already enrolled (as {existing}); revoke it first or pick another name"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO tablets (key, name, groups, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, name, groups, ts(&at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn revoke(&mut self, tablet: &str, at: DateTime<Utc>) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE tablets SET revoked_at = ?2 WHERE (key = ?1 OR name = ?1) AND revoked_at IS NULL",
+            params![tablet, ts(&at)],
+        )?;
+        if n == 0 {
+            return Err(Error::NotFound {
+                what: "enrolled, unrevoked tablet",
+                id: tablet.into(),
+                hint: "see `berth-facility tablets --data D` for names and keys",
+            });
+        }
+        Ok(())
+    }
+
+    pub fn tablets(&self) -> Result<Vec<TabletRow>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {TABLET_COLS} FROM tablets ORDER BY name"))?;
+        let rows = st.query_map([], tablet_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn tablet(&self, key: &str) -> Result<Option<TabletRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {TABLET_COLS} FROM tablets WHERE key = ?1"),
+                [key],
+                tablet_row,
+            )
+            .optional()?)
+    }
+
+    pub fn record_report(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        report: &crate::domain::sync::TabletReport,
+        audit: Option<(u64, u64, &[u8])>,
+    ) -> Result<u64> {
+        self.tx(|tx| {
+            tx.execute(
+                "UPDATE tablets SET last_sync = ?2, app_version = ?3, battery = ?4, tamper_events = ?5 WHERE key = ?1",
+                params![
+                    key,
+                    ts(&at),
+                    report.app_version,
+                    report.battery_percent.map(i64::from),
+                    report.tamper_events as i64
+                ],
+            )?;
+            if let Some((from, through, envelope)) = audit {
+                tx.execute(
+                    "INSERT INTO reports (tablet, received_at, audit_from, envelope) VALUES (?1, ?2, ?3, ?4)",
+                    params![key, ts(&at), from as i64, envelope],
+                )?;
+                tx.execute(
+                    "UPDATE tablets SET audit_through = MAX(audit_through, ?2) WHERE key = ?1",
+                    params![key, through as i64],
+                )?;
+            }
+            Ok(tx.query_row("SELECT audit_through FROM tablets WHERE key = ?1", [key], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+        })
+    }
+
+    pub fn touch(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE tablets SET last_sync = ?2 WHERE key = ?1",
+            params![key, ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    // ---- documents ----
+
+    pub fn publish(
+        &mut self,
+        kind: &str,
+        scope: &str,
+        version: u64,
+        envelope: &[u8],
+        at: DateTime<Utc>,
+        extra: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
+        self.tx(|tx| {
+            let held: Option<(i64, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT version, envelope FROM documents WHERE kind = ?1 AND scope = ?2",
+                    [kind, scope],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((v, bytes)) = held {
+                let v = v as u64;
+                if version < v || (version == v && bytes != envelope) {
+                    return Err(Error::Refused(format!(
+                        "the dock holds {kind} {scope} version {v}; publish a higher version than that"
+                    )));
+                }
+                if version == v {
+                    return Ok(());
+                }
+            }
+            tx.execute(
+                "INSERT INTO documents (kind, scope, version, envelope, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, envelope = excluded.envelope, \
+                 published_at = excluded.published_at",
+                params![kind, scope, version as i64, envelope, ts(&at)],
+            )?;
+            extra(tx)?;
+            Ok(())
+        })
+    }
+
+    /// The people a tablet in `groups` serves: those on rosters for its groups.
+    pub fn people_for(&self, groups: &[String]) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT person, roster FROM roster_people ORDER BY person")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (p, roster) = row?;
+            if groups.contains(&roster) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Documents a tablet should hold: rosters and policies of its groups,
+    /// and the policies and contact lists of its people.
+    pub fn documents_for(
+        &self,
+        groups: &[String],
+        people: &[String],
+    ) -> Result<Vec<(String, String, u64, Vec<u8>)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT kind, scope, version, envelope FROM documents ORDER BY kind DESC, scope")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)? as u64,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
+        let person_scopes: Vec<String> = people
+            .iter()
+            .map(|p| format!("person:{}", p.to_ascii_lowercase()))
+            .collect();
+        let mut out = Vec::new();
+        for row in rows {
+            let d = row?;
+            let wanted = match d.0.as_str() {
+                "roster" => groups.contains(&d.1),
+                "policy" => groups.contains(&d.1) || person_scopes.contains(&d.1),
+                "contacts" => person_scopes.contains(&d.1),
+                _ => false,
+            };
+            if wanted {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn contacts_of(&self, person: &str) -> Result<Vec<(String, String, String, bool)>> {
+        let mut st = self.conn.prepare(
+            "SELECT contact, name, email, attorney FROM contacts WHERE person = ?1 ORDER BY contact",
+        )?;
+        let rows = st.query_map([person], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? != 0))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A person on a published roster, by id in any case: (id, name).
+    pub fn person(&self, person: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT person, name FROM roster_people WHERE lower(person) = lower(?1)",
+                [person],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    // ---- letters ----
+
+    /// Store a batch of verified letters in one transaction. A letter whose
+    /// (tablet, seq) is held already must be the same letter; it counts as
+    /// `already`. New letters enter review and the writer's feed.
+    pub fn store_letters(
+        &mut self,
+        tablet: &str,
+        letters: &[NewLetter<'_>],
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+    ) -> Result<(u32, u32)> {
+        self.tx(|tx| {
+            let (mut stored, mut already) = (0, 0);
+            for l in letters {
+                let held: Option<(String, Vec<u8>)> = tx
+                    .query_row(
+                        "SELECT id, envelope FROM letters WHERE tablet = ?1 AND seq = ?2",
+                        params![tablet, l.seq as i64],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((id, env)) = held {
+                    if id != l.id || env != l.envelope {
+                        return Err(Error::Refused(format!(
+                            "this tablet already sent a different letter with sequence number {}; nothing was stored",
+                            l.seq
+                        )));
+                    }
+                    already += 1;
+                    continue;
+                }
+                let (state, reason) = match l.rejected {
+                    Some(r) => ("rejected", r),
+                    None => ("in-review", ""),
+                };
+                tx.execute(
+                    &format!(
+                        "INSERT INTO letters ({LETTER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                    ),
+                    params![
+                        l.id,
+                        tablet,
+                        l.seq as i64,
+                        l.person,
+                        l.contact,
+                        l.attorney as i64,
+                        ts(&l.written_at),
+                        ts(&at),
+                        l.envelope,
+                        state,
+                        reason
+                    ],
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        Error::Refused(format!(
+                            "letter id {} is already held from another tablet; nothing was stored",
+                            l.id
+                        ))
+                    }
+                    e => e.into(),
+                })?;
+                append_feed(
+                    tx,
+                    l.person,
+                    at,
+                    FeedItem::Sent {
+                        message: l.message.clone(),
+                    },
+                    sign,
+                )?;
+                append_feed(
+                    tx,
+                    l.person,
+                    at,
+                    FeedItem::State {
+                        id: l.id.to_string(),
+                        state: crate::domain::messages::OutState::parse(state)
+                            .expect("known state"),
+                        reason: reason.to_string(),
+                    },
+                    sign,
+                )?;
+                stored += 1;
+            }
+            Ok((stored, already))
+        })
+    }
+
+    pub fn letters(&self, state: Option<&str>) -> Result<Vec<LetterRow>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {LETTER_COLS} FROM letters WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, tablet, seq"
+        ))?;
+        let rows = st.query_map([state], letter_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn letter(&self, id: &str) -> Result<Option<LetterRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {LETTER_COLS} FROM letters WHERE id = ?1"),
+                [id],
+                letter_row,
+            )
+            .optional()?)
+    }
+
+    /// Decide a letter in review: new state, reason and reviewer, and the
+    /// writer's feed entry, in one transaction. `then` runs inside it (the
+    /// gateway writes the .eml there, so a crash leaves both or neither
+    /// marked).
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide_letter(
+        &mut self,
+        id: &str,
+        state: crate::domain::messages::OutState,
+        reason: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+        then: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        self.tx(|tx| {
+            let (person, current): (String, String) = tx
+                .query_row("SELECT person, state FROM letters WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+                .ok_or_else(|| Error::NotFound {
+                    what: "letter",
+                    id: id.into(),
+                    hint: "see `berth-facility review list --data D`",
+                })?;
+            if current != "in-review" {
+                return Err(Error::Refused(format!(
+                    "letter {id} is {current}, not in review; nothing changed"
+                )));
+            }
+            tx.execute(
+                "UPDATE letters SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
+                params![id, state.as_str(), reason, by, ts(&at)],
+            )?;
+            append_feed(
+                tx,
+                &person,
+                at,
+                FeedItem::State {
+                    id: id.into(),
+                    state,
+                    reason: reason.into(),
+                },
+                sign,
+            )?;
+            then()
+        })
+    }
+
+    // ---- inbound mail ----
+
+    pub fn insert_inbound(&mut self, row: &InboundRow) -> Result<bool> {
+        let n = self.conn.execute(
+            &format!(
+                "INSERT OR IGNORE INTO inbound ({INBOUND_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ),
+            params![
+                row.id,
+                row.message_id,
+                row.person,
+                row.contact,
+                row.attorney as i64,
+                row.sender,
+                row.subject,
+                row.body,
+                row.sent_at,
+                row.received_at,
+                row.state,
+                row.reason
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn inbound(&self, state: Option<&str>) -> Result<Vec<InboundRow>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {INBOUND_COLS} FROM inbound WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, id"
+        ))?;
+        let rows = st.query_map([state], inbound_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn inbound_one(&self, id: &str) -> Result<Option<InboundRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {INBOUND_COLS} FROM inbound WHERE id = ?1"),
+                [id],
+                inbound_row,
+            )
+            .optional()?)
+    }
+
+    /// Decide inbound mail; approval puts it in the person's feed.
+    pub fn decide_inbound(
+        &mut self,
+        id: &str,
+        approve: bool,
+        reason: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+    ) -> Result<()> {
+        self.tx(|tx| {
+            let row = tx
+                .query_row(
+                    &format!("SELECT {INBOUND_COLS} FROM inbound WHERE id = ?1"),
+                    [id],
+                    inbound_row,
+                )
+                .optional()?
+                .ok_or_else(|| Error::NotFound {
+                    what: "message",
+                    id: id.into(),
+                    hint: "see `berth-facility review list --data D`",
+                })?;
+            if row.state != "in-review" {
+                return Err(Error::Refused(format!(
+                    "message {id} is {}, not in review; nothing changed",
+                    row.state
+                )));
+            }
+            let state = if approve { "delivered" } else { "rejected" };
+            tx.execute(
+                "UPDATE inbound SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
+                params![id, state, reason, by, ts(&at)],
+            )?;
+            if approve {
+                let sent_at = DateTime::parse_from_rfc3339(&row.sent_at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or(at);
+                append_feed(
+                    tx,
+                    &row.person,
+                    at,
+                    FeedItem::Received {
+                        id: row.id.clone(),
+                        contact: crate::domain::messages::ContactId::parse(&row.contact)?,
+                        attorney: row.attorney,
+                        body: row.body.clone(),
+                        sent_at,
+                    },
+                    sign,
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    // ---- feed ----
+
+    pub fn feed_after(&self, person: &str, cursor: u64, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let mut st = self.conn.prepare(
+            "SELECT envelope FROM feed WHERE person = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![person, cursor as i64, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- bundles ----
+
+    pub fn insert_bundle(&mut self, b: &BundleRow) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO bundles (manifest_sha256, bundle_id, version, vendor, content_type, size, state, groups, uploaded_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                b.manifest_sha256,
+                b.bundle_id,
+                b.version as i64,
+                b.vendor,
+                b.content_type,
+                b.size as i64,
+                b.state,
+                b.groups.join(" "),
+                b.uploaded_at
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn bundles(&self, state: Option<&str>) -> Result<Vec<BundleRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT manifest_sha256, bundle_id, version, vendor, content_type, size, state, groups, uploaded_at \
+             FROM bundles WHERE ?1 IS NULL OR state = ?1 ORDER BY uploaded_at, bundle_id",
+        )?;
+        let rows = st.query_map([state], |r| {
+            Ok(BundleRow {
+                manifest_sha256: r.get(0)?,
+                bundle_id: r.get(1)?,
+                version: r.get::<_, i64>(2)? as u64,
+                vendor: r.get(3)?,
+                content_type: r.get(4)?,
+                size: r.get::<_, i64>(5)? as u64,
+                state: r.get(6)?,
+                groups: split_groups(r.get(7)?),
+                uploaded_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mark_bundle_approved(
+        &mut self,
+        sha: &str,
+        groups: &[String],
+        size: u64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE bundles SET state = 'approved', groups = ?2, approved_at = ?3, size = ?4 WHERE manifest_sha256 = ?1",
+            params![sha, groups.join(" "), ts(&at), size as i64],
+        )?;
+        Ok(())
+    }
+
+    // ---- refusals ----
+
+    pub fn log_refusal(&mut self, at: DateTime<Utc>, what: &str, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO refusals (at, what, reason) VALUES (?1, ?2, ?3)",
+            params![ts(&at), what, reason],
+        )?;
+        Ok(())
+    }
+
+    pub fn refusals(&self) -> Result<Vec<(String, String, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, what, reason FROM refusals ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,283 @@
+//! The facility dock: one process with an embedded SQLite database that
+//! tablets sync with, staff review letters in, the mail gateway writes
+//! `.eml` files from, and vendors upload bundles to.
+//!
+//! Layout of the dock's data directory `D`:
+//! ```text
+//! D/dock.db            the database (WAL, synchronous=FULL)
+//! D/dock.toml          optional settings: mail_domain, keywords, max_upload_bytes
+//! D/bundles/           uploaded bundles by manifest SHA-256 (pending and approved)
+//! D/incoming/          vendor uploads in progress
+//! D/gateway/outbox/    approved letters as RFC 5322 .eml files for a relay
+//! D/gateway/inbound/   .eml files from the relay, imported into review
+//! D/gateway/processed/ and D/gateway/refused/ (with a .reason file)
+//! ```
+//! Invariant: SQL for the dock lives in `db.rs` only.
+
+mod bundles;
+mod db;
+pub mod gateway;
+mod review;
+pub mod server;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::domain::sync::FeedEntry;
+use crate::domain::{GroupId, PublicKey};
+use crate::facility::Facility;
+use crate::trust::{SigningKey, TrustedRoot, payload_type as pt, signed};
+
+pub use bundles::PendingBundle;
+pub use db::{LetterRow, TabletRow};
+pub use review::{ReviewItem, ReviewKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("dock database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("dock database could not be migrated: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Facility(#[from] crate::facility::Error),
+    #[error(transparent)]
+    Trust(#[from] crate::trust::Error),
+    #[error(transparent)]
+    Domain(#[from] crate::domain::Error),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::Error),
+    #[error("{0}")]
+    Refused(String),
+    #[error("no {what} {id}; {hint}")]
+    NotFound {
+        what: &'static str,
+        id: String,
+        hint: &'static str,
+    },
+    #[error("{path}: {why}")]
+    Config { path: PathBuf, why: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Settings from `D/dock.toml`; every field has a default.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DockConfig {
+    /// Letters leave as `PERSON@mail_domain`, and replies come back there.
+    pub mail_domain: String,
+    /// Words that put a letter first in the review queue.
+    pub keywords: Vec<String>,
+    /// Largest vendor upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for DockConfig {
+    fn default() -> Self {
+        DockConfig {
+            mail_domain: "letters.berth.invalid".into(),
+            keywords: Vec::new(),
+            max_upload_bytes: 4 << 30,
+        }
+    }
+}
+
+/// What every connection shares: facility trust, keys and settings.
+pub(crate) struct Shared {
+    pub facility_dir: PathBuf,
+    pub data: PathBuf,
+    pub root: TrustedRoot,
+    pub dock_key: SigningKey,
+    pub messaging_key: SigningKey,
+    pub config: DockConfig,
+}
+
+/// The dock: shared state and one database connection.
+pub struct Dock {
+    shared: Arc<Shared>,
+    db: db::DockDb,
+}
+
+impl Dock {
+    /// Open (creating if needed) the dock data in `data` for the facility
+    /// in `facility_dir`.
+    pub fn open(facility_dir: &Path, data: &Path) -> Result<Self> {
+        let facility = Facility::open(facility_dir)?;
+        for sub in [
+            "bundles",
+            "incoming",
+            "gateway/outbox",
+            "gateway/inbound",
+            "gateway/processed",
+            "gateway/refused",
+        ] {
+            let p = data.join(sub);
+            std::fs::create_dir_all(&p).map_err(io(&p))?;
+        }
+        let config_path = data.join("dock.toml");
+        let config = if config_path.exists() {
+            let bytes = crate::facility::read_capped(&config_path, 1 << 20)?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+                path: config_path.clone(),
+                why: "not UTF-8 text".into(),
+            })?;
+            toml::from_str(&text).map_err(|e| Error::Config {
+                path: config_path.clone(),
+                why: e.to_string(),
+            })?
+        } else {
+            DockConfig::default()
+        };
+        let shared = Shared {
+            facility_dir: facility_dir.to_path_buf(),
+            data: data.to_path_buf(),
+            root: facility.root().clone(),
+            dock_key: facility.key("dock")?,
+            messaging_key: facility.key("messaging")?,
+            config,
+        };
+        let db = db::DockDb::open(&data.join("dock.db"))?;
+        Ok(Dock {
+            shared: Arc::new(shared),
+            db,
+        })
+    }
+
+    /// Another handle on the same dock with its own database connection,
+    /// for a connection thread.
+    pub fn handle(&self) -> Result<Dock> {
+        Ok(Dock {
+            shared: self.shared.clone(),
+            db: db::DockDb::open(&self.shared.data.join("dock.db"))?,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.shared.data
+    }
+
+    pub fn config(&self) -> &DockConfig {
+        &self.shared.config
+    }
+
+    /// The dock's public key, which tablets pin through the root.
+    pub fn public_key(&self) -> PublicKey {
+        self.shared.dock_key.public()
+    }
+
+    /// Register a tablet's device key under a name, bound to groups.
+    pub fn enroll(&mut self, key: PublicKey, name: &str, groups: &[GroupId]) -> Result<()> {
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(Error::Refused(format!(
+                "tablet name {name:?} is not valid; use 1-64 of A-Z a-z 0-9 . _ -"
+            )));
+        }
+        if groups.is_empty() {
+            return Err(Error::Refused(
+                "name at least one group, e.g. --groups unit:b-east".into(),
+            ));
+        }
+        let mut gs: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        if !gs.iter().any(|g| g == "facility") {
+            gs.insert(0, "facility".into());
+        }
+        self.db.enroll(&key.to_hex(), name, &gs.join(" "), Utc::now())
+    }
+
+    /// Revoke a tablet by name or key; it is refused from its next sync.
+    pub fn revoke(&mut self, tablet: &str) -> Result<()> {
+        self.db.revoke(tablet, Utc::now())
+    }
+
+    pub fn tablets(&self) -> Result<Vec<TabletRow>> {
+        self.db.tablets()
+    }
+
+    /// Publish a signed roster, policy or contact list for tablets to pull.
+    /// It is verified against the facility root first; an older version
+    /// than the one held is refused.
+    pub fn publish(&mut self, bytes: &[u8]) -> Result<(String, String, u64)> {
+        let env = crate::trust::Envelope::from_bytes(bytes)?;
+        let root = &self.shared.root;
+        let now = Utc::now();
+        match env.payload_type() {
+            pt::ROSTER => {
+                let r = root.verify_roster(bytes)?;
+                let scope = r.group.to_string();
+                let people: Vec<(String, String)> = r
+                    .people
+                    .iter()
+                    .map(|p| (p.id.to_string(), p.display_name.clone()))
+                    .collect();
+                self.db
+                    .publish("roster", &scope, r.version, bytes, now, |tx| {
+                        db::set_roster_people(tx, &scope, &people)
+                    })?;
+                Ok(("roster".into(), scope, r.version))
+            }
+            pt::POLICY => {
+                let p = root.verify_policy(bytes)?;
+                let scope = p.scope.to_string();
+                self.db
+                    .publish("policy", &scope, p.version, bytes, now, |_| Ok(()))?;
+                Ok(("policy".into(), scope, p.version))
+            }
+            pt::CONTACTS => {
+                let c = root.verify_contacts(bytes)?;
+                let scope = c.person.group().to_string();
+                let person = c.person.to_string();
+                let rows: Vec<db::ContactRow> = c
+                    .contacts
+                    .iter()
+                    .map(|x| db::ContactRow {
+                        contact: x.id.to_string(),
+                        name: x.name.clone(),
+                        email: x.email.clone(),
+                        attorney: x.attorney,
+                    })
+                    .collect();
+                self.db
+                    .publish("contacts", &scope, c.version, bytes, now, |tx| {
+                        db::set_contacts(tx, &person, &rows)
+                    })?;
+                Ok(("contacts".into(), scope, c.version))
+            }
+            other => Err(Error::Refused(format!(
+                "a {other:?} document cannot be published to the dock; publish a signed roster, policy or contact list"
+            ))),
+        }
+    }
+
+    /// Sign a feed entry with the messaging key. `seq` is filled by the
+    /// database in the same transaction.
+    pub(crate) fn sign_entry(key: &SigningKey, entry: &FeedEntry) -> Vec<u8> {
+        signed::sign(key, pt::FEED_ENTRY, entry)
+    }
+
+    /// Refusals logged for staff (unapproved senders, refused uploads).
+    pub fn refusals(&self) -> Result<Vec<(String, String, String)>> {
+        self.db.refusals()
+    }
+}

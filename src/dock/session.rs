@@ -1,0 +1,386 @@
+//! One sync session on the dock side, over any byte stream whose peer key
+//! the channel established. Each request is verified against that key and
+//! the session nonce before a field of it is used; each reply is signed by
+//! the dock key. A refused request changes nothing and says why.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use chrono::Utc;
+
+use super::db::{BundleRow, NewLetter, TabletRow};
+use super::{Dock, Error, Result, io};
+use crate::domain::sync::{
+    BUNDLE_RANGE, BundleOffer, MAX_BATCH, PROTOCOL_VERSION, Reply, ReplyBody, Request,
+    RequestBody, TabletReport,
+};
+use crate::domain::{PublicKey, Sha256};
+use crate::sync::wire::{self, Frame, WireError};
+use crate::trust::{payload_type as pt, signed};
+
+/// What a session did, for the log.
+#[derive(Debug, Default)]
+pub struct SessionSummary {
+    pub peer: String,
+    pub letters_stored: u32,
+    pub letters_already: u32,
+    pub entries_sent: u32,
+    pub bundle_bytes: u64,
+    pub refused: Option<String>,
+}
+
+struct Session<'a> {
+    dock: &'a mut Dock,
+    peer: PublicKey,
+    nonce: String,
+    summary: SessionSummary,
+}
+
+/// Run a session until the peer says bye or the stream ends.
+pub fn serve_session(
+    dock: &mut Dock,
+    stream: &mut (impl Read + Write),
+    peer: PublicKey,
+) -> Result<SessionSummary> {
+    let nonce = hex::encode(crate::trust::channel::nonce());
+    let mut s = Session {
+        dock,
+        peer,
+        nonce,
+        summary: SessionSummary {
+            peer: peer.to_hex(),
+            ..Default::default()
+        },
+    };
+    let hello = ReplyBody::Hello {
+        protocol: PROTOCOL_VERSION,
+        facility: s.dock.shared.root.doc().facility.clone(),
+        dock_time: Utc::now(),
+    };
+    s.send(stream, hello, Vec::new())?;
+    loop {
+        let frame = match wire::read_frame(stream) {
+            Ok(f) => f,
+            Err(WireError::Closed) => break,
+            Err(e) => return Err(Error::Refused(e.to_string())),
+        };
+        let req = match signed::verify_request(&s.peer, &frame.header) {
+            Ok(r) => r,
+            Err(e) => {
+                let reason = format!("request refused: {e}");
+                s.refuse(stream, &reason)?;
+                break;
+            }
+        };
+        if req.nonce != s.nonce || req.blobs != wire::blobs_digest(&frame.blobs) {
+            s.refuse(
+                stream,
+                "request refused: it does not belong to this session or its blobs do not match its signature",
+            )?;
+            break;
+        }
+        if req.body == RequestBody::Bye {
+            s.send(stream, ReplyBody::Bye, Vec::new())?;
+            break;
+        }
+        match s.handle(req, frame) {
+            Ok((body, blobs)) => s.send(stream, body, blobs)?,
+            Err(e) => {
+                let reason = crate::describe_chain(std::iter::successors(
+                    Some(&e as &(dyn std::error::Error + 'static)),
+                    |e| e.source(),
+                ));
+                s.refuse(stream, &reason)?;
+                break;
+            }
+        }
+    }
+    Ok(s.summary)
+}
+
+impl Session<'_> {
+    fn send(
+        &mut self,
+        stream: &mut impl Write,
+        body: ReplyBody,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<()> {
+        let reply = Reply {
+            nonce: self.nonce.clone(),
+            blobs: wire::blobs_digest(&blobs),
+            body,
+        };
+        let header = signed::sign(&self.dock.shared.dock_key, pt::SYNC_REPLY, &reply);
+        wire::write_frame(stream, &Frame { header, blobs })
+            .map_err(|e| Error::Refused(format!("sending to the tablet failed: {e}")))
+    }
+
+    fn refuse(&mut self, stream: &mut impl Write, reason: &str) -> Result<()> {
+        tracing::warn!(peer = %self.peer, "{reason}");
+        self.summary.refused = Some(reason.to_string());
+        let _ = self
+            .dock
+            .db
+            .log_refusal(Utc::now(), &format!("sync from {}", self.peer), reason);
+        self.send(
+            stream,
+            ReplyBody::Refused {
+                reason: reason.to_string(),
+            },
+            Vec::new(),
+        )
+    }
+
+    /// The peer as an enrolled, unrevoked tablet.
+    fn tablet(&self) -> Result<TabletRow> {
+        match self.dock.db.tablet(&self.peer.to_hex())? {
+            None => Err(Error::Refused(format!(
+                "tablet {} is not enrolled at this dock; facility IT enrols it with \
+                 `berth-facility enroll --key {} --name NAME --groups G --data D`",
+                self.peer, self.peer
+            ))),
+            Some(t) if t.revoked_at.is_some() => Err(Error::Refused(format!(
+                "tablet {} ({}) was revoked on {}; it may not sync",
+                t.name,
+                self.peer,
+                t.revoked_at.as_deref().unwrap_or("")
+            ))),
+            Some(t) => Ok(t),
+        }
+    }
+
+    fn handle(&mut self, req: Request, frame: Frame) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        match req.body {
+            RequestBody::Upload { count } => self.upload(count, frame.blobs),
+            RequestBody::Report { report, audit_from } => {
+                self.report(report, audit_from, frame.blobs)
+            }
+            RequestBody::Pull {
+                cursors,
+                documents,
+                installed,
+            } => self.pull(cursors, documents, installed),
+            RequestBody::Bundle {
+                manifest_sha256,
+                offset,
+            } => self.bundle_range(manifest_sha256, offset),
+            RequestBody::VendorUpload {
+                total,
+                sha256,
+                offset,
+            } => self.vendor_upload(total, sha256, offset, frame.blobs),
+            RequestBody::Bye => unreachable!("handled by the loop"),
+        }
+    }
+
+    fn upload(&mut self, count: u32, blobs: Vec<Vec<u8>>) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let tablet = self.tablet()?;
+        if count as usize != blobs.len() || blobs.len() > MAX_BATCH {
+            return Err(Error::Refused(format!(
+                "upload names {count} letters but carries {} (at most {MAX_BATCH} per frame)",
+                blobs.len()
+            )));
+        }
+        let people = self.dock.db.people_for(&tablet.groups)?;
+        let mut msgs = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let m = signed::verify_letter(&self.peer, b)?;
+            if !people.iter().any(|p| p == m.person.as_str()) {
+                return Err(Error::Refused(format!(
+                    "letter {} is from {}, who is not on a roster of this tablet's groups; nothing was stored",
+                    m.id, m.person
+                )));
+            }
+            let approved = self
+                .dock
+                .db
+                .contacts_of(m.person.as_str())?
+                .iter()
+                .any(|c| c.0 == m.contact.as_str());
+            msgs.push((m, approved));
+        }
+        let letters: Vec<NewLetter<'_>> = msgs
+            .iter()
+            .zip(&blobs)
+            .map(|((m, approved), env)| NewLetter {
+                id: &m.id,
+                seq: m.seq,
+                person: m.person.as_str(),
+                contact: m.contact.as_str(),
+                attorney: m.attorney,
+                written_at: m.written_at,
+                envelope: env,
+                rejected: (!approved).then_some(crate::tablet::RETURNED_REASON),
+                message: m,
+            })
+            .collect();
+        let key = &self.dock.shared.messaging_key;
+        let sign = |e: &crate::domain::sync::FeedEntry| Dock::sign_entry(key, e);
+        let (stored, already) =
+            self.dock
+                .db
+                .store_letters(&self.peer.to_hex(), &letters, Utc::now(), &sign)?;
+        crate::failpoint("dock:after-store-letters");
+        self.summary.letters_stored += stored;
+        self.summary.letters_already += already;
+        let through_seq = msgs.iter().map(|(m, _)| m.seq).max().unwrap_or(0);
+        Ok((
+            ReplyBody::Ack {
+                through_seq,
+                stored,
+                already,
+            },
+            Vec::new(),
+        ))
+    }
+
+    fn report(
+        &mut self,
+        report: TabletReport,
+        audit_from: u64,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        self.tablet()?;
+        if blobs.len() > 1 {
+            return Err(Error::Refused(
+                "a report carries at most one audit export".into(),
+            ));
+        }
+        let audit = match blobs.first() {
+            Some(b) => {
+                #[derive(serde::Deserialize)]
+                struct Export {
+                    entries: Vec<crate::audit::AuditEntry>,
+                }
+                let e: Export = signed::verify_by(&self.peer, b, pt::AUDIT_EXPORT, "audit export")?;
+                let through = e.entries.iter().map(|x| x.seq).max().unwrap_or(audit_from);
+                Some((audit_from, through, b.as_slice()))
+            }
+            None => None,
+        };
+        let audit_through =
+            self.dock
+                .db
+                .record_report(&self.peer.to_hex(), Utc::now(), &report, audit)?;
+        Ok((ReplyBody::ReportAck { audit_through }, Vec::new()))
+    }
+
+    fn pull(
+        &mut self,
+        cursors: std::collections::BTreeMap<crate::domain::people::PersonId, u64>,
+        held: std::collections::BTreeMap<String, u64>,
+        installed: Vec<Sha256>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let tablet = self.tablet()?;
+        let people = self.dock.db.people_for(&tablet.groups)?;
+        let mut blobs = Vec::new();
+        let mut more = false;
+        for (person, cursor) in &cursors {
+            if !people.iter().any(|p| p == person.as_str()) {
+                return Err(Error::Refused(format!(
+                    "{person} is not on a roster of this tablet's groups; their letters stay at the dock"
+                )));
+            }
+            let room = MAX_BATCH - blobs.len();
+            let got = self.dock.db.feed_after(person.as_str(), *cursor, room + 1)?;
+            if got.len() > room {
+                more = true;
+            }
+            blobs.extend(got.into_iter().take(room));
+            if more {
+                break;
+            }
+        }
+        let entries = blobs.len() as u32;
+        self.summary.entries_sent += entries;
+        let mut documents = 0;
+        for (kind, scope, version, env) in self.dock.db.documents_for(&tablet.groups, &people)? {
+            if held.get(&format!("{kind}/{scope}")).is_none_or(|v| *v < version) {
+                blobs.push(env);
+                documents += 1;
+            }
+        }
+        let installed: BTreeSet<String> = installed.iter().map(|s| s.to_hex()).collect();
+        let bundles = self
+            .dock
+            .db
+            .bundles(Some("approved"))?
+            .into_iter()
+            .filter(|b| b.groups.iter().any(|g| tablet.groups.contains(g)))
+            .filter(|b| !installed.contains(&b.manifest_sha256))
+            .filter_map(|b| offer(&b))
+            .collect();
+        self.dock.db.touch(&self.peer.to_hex(), Utc::now())?;
+        Ok((
+            ReplyBody::Feed {
+                entries,
+                documents,
+                more,
+                bundles,
+            },
+            blobs,
+        ))
+    }
+
+    fn bundle_range(&mut self, sha: Sha256, offset: u64) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let tablet = self.tablet()?;
+        let hex = sha.to_hex();
+        let row = self
+            .dock
+            .db
+            .bundles(Some("approved"))?
+            .into_iter()
+            .find(|b| b.manifest_sha256 == hex && b.groups.iter().any(|g| tablet.groups.contains(g)))
+            .ok_or_else(|| {
+                Error::Refused(format!(
+                    "bundle {hex} is not approved for this tablet's groups"
+                ))
+            })?;
+        let path = self.dock.bundle_path(&hex);
+        let mut f = std::fs::File::open(&path).map_err(io(&path))?;
+        let total = f.metadata().map_err(io(&path))?.len();
+        if offset > total {
+            return Err(Error::Refused(format!(
+                "offset {offset} is past the end of bundle {} ({total} bytes)",
+                row.bundle_id
+            )));
+        }
+        f.seek(SeekFrom::Start(offset)).map_err(io(&path))?;
+        let mut buf = Vec::with_capacity(BUNDLE_RANGE.min(total - offset) as usize);
+        (&mut f)
+            .take(BUNDLE_RANGE)
+            .read_to_end(&mut buf)
+            .map_err(io(&path))?;
+        self.summary.bundle_bytes += buf.len() as u64;
+        Ok((
+            ReplyBody::BundleRange {
+                manifest_sha256: sha,
+                offset,
+                total,
+            },
+            vec![buf],
+        ))
+    }
+
+    fn vendor_upload(
+        &mut self,
+        total: u64,
+        sha256: Sha256,
+        offset: u64,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let got = self
+            .dock
+            .receive_upload(&self.peer, total, sha256, offset, &blobs)?;
+        Ok(got)
+    }
+}
+
+fn offer(b: &BundleRow) -> Option<BundleOffer> {
+    Some(BundleOffer {
+        bundle: crate::domain::BundleId::parse(&b.bundle_id).ok()?,
+        version: b.version,
+        manifest_sha256: Sha256::from_hex(&b.manifest_sha256).ok()?,
+        size: b.size,
+    })
+}

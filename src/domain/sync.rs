@@ -1,0 +1,209 @@
+//! The dock sync protocol's messages: pure data. Framing lives in
+//! `sync::wire`, signing in `trust`, and each side's effects in `dock` and
+//! `tablet`.
+//!
+//! A session is: the dock's signed `Hello` (nonce and dock time), then
+//! requests signed by the device key that carry that nonce, each answered
+//! by one reply signed by the dock key. Letters, feed entries and documents
+//! travel as blobs beside the signed header, each already signed end to
+//! end by its author; the header carries the SHA-256 over all blobs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::messages::{ContactId, OutState, OutboundMessage};
+use super::people::PersonId;
+use super::{BundleId, FacilityId, PublicKey, Sha256};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Letters per upload frame, and feed entries per reply.
+pub const MAX_BATCH: usize = 500;
+/// Bundle bytes per download frame.
+pub const BUNDLE_RANGE: u64 = 1 << 20;
+
+/// What a device signs: one request of the session named by `nonce`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub nonce: String,
+    pub tablet: PublicKey,
+    /// SHA-256 over the frame's blobs (see `sync::wire::blobs_digest`).
+    pub blobs: Sha256,
+    pub body: RequestBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RequestBody {
+    /// The blobs are this many signed letters, in sequence order.
+    Upload { count: u32 },
+    /// State of the tablet; one blob, the signed audit export since
+    /// `audit_from`, when there is something new.
+    Report {
+        report: TabletReport,
+        audit_from: u64,
+    },
+    /// Feed entries after each person's cursor, documents newer than the
+    /// versions held (key `kind/scope`), and bundles not installed.
+    Pull {
+        cursors: BTreeMap<PersonId, u64>,
+        documents: BTreeMap<String, u64>,
+        installed: Vec<Sha256>,
+    },
+    /// Bytes of an offered bundle from `offset`.
+    Bundle { manifest_sha256: Sha256, offset: u64 },
+    /// Part of a vendor's upload of a `total`-byte bundle whose SHA-256 is
+    /// `sha256`: the blobs are its bytes from `offset`. A frame with no
+    /// blobs asks where an interrupted upload stands.
+    VendorUpload {
+        total: u64,
+        sha256: Sha256,
+        offset: u64,
+    },
+    Bye,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TabletReport {
+    pub app_version: String,
+    pub battery_percent: Option<u8>,
+    pub tamper_events: u64,
+}
+
+/// What a dock signs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    pub nonce: String,
+    pub blobs: Sha256,
+    pub body: ReplyBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ReplyBody {
+    /// The first frame. `dock_time` feeds the tablet's trusted clock.
+    Hello {
+        protocol: u32,
+        facility: FacilityId,
+        dock_time: DateTime<Utc>,
+    },
+    /// Every letter of the upload is stored (`stored` new, `already` held
+    /// from an earlier try); the tablet may mark them all uploaded.
+    Ack {
+        through_seq: u64,
+        stored: u32,
+        already: u32,
+    },
+    /// The report is stored; audit entries through `audit_through` are kept.
+    ReportAck { audit_through: u64 },
+    /// Blobs: `entries` feed entries, then `documents` signed documents.
+    /// `more` says another pull would return more entries.
+    Feed {
+        entries: u32,
+        documents: u32,
+        more: bool,
+        bundles: Vec<BundleOffer>,
+    },
+    /// One blob of bundle bytes starting at `offset`.
+    BundleRange {
+        manifest_sha256: Sha256,
+        offset: u64,
+        total: u64,
+    },
+    /// The dock holds the first `bytes` of a vendor upload.
+    Received { bytes: u64 },
+    /// The vendor upload is stored and waits for approval.
+    Uploaded {
+        bundle: BundleId,
+        version: u64,
+        manifest_sha256: Sha256,
+    },
+    /// The request was refused; nothing changed. The reason says why and
+    /// what to do.
+    Refused { reason: String },
+    Bye,
+}
+
+/// A bundle approved for one of the tablet's groups.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleOffer {
+    pub bundle: BundleId,
+    pub version: u64,
+    pub manifest_sha256: Sha256,
+    pub size: u64,
+}
+
+/// One entry of a person's message feed, signed by the messaging key.
+/// `seq` is the dock's; a tablet's cursor for the person only rises.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedEntry {
+    pub seq: u64,
+    pub person: PersonId,
+    pub at: DateTime<Utc>,
+    pub item: FeedItem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FeedItem {
+    /// A letter from a contact that staff approved (attorney mail without
+    /// reading it).
+    Received {
+        id: String,
+        contact: ContactId,
+        attorney: bool,
+        body: String,
+        sent_at: DateTime<Utc>,
+    },
+    /// A letter the person wrote, on any tablet.
+    Sent { message: OutboundMessage },
+    /// Where a letter the person wrote is now.
+    State {
+        id: String,
+        state: OutState,
+        reason: String,
+    },
+}
+
+/// Words that make a reviewer look first. Matching ignores case; the list
+/// is the facility's.
+pub fn keyword_flags(body: &str, keywords: &[String]) -> Vec<String> {
+    let lower = body.to_lowercase();
+    let mut out: Vec<String> = keywords
+        .iter()
+        .filter(|k| !k.trim().is_empty() && lower.contains(&k.trim().to_lowercase()))
+        .map(|k| k.trim().to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_flags_ignore_case_and_blanks() {
+        let kw = vec!["Escape".to_string(), " ".into(), "dinero".into()];
+        assert_eq!(
+            keyword_flags("plan de ESCAPE y DINERO", &kw),
+            vec!["Escape", "dinero"]
+        );
+        assert!(keyword_flags("hola mamá", &kw).is_empty());
+    }
+
+    #[test]
+    fn request_kinds_are_tagged_and_strict() {
+        let r: RequestBody = serde_json::from_str(r#"{"kind":"upload","count":3}"#).unwrap();
+        assert_eq!(r, RequestBody::Upload { count: 3 });
+        assert!(serde_json::from_str::<RequestBody>(r#"{"kind":"upload","count":3,"x":1}"#).is_err());
+        assert!(serde_json::from_str::<RequestBody>(r#"{"kind":"format-disk"}"#).is_err());
+    }
+}

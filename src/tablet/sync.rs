@@ -1,0 +1,121 @@
+//! The tablet's half of a dock sync: what to send, and applying what came
+//! back. The network half is `sync::client`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::Tablet;
+use super::people::Result;
+use crate::domain::people::PersonId;
+use crate::domain::sync::{FeedEntry, TabletReport};
+use crate::domain::time;
+use crate::store::{ThreadItem, ThreadSummary};
+
+/// Cursor names in the store.
+pub const LAST_DOCK: &str = "last-dock";
+pub const AUDIT_ACKED: &str = "audit-acked";
+
+impl Tablet {
+    pub(crate) fn device_key(&self) -> &crate::trust::SigningKey {
+        &self.device_key
+    }
+
+    /// The dock's signed time raises the trusted clock and is remembered as
+    /// the last dock (for grace mode and the status bar).
+    pub fn accept_dock_time(&mut self, dock_time: DateTime<Utc>) -> Result<()> {
+        let (now, state) = self.read_clock()?;
+        let state = time::with_signed_time(state, dock_time);
+        self.store.save_clock(&state)?;
+        let at = now.max(dock_time);
+        self.store.set_cursor(LAST_DOCK, at.timestamp().max(0) as u64)?;
+        Ok(())
+    }
+
+    /// When the tablet last synced with a dock.
+    pub fn last_dock(&self) -> Result<Option<DateTime<Utc>>> {
+        let secs = self.store.cursor(LAST_DOCK)?;
+        Ok((secs > 0)
+            .then(|| DateTime::from_timestamp(secs as i64, 0))
+            .flatten())
+    }
+
+    /// The people whose letters this tablet carries: everyone active on its
+    /// roster.
+    pub fn sync_people(&self) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .people()?
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| p.id)
+            .collect())
+    }
+
+    pub fn report(&self) -> Result<TabletReport> {
+        let tamper = self
+            .store
+            .audit_since(0)?
+            .iter()
+            .filter(|e| e.kind == crate::audit::kind::TAMPER)
+            .count() as u64;
+        Ok(TabletReport {
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+            battery_percent: None,
+            tamper_events: tamper,
+        })
+    }
+
+    /// Verify feed entries from the dock and apply those for people this
+    /// tablet asked about, with their cursors, in one transaction. Entries
+    /// that fail verification are refused and logged, never shown.
+    /// Returns (applied, refused).
+    pub fn apply_feed(
+        &mut self,
+        blobs: &[Vec<u8>],
+        asked: &BTreeMap<PersonId, u64>,
+    ) -> Result<(usize, usize)> {
+        let now = self.trusted_now()?;
+        let mut good: Vec<FeedEntry> = Vec::with_capacity(blobs.len());
+        let mut refused = 0;
+        for b in blobs {
+            let checked = self
+                .root
+                .verify_feed_entry(b)
+                .map_err(|e| e.to_string())
+                .and_then(|e| {
+                    if asked.contains_key(&e.person) {
+                        Ok(e)
+                    } else {
+                        Err(format!("entry {} is for {}, who was not asked for", e.seq, e.person))
+                    }
+                });
+            match checked {
+                Ok(e) => good.push(e),
+                Err(why) => {
+                    refused += 1;
+                    self.store
+                        .audit(now, None, crate::audit::kind::FEED_REFUSED, &why)?;
+                }
+            }
+        }
+        let applied = self.store.apply_feed(&good, now)?;
+        Ok((applied, refused))
+    }
+
+    /// The logged-in person's threads, most recent first.
+    pub fn threads_for(&self, session: &super::Session) -> Result<Vec<ThreadSummary>> {
+        Ok(self.store.threads(&session.person)?)
+    }
+
+    /// One thread, oldest first; opening it marks its letters read.
+    pub fn open_thread(
+        &mut self,
+        session: &super::Session,
+        contact: &str,
+    ) -> Result<Vec<ThreadItem>> {
+        let items = self.store.thread(&session.person, contact)?;
+        self.store.mark_thread_read(&session.person, contact)?;
+        Ok(items)
+    }
+}
