@@ -41,6 +41,8 @@ pub struct DemoPaths {
     pub vendor: PathBuf,
     pub bundles: PathBuf,
     pub tablet: PathBuf,
+    /// The dock's data directory (`berth-dock serve --data`).
+    pub dock: PathBuf,
 }
 
 impl DemoPaths {
@@ -50,6 +52,7 @@ impl DemoPaths {
             vendor: dir.join("vendor"),
             bundles: dir.join("bundles"),
             tablet: dir.join("tablet"),
+            dock: dir.join("dock"),
         }
     }
 }
@@ -236,6 +239,34 @@ pub fn run_at(
             )?,
         }
     }
+    // 7. The dock: this tablet enrolled for unit b-east, and the same
+    // documents published for it to pull.
+    let mut dock = crate::dock::Dock::open(&p.facility, &p.dock)
+        .map_err(|e| Error::Document(e.to_string()))?;
+    let key = tablet.device_public_key();
+    if !dock
+        .tablets()
+        .map_err(|e| Error::Document(e.to_string()))?
+        .iter()
+        .any(|t| t.key == key.to_hex())
+    {
+        dock.enroll(
+            key,
+            "demo-tablet",
+            &[GroupId::parse("unit:b-east").expect("valid")],
+        )
+        .map_err(|e| Error::Document(e.to_string()))?;
+    }
+    for doc in [&roster, &policy, &contacts] {
+        let bytes = facility::read_capped(doc, crate::trust::MAX_ENVELOPE_BYTES)?;
+        dock.publish(&bytes)
+            .map_err(|e| Error::Document(e.to_string()))?;
+    }
+    writeln!(
+        out,
+        "7. dock      tablet {key} enrolled as demo-tablet; documents published in {}",
+        p.dock.display()
+    )?;
     writeln!(
         out,
         "   people    first login uses the enrolment code; then each person picks a PIN:"

@@ -30,6 +30,9 @@ struct Cli {
     /// Where the demo keeps its facility, vendor, bundles and tablet.
     #[arg(long, default_value = "berth-demo")]
     dir: PathBuf,
+    /// The dock to sync with when the tablet is docked (or "Sync now").
+    #[arg(long, value_name = "ADDR")]
+    dock: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -84,7 +87,16 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
     },
-    /// List the bundles installed on a tablet.
+    /// Sync with the dock now: send letters and reports, receive letters,
+    /// documents and content.
+    Sync {
+        #[arg(long)]
+        data: PathBuf,
+        /// The dock's address, e.g. 127.0.0.1:7443.
+        #[arg(long)]
+        dock: String,
+    },
+    /// The tablet's facility, groups, device key, last dock and bundles.
     Status {
         #[arg(long)]
         data: PathBuf,
@@ -328,6 +340,14 @@ fn run(cli: Cli) -> Result<bool> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            println!("device key: {}", tablet.device_public_key());
+            println!(
+                "last dock: {}",
+                tablet
+                    .last_dock()?
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "never".into())
+            );
             println!("people: {}", tablet.people()?.len());
             for b in tablet.installed()? {
                 println!(
@@ -342,6 +362,30 @@ fn run(cli: Cli) -> Result<bool> {
                 );
             }
             Ok(true)
+        }
+        Command::Sync { data, dock } => {
+            let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            let (_, result) = berth::sync::client::sync_owned(tablet, &dock);
+            let s = result?;
+            println!(
+                "synced with {dock}: {} letter(s) sent, {} feed entries, {} document(s), {} bundle(s) installed",
+                s.letters_sent, s.entries_applied, s.documents_accepted, s.bundles_installed
+            );
+            for d in &s.documents_refused {
+                eprintln!("refused a document: {d}");
+            }
+            for b in &s.bundles_refused {
+                eprintln!("refused a bundle: {b}");
+            }
+            if s.entries_refused > 0 {
+                eprintln!(
+                    "refused {} feed entr(ies) that did not verify; see `berth audit`",
+                    s.entries_refused
+                );
+            }
+            Ok(s.documents_refused.is_empty()
+                && s.bundles_refused.is_empty()
+                && s.entries_refused == 0)
         }
         Command::Demo { dir, assets } => {
             println!("Berth demo in {}", dir.display());

@@ -88,6 +88,53 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Register a tablet's device key at the dock, bound to groups.
+    Enroll {
+        #[command(flatten)]
+        dock: DockArgs,
+        /// The tablet's device key (64 hex digits; `berth status` prints it).
+        #[arg(long)]
+        key: String,
+        /// A name for the tablet, e.g. b-east-07.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated groups: unit:NAME (facility is implied).
+        #[arg(long, value_delimiter = ',', required = true)]
+        groups: Vec<GroupId>,
+    },
+    /// Revoke a tablet (by name or key); it is refused from its next sync.
+    Revoke {
+        #[command(flatten)]
+        dock: DockArgs,
+        tablet: String,
+    },
+    /// Enrolled tablets: last sync, version, battery, tamper events.
+    Tablets {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// Publish signed rosters, policies and contact lists for tablets to pull.
+    Publish {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Review letters in both directions.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+    /// Bundles at the dock: pending vendor uploads and approvals.
+    Bundles {
+        #[command(subcommand)]
+        command: BundlesCommand,
+    },
+    /// The mail gateway.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// Replace the root keys with new ones (root N+1 signed by old and new).
     RotateRoot {
         #[arg(long)]
@@ -96,6 +143,303 @@ enum Command {
         #[arg(long)]
         expires: Option<String>,
     },
+}
+
+/// Where the dock is: the facility directory and the dock's data.
+#[derive(clap::Args)]
+struct DockArgs {
+    #[arg(long)]
+    dir: PathBuf,
+    /// The dock's data directory (as given to `berth-dock serve --data`).
+    #[arg(long)]
+    data: PathBuf,
+}
+
+impl DockArgs {
+    fn open(&self) -> Result<berth::dock::Dock> {
+        berth::dock::Dock::open(&self.dir, &self.data)
+            .with_context(|| format!("opening the dock in {}", self.data.display()))
+    }
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Letters waiting for review: flagged first, then oldest first.
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// One letter in full (attorney mail shows who, whom and when only).
+    Show {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+    },
+    /// Approve: outbound letters leave as .eml; inbound reach the tablet.
+    Approve {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+        /// Who is reviewing (default: $USER).
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Reject with a reason the person will read.
+    Reject {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundlesCommand {
+    /// Bundles uploaded by vendors, waiting for approval.
+    Pending {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// Bundles approved, with their groups.
+    Approved {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// Add a bundle file (e.g. from a vendor's USB stick) to the pending list.
+    Add {
+        #[command(flatten)]
+        dock: DockArgs,
+        bundle: PathBuf,
+    },
+    /// Approve a pending bundle (by id or manifest hash) for groups.
+    Approve {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        groups: Vec<GroupId>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GatewayCommand {
+    /// Import .eml files (default: DATA/gateway/inbound) into review.
+    Import {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Mail and uploads the dock refused, with reasons.
+    Refusals {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+}
+
+fn staff_name(arg: Option<String>) -> String {
+    arg.or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "staff".into())
+}
+
+fn print_item(i: &berth::dock::ReviewItem, full: bool) {
+    let dir = match i.kind {
+        berth::dock::ReviewKind::Outbound => format!("{} -> {}", i.person, i.contact),
+        berth::dock::ReviewKind::Inbound => format!("{} -> {}", i.contact, i.person),
+    };
+    let flags = if i.flags.is_empty() {
+        String::new()
+    } else {
+        format!(" FLAGGED [{}]", i.flags.join(", "))
+    };
+    let legal = if i.attorney {
+        " LEGAL (privileged)"
+    } else {
+        ""
+    };
+    println!("{}  {}  {}  {}{legal}{flags}", i.id, i.at, dir, i.state);
+    if let Some(p) = &i.problem {
+        println!("    PROBLEM: {p}");
+    }
+    if full {
+        if !i.reason.is_empty() {
+            println!("    reason: {}", i.reason);
+        }
+        match &i.body {
+            Some(b) => {
+                println!();
+                println!("{b}");
+            }
+            None if i.attorney => {
+                println!("    (privileged legal mail: the body is not shown to review)")
+            }
+            None => {}
+        }
+    }
+}
+
+fn print_bundle(b: &berth::dock::PendingBundle) {
+    println!(
+        "{} version {} [{}] from {}: {} bytes, manifest {}{}",
+        b.bundle_id,
+        b.version,
+        b.content_type,
+        b.vendor,
+        b.size,
+        b.manifest_sha256,
+        if b.groups.is_empty() {
+            String::new()
+        } else {
+            format!(", for [{}]", b.groups.join(", "))
+        }
+    );
+}
+
+fn staff(command: Command) -> Result<()> {
+    match command {
+        Command::Enroll {
+            dock,
+            key,
+            name,
+            groups,
+        } => {
+            let k = berth::domain::PublicKey::from_hex(key.trim()).with_context(|| {
+                "--key must be the tablet's 64-hex-digit device key, as `berth status --data D` prints it"
+            })?;
+            dock.open()?.enroll(k, &name, &groups)?;
+            println!("enrolled tablet {name} ({k})");
+        }
+        Command::Revoke { dock, tablet } => {
+            dock.open()?.revoke(&tablet)?;
+            println!("revoked {tablet}; it is refused from its next sync");
+        }
+        Command::Tablets { dock } => {
+            let rows = dock.open()?.tablets()?;
+            if rows.is_empty() {
+                println!("no tablets enrolled; use `berth-facility enroll`");
+            }
+            for t in rows {
+                println!(
+                    "{:<16} {}  groups [{}]  last sync {}  version {}  battery {}  tamper events {}{}",
+                    t.name,
+                    &t.key[..16],
+                    t.groups.join(", "),
+                    t.last_sync.as_deref().unwrap_or("never"),
+                    if t.app_version.is_empty() {
+                        "-"
+                    } else {
+                        &t.app_version
+                    },
+                    t.battery
+                        .map(|b| format!("{b}%"))
+                        .unwrap_or_else(|| "-".into()),
+                    t.tamper_events,
+                    t.revoked_at
+                        .as_deref()
+                        .map(|r| format!("  REVOKED {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Command::Publish { dock, files } => {
+            let mut d = dock.open()?;
+            for f in files {
+                let bytes = berth::facility::read_capped(&f, berth::trust::MAX_ENVELOPE_BYTES)?;
+                let (kind, scope, version) = d
+                    .publish(&bytes)
+                    .with_context(|| format!("publishing {}", f.display()))?;
+                println!("published {kind} for {scope} version {version}");
+            }
+        }
+        Command::Review { command } => match command {
+            ReviewCommand::List { dock } => {
+                let items = dock.open()?.review_list()?;
+                if items.is_empty() {
+                    println!("nothing waits for review");
+                }
+                for i in &items {
+                    print_item(i, false);
+                }
+            }
+            ReviewCommand::Show { dock, id } => print_item(&dock.open()?.review_show(&id)?, true),
+            ReviewCommand::Approve { dock, id, staff } => {
+                let d = dock.data.clone();
+                let i = dock.open()?.review_approve(&id, &staff_name(staff))?;
+                match i.kind {
+                    berth::dock::ReviewKind::Outbound => println!(
+                        "approved {id}; wrote {}",
+                        d.join("gateway")
+                            .join("outbox")
+                            .join(format!("{id}.eml"))
+                            .display()
+                    ),
+                    berth::dock::ReviewKind::Inbound => {
+                        println!("approved {id}; it reaches {} at the next sync", i.person)
+                    }
+                }
+            }
+            ReviewCommand::Reject {
+                dock,
+                id,
+                reason,
+                staff,
+            } => {
+                dock.open()?
+                    .review_reject(&id, &reason, &staff_name(staff))?;
+                println!("rejected {id}; the writer sees the reason at the next sync");
+            }
+        },
+        Command::Bundles { command } => match command {
+            BundlesCommand::Pending { dock } => {
+                let rows = dock.open()?.bundles(Some("pending"))?;
+                if rows.is_empty() {
+                    println!("no bundles wait for approval");
+                }
+                rows.iter().for_each(print_bundle);
+            }
+            BundlesCommand::Approved { dock } => {
+                dock.open()?
+                    .bundles(Some("approved"))?
+                    .iter()
+                    .for_each(print_bundle);
+            }
+            BundlesCommand::Add { dock, bundle } => {
+                let b = dock.open()?.add_bundle_file(&bundle)?;
+                print!("verified and added: ");
+                print_bundle(&b);
+            }
+            BundlesCommand::Approve { dock, id, groups } => {
+                let b = dock.open()?.approve_bundle(&id, &groups)?;
+                print!("approved: ");
+                print_bundle(&b);
+            }
+        },
+        Command::Gateway { command } => match command {
+            GatewayCommand::Import { dock, from } => {
+                let r = dock.open()?.import_mail(from.as_deref())?;
+                for a in &r.accepted {
+                    println!("imported {a} into review");
+                }
+                for a in &r.duplicates {
+                    println!("{a} was imported before; skipped");
+                }
+                for (f, why) in &r.refused {
+                    println!("refused {f}: {why}");
+                }
+            }
+            GatewayCommand::Refusals { dock } => {
+                for (at, what, why) in dock.open()?.refusals()? {
+                    println!("{at}  {what}: {why}");
+                }
+            }
+        },
+        _ => unreachable!("only staff commands come here"),
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -211,6 +555,13 @@ fn expiry(arg: Option<String>) -> Result<chrono::DateTime<Utc>> {
 fn run(cli: Cli) -> Result<()> {
     let now = Utc::now();
     match cli.command {
+        c @ (Command::Enroll { .. }
+        | Command::Revoke { .. }
+        | Command::Tablets { .. }
+        | Command::Publish { .. }
+        | Command::Review { .. }
+        | Command::Bundles { .. }
+        | Command::Gateway { .. }) => staff(c)?,
         Command::Init {
             dir,
             facility,

@@ -71,6 +71,20 @@ enum Command {
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
     },
+    /// Upload a signed bundle to a facility's dock; it waits there for
+    /// facility IT's approval. An interrupted upload resumes.
+    Upload {
+        bundle: PathBuf,
+        /// The dock's address, e.g. dock.facility.example:7443.
+        #[arg(long)]
+        dock: String,
+        /// The vendor's private key (the delegated one).
+        #[arg(long)]
+        key: PathBuf,
+        /// The facility's root.json: it names the dock's key.
+        #[arg(long)]
+        root: PathBuf,
+    },
     /// Show what a bundle holds and who signed it.
     Inspect {
         bundle: PathBuf,
@@ -179,6 +193,30 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Inspect { bundle: path, root } => inspect(&path, root.as_deref())?,
+        Command::Upload {
+            bundle,
+            dock,
+            key,
+            root,
+        } => {
+            let key = berth::trust::SigningKey::load(&key)?;
+            let root = berth::trust::TrustedRoot::bootstrap(&berth::facility::read_capped(
+                &root,
+                berth::trust::MAX_ENVELOPE_BYTES,
+            )?)?;
+            let u = berth::sync::client::upload_bundle(&dock, key, root, &bundle)?;
+            println!(
+                "uploaded {} version {} (manifest {}){}; it waits for the facility's approval",
+                u.bundle,
+                u.version,
+                u.manifest_sha256,
+                if u.resumed_at > 0 {
+                    format!(", resumed at byte {}", u.resumed_at)
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
     Ok(())
 }

@@ -44,11 +44,11 @@ impl Dock {
                 "the bundle is {total} bytes; this dock takes at most {cap} (max_upload_bytes in dock.toml)"
             )));
         }
-        let part = self
-            .shared
-            .data
-            .join("incoming")
-            .join(format!("{}.{}.part", sha256.to_hex(), peer.to_hex()));
+        let part = self.shared.data.join("incoming").join(format!(
+            "{}.{}.part",
+            sha256.to_hex(),
+            peer.to_hex()
+        ));
         let held = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         if blobs.is_empty() {
             return Ok((ReplyBody::Received { bytes: held }, Vec::new()));

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
 
 use super::{Error, Result};
-use crate::domain::sync::{FeedEntry, FeedItem};
 use crate::domain::people::PersonId;
+use crate::domain::sync::{FeedEntry, FeedItem};
 use crate::store::ts;
 
 pub fn migrations() -> Migrations<'static> {
@@ -146,7 +146,11 @@ pub fn set_roster_people(
     Ok(())
 }
 
-pub fn set_contacts(tx: &Transaction<'_>, person: &str, rows: &[ContactRow]) -> rusqlite::Result<()> {
+pub fn set_contacts(
+    tx: &Transaction<'_>,
+    person: &str,
+    rows: &[ContactRow],
+) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM contacts WHERE person = ?1", [person])?;
     for c in rows {
         tx.execute(
@@ -396,9 +400,9 @@ impl DockDb {
         groups: &[String],
         people: &[String],
     ) -> Result<Vec<(String, String, u64, Vec<u8>)>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT kind, scope, version, envelope FROM documents ORDER BY kind DESC, scope")?;
+        let mut st = self.conn.prepare(
+            "SELECT kind, scope, version, envelope FROM documents ORDER BY kind DESC, scope",
+        )?;
         let rows = st.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -66,6 +66,8 @@ pub enum Error {
     },
     #[error("{path}: {why}")]
     Config { path: PathBuf, why: String },
+    #[error("connection cut at {0}")]
+    Cut(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,7 +109,12 @@ pub(crate) struct Shared {
     pub dock_key: SigningKey,
     pub messaging_key: SigningKey,
     pub config: DockConfig,
+    /// Test hook: returning true for a step name drops the connection
+    /// there (see `Dock::with_cuts`).
+    pub cut: Option<CutHook>,
 }
+
+pub type CutHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// The dock: shared state and one database connection.
 pub struct Dock {
@@ -152,6 +159,7 @@ impl Dock {
             dock_key: facility.key("dock")?,
             messaging_key: facility.key("messaging")?,
             config,
+            cut: None,
         };
         let db = db::DockDb::open(&data.join("dock.db"))?;
         Ok(Dock {
@@ -167,6 +175,24 @@ impl Dock {
             shared: self.shared.clone(),
             db: db::DockDb::open(&self.shared.data.join("dock.db"))?,
         })
+    }
+
+    /// Install a cut hook before the dock is shared: each named server step
+    /// is a crash-test failpoint, and `cut(step)` returning true drops the
+    /// connection there, as a crash or a pulled cable would.
+    pub fn with_cuts(mut self, cut: CutHook) -> Self {
+        if let Some(s) = Arc::get_mut(&mut self.shared) {
+            s.cut = Some(cut);
+        }
+        self
+    }
+
+    pub(crate) fn step(&self, name: &str) -> Result<()> {
+        crate::failpoint(name);
+        match &self.shared.cut {
+            Some(cut) if cut(name) => Err(Error::Cut(name.to_string())),
+            _ => Ok(()),
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -203,7 +229,8 @@ impl Dock {
         if !gs.iter().any(|g| g == "facility") {
             gs.insert(0, "facility".into());
         }
-        self.db.enroll(&key.to_hex(), name, &gs.join(" "), Utc::now())
+        self.db
+            .enroll(&key.to_hex(), name, &gs.join(" "), Utc::now())
     }
 
     /// Revoke a tablet by name or key; it is refused from its next sync.

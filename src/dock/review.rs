@@ -42,7 +42,8 @@ impl Dock {
             .map_err(|e| e.to_string())
             .and_then(|k| signed::verify_letter(&k, &l.envelope).map_err(|e| e.to_string()))
             .and_then(|m| {
-                if m.id == l.id && m.person.as_str() == l.person && m.contact.as_str() == l.contact {
+                if m.id == l.id && m.person.as_str() == l.person && m.contact.as_str() == l.contact
+                {
                     Ok(m)
                 } else {
                     Err("the stored letter does not match its signed copy".into())
@@ -147,22 +148,20 @@ impl Dock {
                          Reject it with a reason instead"
                     ))
                 })?;
-            if msg.id != l.id || msg.person.as_str() != l.person || msg.contact.as_str() != l.contact {
+            if msg.id != l.id
+                || msg.person.as_str() != l.person
+                || msg.contact.as_str() != l.contact
+            {
                 return Err(Error::Refused(format!(
                     "letter {id} does not match its signed copy; it cannot be delivered. Reject it instead"
                 )));
             }
             let eml = self.render_letter(&msg)?;
             let outbox = self.shared.data.join("gateway").join("outbox");
-            self.db.decide_letter(
-                id,
-                OutState::Delivered,
-                "",
-                staff,
-                now,
-                &sign,
-                || super::gateway::write_eml(&outbox, &msg.id, &eml),
-            )?;
+            self.db
+                .decide_letter(id, OutState::Delivered, "", staff, now, &sign, || {
+                    super::gateway::write_eml(&outbox, &msg.id, &eml)
+                })?;
         } else {
             self.db.decide_inbound(id, true, "", staff, now, &sign)?;
         }
@@ -177,7 +176,9 @@ impl Dock {
             ));
         }
         if reason.chars().count() > 500 {
-            return Err(Error::Refused("keep the reason under 500 characters".into()));
+            return Err(Error::Refused(
+                "keep the reason under 500 characters".into(),
+            ));
         }
         let now = Utc::now();
         let key = &self.shared.messaging_key;

@@ -62,9 +62,11 @@ pub fn start(dock: &Dock, addr: &str, poll_mail: bool) -> Result<RunningDock> {
             "cannot listen on {addr}: {e}; pick a free address such as 127.0.0.1:7443"
         ))
     })?;
-    let local = listener.local_addr().map_err(|e| Error::Refused(e.to_string()))?;
-    let config = channel::server_config(&dock.shared.dock_key)
+    let local = listener
+        .local_addr()
         .map_err(|e| Error::Refused(e.to_string()))?;
+    let config =
+        channel::server_config(&dock.shared.dock_key).map_err(|e| Error::Refused(e.to_string()))?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     {
@@ -117,11 +119,7 @@ pub fn start(dock: &Dock, addr: &str, poll_mail: bool) -> Result<RunningDock> {
     })
 }
 
-fn connection(
-    mut dock: Dock,
-    config: Arc<rustls::ServerConfig>,
-    tcp: TcpStream,
-) -> Result<()> {
+fn connection(mut dock: Dock, config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result<()> {
     let peer_addr = tcp.peer_addr().ok();
     tcp.set_read_timeout(Some(IDLE_TIMEOUT)).ok();
     tcp.set_write_timeout(Some(IDLE_TIMEOUT)).ok();

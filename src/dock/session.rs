@@ -11,8 +11,8 @@ use chrono::Utc;
 use super::db::{BundleRow, NewLetter, TabletRow};
 use super::{Dock, Error, Result, io};
 use crate::domain::sync::{
-    BUNDLE_RANGE, BundleOffer, MAX_BATCH, PROTOCOL_VERSION, Reply, ReplyBody, Request,
-    RequestBody, TabletReport,
+    BUNDLE_RANGE, BundleOffer, MAX_BATCH, PROTOCOL_VERSION, Reply, ReplyBody, Request, RequestBody,
+    TabletReport,
 };
 use crate::domain::{PublicKey, Sha256};
 use crate::sync::wire::{self, Frame, WireError};
@@ -84,7 +84,11 @@ pub fn serve_session(
             break;
         }
         match s.handle(req, frame) {
-            Ok((body, blobs)) => s.send(stream, body, blobs)?,
+            Ok((body, blobs)) => {
+                s.dock.step("dock:before-reply")?;
+                s.send(stream, body, blobs)?
+            }
+            Err(Error::Cut(step)) => return Err(Error::Cut(step)),
             Err(e) => {
                 let reason = crate::describe_chain(std::iter::successors(
                     Some(&e as &(dyn std::error::Error + 'static)),
@@ -220,7 +224,7 @@ impl Session<'_> {
             self.dock
                 .db
                 .store_letters(&self.peer.to_hex(), &letters, Utc::now(), &sign)?;
-        crate::failpoint("dock:after-store-letters");
+        self.dock.step("dock:after-store-letters")?;
         self.summary.letters_stored += stored;
         self.summary.letters_already += already;
         let through_seq = msgs.iter().map(|(m, _)| m.seq).max().unwrap_or(0);
@@ -282,7 +286,10 @@ impl Session<'_> {
                 )));
             }
             let room = MAX_BATCH - blobs.len();
-            let got = self.dock.db.feed_after(person.as_str(), *cursor, room + 1)?;
+            let got = self
+                .dock
+                .db
+                .feed_after(person.as_str(), *cursor, room + 1)?;
             if got.len() > room {
                 more = true;
             }
@@ -295,7 +302,10 @@ impl Session<'_> {
         self.summary.entries_sent += entries;
         let mut documents = 0;
         for (kind, scope, version, env) in self.dock.db.documents_for(&tablet.groups, &people)? {
-            if held.get(&format!("{kind}/{scope}")).is_none_or(|v| *v < version) {
+            if held
+                .get(&format!("{kind}/{scope}"))
+                .is_none_or(|v| *v < version)
+            {
                 blobs.push(env);
                 documents += 1;
             }
@@ -330,7 +340,9 @@ impl Session<'_> {
             .db
             .bundles(Some("approved"))?
             .into_iter()
-            .find(|b| b.manifest_sha256 == hex && b.groups.iter().any(|g| tablet.groups.contains(g)))
+            .find(|b| {
+                b.manifest_sha256 == hex && b.groups.iter().any(|g| tablet.groups.contains(g))
+            })
             .ok_or_else(|| {
                 Error::Refused(format!(
                     "bundle {hex} is not approved for this tablet's groups"

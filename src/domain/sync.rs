@@ -38,7 +38,9 @@ pub struct Request {
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RequestBody {
     /// The blobs are this many signed letters, in sequence order.
-    Upload { count: u32 },
+    Upload {
+        count: u32,
+    },
     /// State of the tablet; one blob, the signed audit export since
     /// `audit_from`, when there is something new.
     Report {
@@ -53,7 +55,10 @@ pub enum RequestBody {
         installed: Vec<Sha256>,
     },
     /// Bytes of an offered bundle from `offset`.
-    Bundle { manifest_sha256: Sha256, offset: u64 },
+    Bundle {
+        manifest_sha256: Sha256,
+        offset: u64,
+    },
     /// Part of a vendor's upload of a `total`-byte bundle whose SHA-256 is
     /// `sha256`: the blobs are its bytes from `offset`. A frame with no
     /// blobs asks where an interrupted upload stands.
@@ -99,7 +104,9 @@ pub enum ReplyBody {
         already: u32,
     },
     /// The report is stored; audit entries through `audit_through` are kept.
-    ReportAck { audit_through: u64 },
+    ReportAck {
+        audit_through: u64,
+    },
     /// Blobs: `entries` feed entries, then `documents` signed documents.
     /// `more` says another pull would return more entries.
     Feed {
@@ -115,7 +122,9 @@ pub enum ReplyBody {
         total: u64,
     },
     /// The dock holds the first `bytes` of a vendor upload.
-    Received { bytes: u64 },
+    Received {
+        bytes: u64,
+    },
     /// The vendor upload is stored and waits for approval.
     Uploaded {
         bundle: BundleId,
@@ -124,7 +133,9 @@ pub enum ReplyBody {
     },
     /// The request was refused; nothing changed. The reason says why and
     /// what to do.
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
     Bye,
 }
 
@@ -203,7 +214,9 @@ mod tests {
     fn request_kinds_are_tagged_and_strict() {
         let r: RequestBody = serde_json::from_str(r#"{"kind":"upload","count":3}"#).unwrap();
         assert_eq!(r, RequestBody::Upload { count: 3 });
-        assert!(serde_json::from_str::<RequestBody>(r#"{"kind":"upload","count":3,"x":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<RequestBody>(r#"{"kind":"upload","count":3,"x":1}"#).is_err()
+        );
         assert!(serde_json::from_str::<RequestBody>(r#"{"kind":"format-disk"}"#).is_err());
     }
 }

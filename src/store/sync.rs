@@ -35,9 +35,11 @@ pub struct ThreadItem {
 
 fn cursor_in(tx: &rusqlite::Connection, name: &str) -> rusqlite::Result<u64> {
     Ok(tx
-        .query_row("SELECT value FROM sync_cursors WHERE name = ?1", [name], |r| {
-            r.get::<_, i64>(0)
-        })
+        .query_row(
+            "SELECT value FROM sync_cursors WHERE name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
         .optional()?
         .unwrap_or(0) as u64)
 }
@@ -62,14 +64,18 @@ fn advance_state(
     at: &str,
 ) -> rusqlite::Result<()> {
     let current: Option<String> = tx
-        .query_row(&format!("SELECT state FROM {table} WHERE id = ?1"), [id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            &format!("SELECT state FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(cur) = current.as_deref().and_then(OutState::parse) {
         if cur.can_become(next) {
             tx.execute(
-                &format!("UPDATE {table} SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"),
+                &format!(
+                    "UPDATE {table} SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"
+                ),
                 params![id, next.as_str(), reason, at],
             )?;
         }
@@ -90,17 +96,26 @@ impl Store {
     pub fn queued_letters(&self, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut st = self
             .conn
-            .prepare("SELECT seq, envelope FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT ?1")
+            .prepare(
+                "SELECT seq, envelope FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT ?1",
+            )
             .map_err(self.sq())?;
         let rows = st
-            .query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .query_map([limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
             .map_err(self.sq())?;
         rows.collect::<rusqlite::Result<_>>().map_err(self.sq())
     }
 
     /// The dock acknowledged these letters: mark them uploaded in one
     /// transaction. Letters already further along stay where they are.
-    pub fn mark_uploaded(&mut self, seqs: &[u64], through: u64, at: DateTime<Utc>) -> Result<usize> {
+    pub fn mark_uploaded(
+        &mut self,
+        seqs: &[u64],
+        through: u64,
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
         self.tx_run(|tx| {
             let mut n = 0;
             for s in seqs.iter().filter(|s| **s <= through) {

@@ -2,6 +2,7 @@
 //! same installer entry point, so a USB directory is verified exactly like
 //! the dock stream.
 
+pub mod client;
 pub mod transport;
 pub mod wire;
 

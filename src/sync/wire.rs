@@ -34,7 +34,9 @@ pub enum WireError {
     Io(#[from] io::Error),
     #[error("the peer closed the connection")]
     Closed,
-    #[error("frame {what} is {size}, over the cap of {cap}; the peer is not speaking this protocol")]
+    #[error(
+        "frame {what} is {size}, over the cap of {cap}; the peer is not speaking this protocol"
+    )]
     TooLarge {
         what: &'static str,
         size: usize,
@@ -137,7 +139,10 @@ mod tests {
         many[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(matches!(
             decode(&many),
-            Err(WireError::TooLarge { what: "blob count", .. })
+            Err(WireError::TooLarge {
+                what: "blob count",
+                ..
+            })
         ));
         assert!(matches!(decode(&[]), Err(WireError::Closed)));
     }

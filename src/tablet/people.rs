@@ -28,6 +28,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Most audit entries in one export.
+pub const AUDIT_EXPORT_MAX: usize = 1000;
+
 /// Why a login did not succeed. Deliberately the same for an unknown id and
 /// a wrong secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -496,7 +499,13 @@ impl Tablet {
         let payload = serde_json::to_vec(&Export {
             facility: self.root.doc().facility.as_str(),
             device: self.device_key.public().to_hex(),
-            entries: self.store.audit_since(since)?,
+            entries: {
+                let mut v = self.store.audit_since(since)?;
+                // One export stays well under the envelope cap; the next
+                // sync carries on from where the dock acknowledged.
+                v.truncate(AUDIT_EXPORT_MAX);
+                v
+            },
         })
         .expect("export serializes");
         Ok(Envelope::sign(payload_type::AUDIT_EXPORT, payload, &[&self.device_key]).to_bytes())

@@ -17,6 +17,10 @@ pub const LAST_DOCK: &str = "last-dock";
 pub const AUDIT_ACKED: &str = "audit-acked";
 
 impl Tablet {
+    pub fn store_mut(&mut self) -> &mut crate::store::Store {
+        &mut self.store
+    }
+
     pub(crate) fn device_key(&self) -> &crate::trust::SigningKey {
         &self.device_key
     }
@@ -28,7 +32,8 @@ impl Tablet {
         let state = time::with_signed_time(state, dock_time);
         self.store.save_clock(&state)?;
         let at = now.max(dock_time);
-        self.store.set_cursor(LAST_DOCK, at.timestamp().max(0) as u64)?;
+        self.store
+            .set_cursor(LAST_DOCK, at.timestamp().max(0) as u64)?;
         Ok(())
     }
 
@@ -53,12 +58,7 @@ impl Tablet {
     }
 
     pub fn report(&self) -> Result<TabletReport> {
-        let tamper = self
-            .store
-            .audit_since(0)?
-            .iter()
-            .filter(|e| e.kind == crate::audit::kind::TAMPER)
-            .count() as u64;
+        let tamper = self.store.audit_of_kind(crate::audit::kind::TAMPER)?.len() as u64;
         Ok(TabletReport {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             battery_percent: None,
@@ -87,7 +87,10 @@ impl Tablet {
                     if asked.contains_key(&e.person) {
                         Ok(e)
                     } else {
-                        Err(format!("entry {} is for {}, who was not asked for", e.seq, e.person))
+                        Err(format!(
+                            "entry {} is for {}, who was not asked for",
+                            e.seq, e.person
+                        ))
                     }
                 });
             match checked {

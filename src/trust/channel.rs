@@ -144,7 +144,9 @@ impl ServerCertVerifier for PinnedDock {
             Some(k) => Err(refused(format!(
                 "unknown dock: its key {k} is not a dock key of this facility's root"
             ))),
-            None => Err(refused("unknown dock: it did not present an Ed25519 key".into())),
+            None => Err(refused(
+                "unknown dock: it did not present an Ed25519 key".into(),
+            )),
         }
     }
 

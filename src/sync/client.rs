@@ -1,0 +1,631 @@
+//! The tablet's sync client. It holds the tablet's lock only while it
+//! reads or writes the store, never while it waits on the network, so the
+//! shell stays responsive; the shell runs it on a worker thread.
+//!
+//! Order of a session: hello (dock time) → report → upload letters in
+//! batches, each acked → pull feed and documents until done → download
+//! offered bundles through the installer → bye. Every step is idempotent,
+//! so a session cut anywhere is finished by the next one.
+
+use std::io::Read;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::domain::people::PersonId;
+use crate::domain::sync::{
+    BundleOffer, MAX_BATCH, PROTOCOL_VERSION, ReplyBody, Request, RequestBody,
+};
+use crate::domain::{PublicKey, Sha256};
+use crate::sync::BundleSource;
+use crate::sync::wire::{self, Frame};
+use crate::tablet::Tablet;
+use crate::trust::{SigningKey, TrustedRoot, channel, payload_type as pt, signed};
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where a sync is, for the status bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Connecting,
+    Sending {
+        done: usize,
+        total: usize,
+    },
+    Receiving {
+        entries: usize,
+    },
+    Content {
+        title: String,
+        done: u64,
+        total: u64,
+    },
+    Finished,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    /// Letters the dock acknowledged in this session.
+    pub letters_sent: usize,
+    /// Feed entries applied (letters in, copies, state changes).
+    pub entries_applied: usize,
+    pub entries_refused: usize,
+    pub documents_accepted: usize,
+    pub documents_refused: Vec<String>,
+    pub bundles_installed: usize,
+    pub bundles_refused: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the dock at {addr}: {why}")]
+    Connect { addr: String, why: String },
+    #[error("{0}")]
+    UnknownDock(String),
+    #[error("the dock refused: {0}")]
+    Refused(String),
+    #[error("the connection to the dock broke: {0}")]
+    Broken(String),
+    #[error("the dock's reply was not valid: {0}")]
+    Protocol(String),
+    #[error("this tablet: {0}")]
+    Tablet(String),
+}
+
+fn tablet_err(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Tablet(e.to_string())
+}
+
+fn lock(t: &Mutex<Tablet>) -> MutexGuard<'_, Tablet> {
+    t.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// An open, authenticated session with the dock.
+pub struct DockConn {
+    tls: Tls,
+    nonce: String,
+    root: TrustedRoot,
+    key: SigningKey,
+    me: PublicKey,
+    pub dock_time: chrono::DateTime<chrono::Utc>,
+}
+
+impl DockConn {
+    /// Connect, check the dock's key against the root's pins, and read its
+    /// signed hello.
+    pub fn open(addr: &str, key: SigningKey, root: TrustedRoot) -> Result<Self, SyncError> {
+        let connect = |why: String| SyncError::Connect {
+            addr: addr.to_string(),
+            why,
+        };
+        let sock = addr
+            .to_socket_addrs()
+            .map_err(|e| connect(e.to_string()))?
+            .next()
+            .ok_or_else(|| connect("the address resolves to nothing".into()))?;
+        let tcp = TcpStream::connect_timeout(&sock, CONNECT_TIMEOUT)
+            .map_err(|e| connect(e.to_string()))?;
+        tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
+        tcp.set_write_timeout(Some(IO_TIMEOUT)).ok();
+        tcp.set_nodelay(true).ok();
+        let (config, name) =
+            channel::client_config(&key, root.dock_keys()).map_err(|e| connect(e.to_string()))?;
+        let conn =
+            rustls::ClientConnection::new(config, name).map_err(|e| connect(e.to_string()))?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        while tls.conn.is_handshaking() {
+            if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
+                let s = e.to_string();
+                return Err(if s.contains("unknown dock") {
+                    SyncError::UnknownDock(format!(
+                        "the dock at {addr} is not one this facility's root names; not syncing ({s})"
+                    ))
+                } else {
+                    SyncError::Broken(s)
+                });
+            }
+        }
+        let me = key.public();
+        let mut c = DockConn {
+            tls,
+            nonce: String::new(),
+            root,
+            key,
+            me,
+            dock_time: chrono::Utc::now(),
+        };
+        let (hello, _) = c.read_reply(true)?;
+        match hello {
+            ReplyBody::Hello {
+                protocol,
+                facility,
+                dock_time,
+            } => {
+                if protocol != PROTOCOL_VERSION {
+                    return Err(SyncError::Protocol(format!(
+                        "the dock speaks protocol {protocol}, this tablet {PROTOCOL_VERSION}"
+                    )));
+                }
+                if facility != c.root.doc().facility {
+                    return Err(SyncError::UnknownDock(format!(
+                        "the dock serves facility {facility}, not {}",
+                        c.root.doc().facility
+                    )));
+                }
+                c.dock_time = dock_time;
+            }
+            other => {
+                return Err(SyncError::Protocol(format!(
+                    "expected hello, got {other:?}"
+                )));
+            }
+        }
+        Ok(c)
+    }
+
+    fn read_reply(&mut self, first: bool) -> Result<(ReplyBody, Vec<Vec<u8>>), SyncError> {
+        let frame =
+            wire::read_frame(&mut self.tls).map_err(|e| SyncError::Broken(e.to_string()))?;
+        let reply = self
+            .root
+            .verify_reply(&frame.header)
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        if first {
+            self.nonce = reply.nonce.clone();
+        } else if reply.nonce != self.nonce {
+            return Err(SyncError::Protocol("reply is for another session".into()));
+        }
+        if reply.blobs != wire::blobs_digest(&frame.blobs) {
+            return Err(SyncError::Protocol(
+                "reply blobs do not match the dock's signature".into(),
+            ));
+        }
+        if let ReplyBody::Refused { reason } = reply.body {
+            return Err(SyncError::Refused(reason));
+        }
+        Ok((reply.body, frame.blobs))
+    }
+
+    /// Send one signed request; return the verified reply.
+    pub fn request(
+        &mut self,
+        body: RequestBody,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>), SyncError> {
+        self.send(body, blobs)?;
+        self.read_reply(false)
+    }
+
+    fn send(&mut self, body: RequestBody, blobs: Vec<Vec<u8>>) -> Result<(), SyncError> {
+        let req = Request {
+            nonce: self.nonce.clone(),
+            tablet: self.me,
+            blobs: wire::blobs_digest(&blobs),
+            body,
+        };
+        let header = signed::sign(&self.key, pt::SYNC_REQUEST, &req);
+        wire::write_frame(&mut self.tls, &Frame { header, blobs })
+            .map_err(|e| SyncError::Broken(e.to_string()))
+    }
+
+    pub fn bye(mut self) {
+        if self.request(RequestBody::Bye, Vec::new()).is_ok() {
+            self.tls.conn.send_close_notify();
+            let _ = self.tls.conn.complete_io(&mut self.tls.sock);
+        }
+    }
+}
+
+/// Bundle bytes from the dock, range by range, for the installer.
+struct DockSource<'a> {
+    conn: &'a mut DockConn,
+    offer: BundleOffer,
+}
+
+struct RangeReader<'a> {
+    conn: &'a mut DockConn,
+    sha: Sha256,
+    offset: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Read for RangeReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let (body, mut blobs) = self
+                .conn
+                .request(
+                    RequestBody::Bundle {
+                        manifest_sha256: self.sha,
+                        offset: self.offset,
+                    },
+                    Vec::new(),
+                )
+                .map_err(std::io::Error::other)?;
+            match body {
+                ReplyBody::BundleRange { offset, total, .. }
+                    if offset == self.offset && blobs.len() == 1 =>
+                {
+                    self.buf = blobs.pop().unwrap_or_default();
+                    self.pos = 0;
+                    self.offset += self.buf.len() as u64;
+                    if self.buf.is_empty() || self.offset >= total {
+                        self.done = true;
+                    }
+                    if self.buf.is_empty() {
+                        return Ok(0);
+                    }
+                }
+                other => {
+                    return Err(std::io::Error::other(format!(
+                        "unexpected reply to a bundle range: {other:?}"
+                    )));
+                }
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl BundleSource for DockSource<'_> {
+    fn describe(&self) -> String {
+        format!(
+            "dock bundle {} version {}",
+            self.offer.bundle, self.offer.version
+        )
+    }
+
+    fn open_at(&mut self, offset: u64) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(RangeReader {
+            conn: self.conn,
+            sha: self.offer.manifest_sha256,
+            offset,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+        }))
+    }
+}
+
+/// Run one whole sync with the dock at `addr`.
+pub fn sync(
+    tablet: &Mutex<Tablet>,
+    addr: &str,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<SyncSummary, SyncError> {
+    sync_with_cuts(tablet, addr, progress, &|_| false)
+}
+
+/// Each named step is a crash-test failpoint (`BERTH_FAILPOINT`), and
+/// `cut(step)` returning true drops the connection there, as a pulled
+/// cable would. Tests use it to cut sessions at random steps in-process.
+fn step(name: &str, cut: &dyn Fn(&str) -> bool) -> Result<(), SyncError> {
+    crate::failpoint(name);
+    if cut(name) {
+        Err(SyncError::Broken(format!("cut at {name}")))
+    } else {
+        Ok(())
+    }
+}
+
+/// [`sync`] with a cut hook (see [`step`]).
+pub fn sync_with_cuts(
+    tablet: &Mutex<Tablet>,
+    addr: &str,
+    progress: &mut dyn FnMut(Stage),
+    cut: &dyn Fn(&str) -> bool,
+) -> Result<SyncSummary, SyncError> {
+    progress(Stage::Connecting);
+    let (key, root) = {
+        let t = lock(tablet);
+        (
+            t.device_key().try_clone().map_err(tablet_err)?,
+            t.root().clone(),
+        )
+    };
+    let mut conn = DockConn::open(addr, key, root)?;
+    lock(tablet)
+        .accept_dock_time(conn.dock_time)
+        .map_err(tablet_err)?;
+    step("sync:after-hello", cut)?;
+    let mut summary = SyncSummary::default();
+
+    // Report: state and the audit log since the last acknowledged entry.
+    let (report, audit_from, audit) = {
+        let t = lock(tablet);
+        let from = t
+            .store()
+            .cursor(crate::tablet::sync::AUDIT_ACKED)
+            .map_err(tablet_err)?;
+        let export = t.export_audit(from).map_err(tablet_err)?;
+        (t.report().map_err(tablet_err)?, from, export)
+    };
+    if let (ReplyBody::ReportAck { audit_through }, _) =
+        conn.request(RequestBody::Report { report, audit_from }, vec![audit])?
+    {
+        let mut t = lock(tablet);
+        let held = t
+            .store()
+            .cursor(crate::tablet::sync::AUDIT_ACKED)
+            .map_err(tablet_err)?;
+        if audit_through > held {
+            t.store_mut()
+                .set_cursor(crate::tablet::sync::AUDIT_ACKED, audit_through)
+                .map_err(tablet_err)?;
+        }
+    }
+
+    // Upload letters, a batch at a time; each ack is applied at once.
+    let total = lock(tablet)
+        .store()
+        .queued_letters(usize::MAX >> 1)
+        .map_err(tablet_err)?
+        .len();
+    loop {
+        let batch = lock(tablet)
+            .store()
+            .queued_letters(MAX_BATCH)
+            .map_err(tablet_err)?;
+        if batch.is_empty() {
+            break;
+        }
+        progress(Stage::Sending {
+            done: summary.letters_sent,
+            total,
+        });
+        let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
+        let blobs: Vec<Vec<u8>> = batch.into_iter().map(|(_, e)| e).collect();
+        conn.send(
+            RequestBody::Upload {
+                count: blobs.len() as u32,
+            },
+            blobs,
+        )?;
+        step("sync:after-upload-sent", cut)?;
+        let (reply, _) = conn.read_reply(false)?;
+        let ReplyBody::Ack { through_seq, .. } = reply else {
+            return Err(SyncError::Protocol(format!(
+                "expected an ack, got {reply:?}"
+            )));
+        };
+        step("sync:after-ack-received", cut)?;
+        let now = chrono::Utc::now();
+        let n = lock(tablet)
+            .store_mut()
+            .mark_uploaded(&seqs, through_seq, now)
+            .map_err(tablet_err)?;
+        step("sync:after-ack-applied", cut)?;
+        if n == 0 {
+            return Err(SyncError::Protocol(
+                "the dock acknowledged none of the letters sent".into(),
+            ));
+        }
+        summary.letters_sent += n;
+    }
+
+    // Pull: feed entries and documents, until the dock has nothing more.
+    let mut offers = Vec::new();
+    for _round in 0..1000 {
+        let (cursors, documents, installed) = {
+            let t = lock(tablet);
+            let people = t.sync_people().map_err(tablet_err)?;
+            let cursors = t.store().feed_cursors(&people).map_err(tablet_err)?;
+            let cursors: std::collections::BTreeMap<PersonId, u64> = cursors
+                .into_iter()
+                .filter_map(|(p, c)| PersonId::parse(&p).ok().map(|p| (p, c)))
+                .collect();
+            let installed: Vec<Sha256> = t
+                .installed()
+                .map_err(tablet_err)?
+                .iter()
+                .filter_map(|b| Sha256::from_hex(&b.manifest_sha256).ok())
+                .collect();
+            (
+                cursors,
+                t.store().document_versions().map_err(tablet_err)?,
+                installed,
+            )
+        };
+        let (reply, blobs) = conn.request(
+            RequestBody::Pull {
+                cursors: cursors.clone(),
+                documents,
+                installed,
+            },
+            Vec::new(),
+        )?;
+        let ReplyBody::Feed {
+            entries,
+            documents,
+            more,
+            bundles,
+        } = reply
+        else {
+            return Err(SyncError::Protocol(format!(
+                "expected a feed, got {reply:?}"
+            )));
+        };
+        if entries as usize + documents as usize != blobs.len() {
+            return Err(SyncError::Protocol(
+                "feed counts do not match its blobs".into(),
+            ));
+        }
+        step("sync:after-feed-received", cut)?;
+        progress(Stage::Receiving {
+            entries: summary.entries_applied + entries as usize,
+        });
+        let (feed, docs) = blobs.split_at(entries as usize);
+        let mut accepted_docs = 0;
+        {
+            let mut t = lock(tablet);
+            // Documents first: a new roster or contact list decides what
+            // the entries may show.
+            for d in docs {
+                match t.accept_document(d) {
+                    Ok(crate::tablet::DocOutcome::Accepted { .. }) => accepted_docs += 1,
+                    Ok(_) => {}
+                    Err(e) => summary.documents_refused.push(e.to_string()),
+                }
+            }
+            let (applied, refused) = t.apply_feed(feed, &cursors).map_err(tablet_err)?;
+            summary.entries_applied += applied;
+            summary.entries_refused += refused;
+        }
+        step("sync:after-feed-applied", cut)?;
+        summary.documents_accepted += accepted_docs;
+        offers = bundles;
+        if !more && accepted_docs == 0 {
+            break;
+        }
+    }
+
+    // Content: each offered bundle through the one installer.
+    for offer in offers {
+        progress(Stage::Content {
+            title: offer.bundle.to_string(),
+            done: 0,
+            total: offer.size,
+        });
+        let mut source = DockSource {
+            conn: &mut conn,
+            offer: offer.clone(),
+        };
+        match lock(tablet).install(&mut source) {
+            Ok(_) => summary.bundles_installed += 1,
+            Err(e) => summary
+                .bundles_refused
+                .push(format!("{} version {}: {e}", offer.bundle, offer.version)),
+        }
+    }
+    {
+        let mut t = lock(tablet);
+        let now = t.trusted_now().map_err(tablet_err)?;
+        t.store_mut()
+            .audit(
+                now,
+                None,
+                crate::audit::kind::SYNC,
+                &format!(
+                    "{} letter(s) sent, {} feed entries, {} document(s), {} bundle(s)",
+                    summary.letters_sent,
+                    summary.entries_applied,
+                    summary.documents_accepted,
+                    summary.bundles_installed
+                ),
+            )
+            .map_err(tablet_err)?;
+    }
+    conn.bye();
+    progress(Stage::Finished);
+    Ok(summary)
+}
+
+/// Run a sync for a tablet that is not shared with a shell (CLI, tests).
+pub fn sync_owned(tablet: Tablet, addr: &str) -> (Tablet, Result<SyncSummary, SyncError>) {
+    let shared = Arc::new(Mutex::new(tablet));
+    let r = sync(&shared, addr, &mut |_| {});
+    let t = Arc::try_unwrap(shared)
+        .ok()
+        .expect("no other holder")
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    (t, r)
+}
+
+/// What a vendor upload ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploaded {
+    pub bundle: crate::domain::BundleId,
+    pub version: u64,
+    pub manifest_sha256: Sha256,
+    /// Bytes the dock already held from an interrupted upload.
+    pub resumed_at: u64,
+}
+
+/// Upload a signed bundle to the dock as a vendor. The dock verifies it
+/// completely (digest, delegation, vendor signature, every chunk) before
+/// it waits for approval. An interrupted upload resumes where the dock's
+/// copy ends.
+pub fn upload_bundle(
+    addr: &str,
+    vendor_key: SigningKey,
+    root: TrustedRoot,
+    path: &std::path::Path,
+) -> Result<Uploaded, SyncError> {
+    let file_err = |e: std::io::Error| SyncError::Tablet(format!("{}: {e}", path.display()));
+    let total = std::fs::metadata(path).map_err(file_err)?.len();
+    let mut h = crate::trust::Hasher::default();
+    let mut f = std::fs::File::open(path).map_err(file_err)?;
+    let mut buf = vec![0u8; BUNDLE_CHUNK];
+    loop {
+        let n = f.read(&mut buf).map_err(file_err)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    let sha256 = h.finish();
+    let mut conn = DockConn::open(addr, vendor_key, root)?;
+    let (reply, _) = conn.request(
+        RequestBody::VendorUpload {
+            total,
+            sha256,
+            offset: 0,
+        },
+        Vec::new(),
+    )?;
+    let ReplyBody::Received { bytes: resumed_at } = reply else {
+        return Err(SyncError::Protocol(format!("unexpected reply {reply:?}")));
+    };
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(resumed_at)).map_err(file_err)?;
+    let mut offset = resumed_at;
+    loop {
+        let n = f.read(&mut buf).map_err(file_err)?;
+        if n == 0 {
+            return Err(SyncError::Protocol(
+                "the dock did not confirm the upload".into(),
+            ));
+        }
+        let (reply, _) = conn.request(
+            RequestBody::VendorUpload {
+                total,
+                sha256,
+                offset,
+            },
+            vec![buf[..n].to_vec()],
+        )?;
+        offset += n as u64;
+        match reply {
+            ReplyBody::Received { bytes } if bytes == offset => continue,
+            ReplyBody::Uploaded {
+                bundle,
+                version,
+                manifest_sha256,
+            } => {
+                conn.bye();
+                return Ok(Uploaded {
+                    bundle,
+                    version,
+                    manifest_sha256,
+                    resumed_at,
+                });
+            }
+            other => return Err(SyncError::Protocol(format!("unexpected reply {other:?}"))),
+        }
+    }
+}
+
+/// Bytes per vendor upload frame.
+const BUNDLE_CHUNK: usize = 1 << 20;
