@@ -8,6 +8,7 @@ mod helpers;
 mod input;
 mod install;
 mod messages;
+mod sync;
 mod threats;
 mod translations;
 mod vector;

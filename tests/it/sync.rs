@@ -1,0 +1,568 @@
+//! Dock sync end to end: a real dock server on loopback (TLS, SQLite),
+//! real tablets with their own data directories, staff review, and the
+//! mail gateway's .eml files both ways.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use berth::dock::server::RunningDock;
+use berth::dock::{Dock, ReviewKind};
+use berth::sync::client::{self, SyncError, SyncSummary};
+use berth::tablet::{LoginOutcome, Session, Tablet};
+
+use crate::helpers::*;
+
+pub const ROSTER: &str = "group = \"unit:b-east\"\nversion = 1\n\
+[[person]]\nid = \"A12345\"\nname = \"María González\"\nlanguage = \"es\"\nunit = \"unit:b-east\"\ncode = \"731904\"\n\
+[[person]]\nid = \"B20417\"\nname = \"James Carter\"\nlanguage = \"en\"\nunit = \"unit:b-east\"\ncode = \"582316\"\n";
+
+pub const POLICY: &str = "scope = \"facility\"\nversion = 1\n[rules]\ntimezone = \"UTC\"\nmessage_max_graphemes = 2000\ndaily_message_quota = 1000\n";
+
+pub fn contacts(version: u64, with_ana: bool) -> String {
+    let mut s = format!("person = \"A12345\"\nversion = {version}\n");
+    if with_ana {
+        s += "[[contact]]\nid = \"ana\"\nname = \"Ana González\"\nemail = \"ana.gonzalez@example.org\"\nrelationship = \"hermana\"\n";
+    }
+    s += "[[contact]]\nid = \"lawyer\"\nname = \"Lic. Ramírez\"\nemail = \"ramirez@law.example.org\"\nrelationship = \"abogado\"\nattorney = true\n";
+    s
+}
+
+/// A facility with a dock serving on loopback, the roster, policy and
+/// María's contacts published.
+pub struct DockWorld {
+    pub w: World,
+    pub data: PathBuf,
+    pub _running: Option<RunningDock>,
+    pub addr: String,
+}
+
+impl DockWorld {
+    pub fn new() -> Self {
+        Self::with_cuts(None)
+    }
+
+    pub fn with_cuts(cut: Option<berth::dock::CutHook>) -> Self {
+        let w = World::new();
+        let data = w.path("dock");
+        let mut dock = Dock::open(&w.path("facility"), &data).unwrap();
+        for (name, text, kind) in [
+            ("roster.toml", ROSTER.to_string(), "roster"),
+            ("policy.toml", POLICY.to_string(), "policy"),
+            ("contacts.toml", contacts(1, true), "contacts"),
+        ] {
+            let bytes = sign_doc(&w, name, &text, kind);
+            dock.publish(&bytes).unwrap();
+        }
+        if let Some(c) = cut {
+            dock = dock.with_cuts(c);
+        }
+        let running = berth::dock::server::start(&dock, "127.0.0.1:0", false).unwrap();
+        let addr = running.addr.to_string();
+        DockWorld {
+            w,
+            data,
+            _running: Some(running),
+            addr,
+        }
+    }
+
+    pub fn dock(&self) -> Dock {
+        Dock::open(&self.w.path("facility"), &self.data).unwrap()
+    }
+
+    /// A unit tablet, enrolled, synced once (so it has the roster).
+    pub fn tablet(&self, name: &str) -> Arc<Mutex<Tablet>> {
+        let t = self.w.open_unit_tablet(name);
+        self.dock()
+            .enroll(
+                t.device_public_key(),
+                name,
+                &["unit:b-east".parse().unwrap()],
+            )
+            .unwrap();
+        let t = Arc::new(Mutex::new(t));
+        self.sync(&t).unwrap();
+        t
+    }
+
+    pub fn sync(&self, t: &Mutex<Tablet>) -> Result<SyncSummary, SyncError> {
+        client::sync(t, &self.addr, &mut |_| {})
+    }
+}
+
+pub fn sign_doc(w: &World, name: &str, text: &str, kind: &str) -> Vec<u8> {
+    let p = w.path(name);
+    std::fs::write(&p, text).unwrap();
+    match kind {
+        "contacts" => w.facility.sign_contacts(&p, t0()).unwrap().0,
+        "policy" => w.facility.sign_policy(&p, t0()).unwrap().0,
+        _ => w.facility.sign_roster(&p, t0()).unwrap().0,
+    }
+}
+
+/// Log María in (setting her PIN the first time).
+pub fn maria(t: &Mutex<Tablet>) -> Session {
+    let mut t = t.lock().unwrap();
+    match t.login("A12345", "731904") {
+        Ok(LoginOutcome::SetPin(ticket)) => t.set_pin(ticket, "4821").unwrap(),
+        _ => match t.login("A12345", "4821").unwrap() {
+            LoginOutcome::Session(s) => s,
+            _ => panic!("María cannot log in"),
+        },
+    }
+}
+
+fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (String, String) {
+    let t = t.lock().unwrap();
+    let row = t
+        .outbox_for(s)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("letter on the tablet");
+    (row.state, row.reason)
+}
+
+fn reply_eml(from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    mail_builder::MessageBuilder::new()
+        .from(("Ana", from))
+        .to(to)
+        .subject(subject)
+        .message_id(format!("{}@example.org", uuid::Uuid::new_v4()))
+        .text_body(body)
+        .write_to_vec()
+        .unwrap()
+}
+
+#[test]
+fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let text = "¡Hola Ana! Te extraño mucho 💛 — ñandú, corazón, acción. 👍🏽";
+    let row = t.lock().unwrap().queue_letter(&s, "ana", text).unwrap();
+    assert_eq!(state_of(&t, &s, &row.id).0, "queued");
+
+    let sum = dw.sync(&t).unwrap();
+    assert_eq!(sum.letters_sent, 1);
+    assert_eq!(state_of(&t, &s, &row.id).0, "in-review");
+
+    let mut dock = dw.dock();
+    let list = dock.review_list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, row.id);
+    assert_eq!(list[0].kind, ReviewKind::Outbound);
+    assert_eq!(list[0].body.as_deref(), Some(text));
+    dock.review_approve(&row.id, "officer").unwrap();
+
+    let eml_path = dw
+        .data
+        .join("gateway/outbox")
+        .join(format!("{}.eml", row.id));
+    let eml = std::fs::read(&eml_path).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    assert_eq!(parsed.body_text(0).unwrap().trim_end(), text);
+    assert_eq!(
+        parsed.to().unwrap().first().unwrap().address(),
+        Some("ana.gonzalez@example.org")
+    );
+    let from = parsed
+        .from()
+        .unwrap()
+        .first()
+        .unwrap()
+        .address()
+        .unwrap()
+        .to_string();
+    assert_eq!(from, "a12345@letters.berth.invalid");
+    assert_eq!(
+        parsed.from().unwrap().first().unwrap().name(),
+        Some("María González")
+    );
+
+    dw.sync(&t).unwrap();
+    assert_eq!(state_of(&t, &s, &row.id).0, "delivered");
+
+    // Ana replies; the gateway imports it into review.
+    let reply = "¡Gracias, María! 🌻 Aquí todos bien. Ñoño te manda saludos.";
+    std::fs::write(
+        dw.data.join("gateway/inbound/reply.eml"),
+        reply_eml("ana.gonzalez@example.org", &from, "Re: Carta", reply),
+    )
+    .unwrap();
+    let report = dock.import_mail(None).unwrap();
+    assert_eq!(report.accepted, vec!["reply.eml".to_string()]);
+    let list = dock.review_list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].kind, ReviewKind::Inbound);
+    assert_eq!(list[0].body.as_deref(), Some(reply));
+    // Before approval, the tablet sees nothing new.
+    dw.sync(&t).unwrap();
+    assert_eq!(t.lock().unwrap().threads_for(&s).unwrap()[0].unread, 0);
+    dock.review_approve(&list[0].id, "officer").unwrap();
+
+    let sum = dw.sync(&t).unwrap();
+    assert!(sum.entries_applied >= 1);
+    let threads = t.lock().unwrap().threads_for(&s).unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].contact, "ana");
+    assert_eq!(threads[0].unread, 1);
+    assert_eq!(threads[0].letters, 2);
+    let items = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items[0].outgoing && items[0].body == text);
+    assert!(!items[1].outgoing && items[1].body == reply);
+    assert_eq!(t.lock().unwrap().threads_for(&s).unwrap()[0].unread, 0);
+    // Syncing again changes nothing.
+    let again = dw.sync(&t).unwrap();
+    assert_eq!((again.letters_sent, again.entries_applied), (0, 0));
+    assert_eq!(t.lock().unwrap().open_thread(&s, "ana").unwrap().len(), 2);
+}
+
+#[test]
+fn rejected_letter_shows_the_staff_reason() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let row = t
+        .lock()
+        .unwrap()
+        .queue_letter(&s, "ana", "una carta")
+        .unwrap();
+    dw.sync(&t).unwrap();
+    let mut dock = dw.dock();
+    assert!(dock.review_reject(&row.id, "  ", "officer").is_err());
+    dock.review_reject(&row.id, "Menciona el caso de otra persona", "officer")
+        .unwrap();
+    assert!(
+        dock.review_approve(&row.id, "officer").is_err(),
+        "decided once"
+    );
+    dw.sync(&t).unwrap();
+    assert_eq!(
+        state_of(&t, &s, &row.id),
+        (
+            "rejected".to_string(),
+            "Menciona el caso de otra persona".to_string()
+        )
+    );
+    assert!(
+        std::fs::read_dir(dw.data.join("gateway/outbox"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing left for the relay"
+    );
+}
+
+#[test]
+fn attorney_body_is_unreadable_to_review_but_reaches_the_attorney() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let secret = "Licenciado: los hechos del 3 de marzo fueron así…";
+    let row = t
+        .lock()
+        .unwrap()
+        .queue_letter(&s, "lawyer", secret)
+        .unwrap();
+    dw.sync(&t).unwrap();
+    let mut dock = dw.dock();
+    let item = dock.review_show(&row.id).unwrap();
+    assert!(item.attorney);
+    assert_eq!(item.body, None);
+    assert_eq!(
+        (item.person.as_str(), item.contact.as_str()),
+        ("A12345", "lawyer")
+    );
+    let listed = dock.review_list().unwrap();
+    assert_eq!(listed[0].body, None);
+    assert!(!format!("{listed:?}").contains("hechos"));
+    dock.review_approve(&row.id, "officer").unwrap();
+    let eml = std::fs::read(
+        dw.data
+            .join("gateway/outbox")
+            .join(format!("{}.eml", row.id)),
+    )
+    .unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    assert!(parsed.body_text(0).unwrap().contains(secret));
+}
+
+#[test]
+fn mail_from_a_sender_not_on_the_list_is_refused_with_a_logged_reason() {
+    let dw = DockWorld::new();
+    let _t = dw.tablet("tab-1");
+    let mut dock = dw.dock();
+    std::fs::write(
+        dw.data.join("gateway/inbound/stranger.eml"),
+        reply_eml(
+            "stranger@example.net",
+            "a12345@letters.berth.invalid",
+            "hola",
+            "¿Me recuerdas?",
+        ),
+    )
+    .unwrap();
+    let report = dock.import_mail(None).unwrap();
+    assert!(report.accepted.is_empty());
+    assert_eq!(report.refused.len(), 1);
+    assert!(
+        report.refused[0]
+            .1
+            .contains("not on A12345's approved contact list")
+    );
+    assert!(dock.review_list().unwrap().is_empty());
+    assert!(dw.data.join("gateway/refused/stranger.eml").exists());
+    let reason = std::fs::read_to_string(dw.data.join("gateway/refused/stranger.reason")).unwrap();
+    assert!(reason.contains("stranger@example.net"));
+    assert_eq!(dock.refusals().unwrap().len(), 1);
+}
+
+#[test]
+fn two_tablets_used_by_the_same_person_see_the_same_thread() {
+    let dw = DockWorld::new();
+    let a = dw.tablet("tab-a");
+    let b = dw.tablet("tab-b");
+    let sa = maria(&a);
+    let row = a
+        .lock()
+        .unwrap()
+        .queue_letter(&sa, "ana", "desde A")
+        .unwrap();
+    dw.sync(&a).unwrap();
+    let mut dock = dw.dock();
+    dock.review_approve(&row.id, "officer").unwrap();
+    std::fs::write(
+        dw.data.join("gateway/inbound/r.eml"),
+        reply_eml(
+            "ana.gonzalez@example.org",
+            "a12345@letters.berth.invalid",
+            "Re",
+            "respuesta",
+        ),
+    )
+    .unwrap();
+    dock.import_mail(None).unwrap();
+    let id = dock.review_list().unwrap()[0].id.clone();
+    dock.review_approve(&id, "officer").unwrap();
+    dw.sync(&a).unwrap();
+    dw.sync(&b).unwrap();
+    let sb = maria(&b);
+    let ta = a.lock().unwrap().open_thread(&sa, "ana").unwrap();
+    let tb = b.lock().unwrap().open_thread(&sb, "ana").unwrap();
+    let view = |v: &[berth::store::ThreadItem]| {
+        v.iter()
+            .map(|i| (i.id.clone(), i.outgoing, i.body.clone(), i.state.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&ta), view(&tb));
+    assert_eq!(ta.len(), 2);
+    assert_eq!(ta[0].state, "delivered");
+}
+
+#[test]
+fn contact_removed_before_upload_means_the_letter_is_not_delivered() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let row = t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    // The facility removes Ana before the tablet docks.
+    let mut dock = dw.dock();
+    dock.publish(&sign_doc(&dw.w, "c2.toml", &contacts(2, false), "contacts"))
+        .unwrap();
+    dw.sync(&t).unwrap();
+    let (state, reason) = state_of(&t, &s, &row.id);
+    assert_eq!(
+        (state.as_str(), reason.as_str()),
+        ("rejected", berth::tablet::RETURNED_REASON)
+    );
+    assert!(dock.review_list().unwrap().is_empty());
+    // The new list reached the tablet too: Ana is gone from the picker.
+    let names: Vec<String> = t
+        .lock()
+        .unwrap()
+        .contacts_for(&s)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(names, vec!["lawyer".to_string()]);
+}
+
+#[test]
+fn unknown_and_revoked_tablets_are_refused() {
+    let dw = DockWorld::new();
+    let stranger = Mutex::new(dw.w.open_unit_tablet("stranger"));
+    match dw.sync(&stranger) {
+        Err(SyncError::Refused(r)) => assert!(r.contains("not enrolled"), "{r}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    dw.dock().revoke("tab-1").unwrap();
+    match dw.sync(&t) {
+        Err(SyncError::Refused(r)) => assert!(r.contains("revoked"), "{r}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(dw.dock().review_list().unwrap().is_empty());
+    assert_eq!(t.lock().unwrap().outbox_for(&s).unwrap()[0].state, "queued");
+}
+
+#[test]
+fn a_dock_of_another_facility_is_refused_by_the_tablet() {
+    let ours = DockWorld::new();
+    let theirs = DockWorld::new();
+    let t = ours.tablet("tab-1");
+    match client::sync(&t, &theirs.addr, &mut |_| {}) {
+        Err(SyncError::UnknownDock(r)) => assert!(r.contains("not one this facility"), "{r}"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Rewrite the payload of a stored envelope, keeping its signatures.
+fn tamper(envelope: &[u8], from: &str, to: &str) -> Vec<u8> {
+    use base64::Engine;
+    let mut v: serde_json::Value = serde_json::from_slice(envelope).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64.decode(v["payload"].as_str().unwrap()).unwrap();
+    let text = String::from_utf8(payload).unwrap();
+    assert!(text.contains(from));
+    v["payload"] = b64.encode(text.replace(from, to)).into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn a_body_changed_at_the_dock_is_refused_both_ways() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let row = t
+        .lock()
+        .unwrap()
+        .queue_letter(&s, "ana", "te quiero")
+        .unwrap();
+    dw.sync(&t).unwrap();
+    let db = rusqlite::Connection::open(dw.data.join("dock.db")).unwrap();
+    let env: Vec<u8> = db
+        .query_row(
+            "SELECT envelope FROM letters WHERE id = ?1",
+            [&row.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "UPDATE letters SET envelope = ?2 WHERE id = ?1",
+        rusqlite::params![row.id, tamper(&env, "te quiero", "mándame dinero")],
+    )
+    .unwrap();
+    let mut dock = dw.dock();
+    let shown = dock.review_show(&row.id).unwrap();
+    assert!(shown.problem.is_some() && shown.body.is_none());
+    let err = dock.review_approve(&row.id, "officer").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changed after the tablet signed it")
+    );
+    assert!(
+        !dw.data
+            .join("gateway/outbox")
+            .join(format!("{}.eml", row.id))
+            .exists()
+    );
+
+    // Inbound: approved mail altered in the feed never reaches the screen.
+    std::fs::write(
+        dw.data.join("gateway/inbound/r.eml"),
+        reply_eml(
+            "ana.gonzalez@example.org",
+            "a12345@letters.berth.invalid",
+            "Re",
+            "todo bien",
+        ),
+    )
+    .unwrap();
+    dock.import_mail(None).unwrap();
+    let id = dock
+        .review_list()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == ReviewKind::Inbound)
+        .unwrap()
+        .id;
+    dock.review_approve(&id, "officer").unwrap();
+    let (seq, env): (i64, Vec<u8>) = db
+        .query_row(
+            "SELECT seq, envelope FROM feed ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    db.execute(
+        "UPDATE feed SET envelope = ?2 WHERE seq = ?1",
+        rusqlite::params![seq, tamper(&env, "todo bien", "ven a verme")],
+    )
+    .unwrap();
+    let sum = dw.sync(&t).unwrap();
+    assert_eq!(sum.entries_refused, 1);
+    let items = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+    assert!(
+        items.iter().all(|i| i.outgoing),
+        "the altered letter is not shown"
+    );
+}
+
+#[test]
+fn vendor_uploads_are_verified_and_approved_bundles_reach_the_unit() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let root =
+        berth::trust::TrustedRoot::bootstrap(&std::fs::read(dw.w.root_json()).unwrap()).unwrap();
+    let raw = dw.w.bundle("acme.algebra", 1, 3, &[3000, 5000]);
+    let vendor = || berth::trust::SigningKey::load(&dw.w.path("vendor.pk8")).unwrap();
+    let up = client::upload_bundle(&dw.addr, vendor(), root.clone(), &raw).unwrap();
+    assert_eq!(up.bundle.to_string(), "acme.algebra");
+    let mut dock = dw.dock();
+    assert_eq!(dock.bundles(Some("pending")).unwrap().len(), 1);
+
+    // A bundle uploaded by a key that is not its vendor's is refused.
+    let other = berth::trust::SigningKey::generate_to_file(&dw.w.path("other.pk8")).unwrap();
+    let raw2 = dw.w.bundle("acme.geometry", 1, 4, &[1000]);
+    match client::upload_bundle(&dw.addr, other, root.clone(), &raw2) {
+        Err(SyncError::Refused(r)) => assert!(r.contains("vendors upload their own"), "{r}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // A bundle with a flipped payload bit is refused at upload.
+    let mut bytes = std::fs::read(&raw2).unwrap();
+    let n = bytes.len();
+    bytes[n - 10] ^= 1;
+    let bad = dw.w.path("bad.berth");
+    std::fs::write(&bad, bytes).unwrap();
+    assert!(matches!(
+        client::upload_bundle(&dw.addr, vendor(), root, &bad),
+        Err(SyncError::Refused(_))
+    ));
+    assert_eq!(dock.bundles(None).unwrap().len(), 1);
+
+    // Not approved yet: nothing arrives.
+    assert_eq!(dw.sync(&t).unwrap().bundles_installed, 0);
+    dock.approve_bundle("acme.algebra", &["unit:b-east".parse().unwrap()])
+        .unwrap();
+    let sum = dw.sync(&t).unwrap();
+    assert_eq!(sum.bundles_installed, 1, "{sum:?}");
+    let installed = t.lock().unwrap().installed().unwrap();
+    assert_eq!(installed[0].bundle_id, "acme.algebra");
+    assert_eq!(dw.sync(&t).unwrap().bundles_installed, 0, "installed once");
+}
+
+#[test]
+fn tablets_report_their_state_to_the_dock() {
+    let dw = DockWorld::new();
+    let _t = dw.tablet("tab-1");
+    let rows = dw.dock().tablets().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].last_sync.is_some());
+    assert_eq!(rows[0].app_version, env!("CARGO_PKG_VERSION"));
+    assert!(rows[0].audit_through > 0, "the audit log was exported");
+}
