@@ -9,6 +9,7 @@ mod input;
 mod install;
 mod messages;
 mod sync;
+mod sync_cuts;
 mod threats;
 mod translations;
 mod vector;
