@@ -3,6 +3,7 @@
 //! the policy engine.
 
 use std::cell::RefCell;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -30,7 +31,8 @@ pub trait Hardware {
 const DEFAULT_IDLE: Duration = Duration::from_secs(120);
 
 struct Core {
-    tablet: Tablet,
+    /// Shared with the sync worker, which locks it only for store work.
+    tablet: Arc<Mutex<Tablet>>,
     hardware: Box<dyn Hardware>,
     session: Option<Session>,
     chosen: Option<String>,
@@ -50,6 +52,14 @@ pub struct Shell {
     volume_timer: Timer,
 }
 
+impl Core {
+    /// The tablet, locked. Bind results before matching on them, so the
+    /// lock is released before an arm locks again.
+    fn t(&self) -> MutexGuard<'_, Tablet> {
+        self.tablet.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 fn local(t: DateTime<Utc>, tz: Tz) -> chrono::DateTime<Tz> {
     t.with_timezone(&tz)
 }
@@ -58,7 +68,7 @@ impl Shell {
     pub fn new(tablet: Tablet, hardware: Box<dyn Hardware>) -> Result<Self, slint::PlatformError> {
         let ui = AppWindow::new()?;
         let core = Rc::new(RefCell::new(Core {
-            tablet,
+            tablet: Arc::new(Mutex::new(tablet)),
             hardware,
             session: None,
             chosen: None,
@@ -97,7 +107,7 @@ impl Shell {
                     let mut c = core.borrow_mut();
                     let c = &mut *c;
                     if let Some(s) = &c.session
-                        && let Err(e) = c.tablet.record_activity(s, 60, true)
+                        && let Err(e) = c.t().record_activity(s, 60, true)
                     {
                         tracing::error!("recording usage: {e}");
                     }
@@ -343,7 +353,7 @@ impl Shell {
 }
 
 fn person_name(core: &Core, id: &str) -> Option<(String, bool)> {
-    core.tablet
+    core.t()
         .people()
         .ok()?
         .into_iter()
@@ -357,7 +367,7 @@ fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     c.ticket = None;
     c.new_pin = None;
     let people: Vec<PersonChoice> = c
-        .tablet
+        .t()
         .people()
         .unwrap_or_default()
         .into_iter()
@@ -401,7 +411,8 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
     match step.as_str() {
         "pin" | "code" => {
             let Some(id) = c.chosen.clone() else { return };
-            match c.tablet.login(&id, digits) {
+            let outcome = c.t().login(&id, digits);
+            match outcome {
                 Ok(LoginOutcome::Session(s)) => {
                     drop(c);
                     start_session(&ui, core, idle, s);
@@ -413,7 +424,7 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
                 }
                 Err(LoginError::Invalid) => g.set_message(tr.invoke_wrong_pin()),
                 Err(LoginError::LockedOut { until }) => {
-                    let tz = c.tablet.time_zone();
+                    let tz = c.t().time_zone();
                     g.set_message(
                         tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()),
                     );
@@ -443,7 +454,8 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
             let Some(ticket) = c.ticket.take() else {
                 return;
             };
-            match c.tablet.set_pin(ticket, digits) {
+            let outcome = c.t().set_pin(ticket, digits);
+            match outcome {
                 Ok(s) => {
                     drop(c);
                     start_session(&ui, core, idle, s);
@@ -476,7 +488,7 @@ fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str)
 fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: Session) {
     {
         let mut c = core.borrow_mut();
-        let settings = c.tablet.settings_for(&s.person).unwrap_or_default();
+        let settings = c.t().settings_for(&s.person).unwrap_or_default();
         apply_settings(ui, &settings, &s.language);
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
@@ -484,7 +496,7 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
         ui.global::<StatusAdapter>()
             .set_person(s.display_name.clone().into());
         let idle_for = c
-            .tablet
+            .t()
             .decision_for(&s.person)
             .map(|d| Duration::from_secs(u64::from(d.idle_lock_seconds)))
             .unwrap_or(DEFAULT_IDLE);
@@ -506,7 +518,7 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     {
         let mut c = core.borrow_mut();
         if let Some(s) = c.session.take()
-            && let Err(e) = c.tablet.logout(s)
+            && let Err(e) = c.t().logout(s)
         {
             tracing::error!("logout: {e}");
         }
@@ -528,9 +540,10 @@ fn change_settings(
         let mut guard = core.borrow_mut();
         let c = &mut *guard;
         let Some(s) = &c.session else { return };
-        let mut settings = c.tablet.settings_for(&s.person).unwrap_or_default();
+        let mut settings = c.t().settings_for(&s.person).unwrap_or_default();
         f(&mut settings);
-        if let Err(e) = c.tablet.save_settings(s, &settings) {
+        let saved = c.t().save_settings(s, &settings);
+        if let Err(e) = saved {
             tracing::error!("saving settings: {e}");
         }
         apply_settings(&ui, &settings, &s.language);
@@ -564,7 +577,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
         let Some(s) = &c.session else { return };
         // The tile may have closed since it was drawn.
         let open = c
-            .tablet
+            .t()
             .decision_for(&s.person)
             .is_ok_and(|d| d.allowed.contains(&feature));
         if !open {
@@ -572,10 +585,10 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             return;
         }
         if feature == Feature::Record {
-            let tz = c.tablet.time_zone();
+            let tz = c.t().time_zone();
             let tr = ui.global::<Tr>();
             let mut rows: Vec<RecordRow> = c
-                .tablet
+                .t()
                 .audit_for(s)
                 .unwrap_or_default()
                 .into_iter()
@@ -589,7 +602,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
                 .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
         } else if feature == Feature::Messages
-            && c.tablet.contacts_for(s).is_ok_and(|l| !l.is_empty())
+            && c.t().contacts_for(s).is_ok_and(|l| !l.is_empty())
         {
             fill_messages(&ui, c, None);
             ui.global::<AppState>().set_page("messages".into());
@@ -613,7 +626,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
 /// counter and quota, and every letter with its state.
 fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
     let Some(s) = &c.session else { return };
-    let contacts = c.tablet.contacts_for(s).unwrap_or_default();
+    let contacts = c.t().contacts_for(s).unwrap_or_default();
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
     let current = select.unwrap_or_else(|| g.get_selected().to_string());
@@ -637,7 +650,7 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         g.set_selected(ch.id.as_str().into());
         g.set_selected_name(ch.name.as_str().into());
         let draft = c
-            .tablet
+            .t()
             .draft(s, ch.id.as_str())
             .ok()
             .flatten()
@@ -645,9 +658,9 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         g.set_text(draft.into());
     }
     g.set_notice(SharedString::default());
-    let tz = c.tablet.time_zone();
+    let tz = c.t().time_zone();
     let letters: Vec<LetterRow> = c
-        .tablet
+        .t()
         .outbox_for(s)
         .unwrap_or_default()
         .into_iter()
@@ -687,16 +700,16 @@ fn update_counter(ui: &AppWindow, c: &mut Core) {
     let Some(s) = &c.session else { return };
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
-    let Ok(e) = c.tablet.effective_for(&s.person) else {
+    let Ok(e) = c.t().effective_for(&s.person) else {
         return;
     };
     let n = crate::domain::messages::graphemes(g.get_text().as_str());
     g.set_counter(format!("{n} / {}", e.message_max_graphemes).into());
     g.set_over_limit(n > e.message_max_graphemes as usize);
-    let now = c.tablet.trusted_now().unwrap_or_else(|_| Utc::now());
+    let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
     let day = local(now, e.tz).date_naive().to_string();
     let sent = c
-        .tablet
+        .t()
         .store()
         .usage(&s.person, &day)
         .map(|u| u.messages_today)
@@ -708,7 +721,8 @@ fn letter_edited(ui: &AppWindow, c: &mut Core, text: &str) {
     let Some(s) = &c.session else { return };
     let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
     // Drafts save as they are typed: nothing written is lost.
-    if let Err(e) = c.tablet.save_draft(s, &contact, text) {
+    let saved = c.t().save_draft(s, &contact, text);
+    if let Err(e) = saved {
         tracing::error!("saving a draft: {e}");
     }
     ui.global::<MessagesAdapter>()
@@ -721,7 +735,8 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
     let contact = g.get_selected().to_string();
-    match c.tablet.queue_letter(s, &contact, text) {
+    let queued = c.t().queue_letter(s, &contact, text);
+    match queued {
         Ok(_) => {
             fill_messages(ui, c, Some(contact));
             g.set_text(SharedString::default());
@@ -734,7 +749,7 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
             let max = c
                 .session
                 .as_ref()
-                .and_then(|s| c.tablet.effective_for(&s.person).ok())
+                .and_then(|s| c.t().effective_for(&s.person).ok())
                 .map(|e| e.message_max_graphemes as i32)
                 .unwrap_or(0);
             let msg = if s.contains("characters; the limit is") {
@@ -766,8 +781,8 @@ fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
 fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let mut c = core.borrow_mut();
     let c = &mut *c;
-    let tz = c.tablet.time_zone();
-    let now = c.tablet.trusted_now().unwrap_or_else(|_| Utc::now());
+    let tz = c.t().time_zone();
+    let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
     let t = local(now, tz);
     let status = ui.global::<StatusAdapter>();
     let tr = ui.global::<Tr>();
@@ -792,7 +807,8 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         status.set_banner_text(SharedString::default());
         return;
     };
-    let d = match c.tablet.decision_for(&s.person) {
+    let decided = c.t().decision_for(&s.person);
+    let d = match decided {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("policy decision: {e}");
