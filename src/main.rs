@@ -173,6 +173,11 @@ fn shell(cli: &Cli) -> Result<bool> {
         Box::new(berth::device::power::PowerSupply::default()),
     )
     .context("opening the window (no display? use --headless --screenshot DIR)")?;
+    if let Some(addr) = &cli.dock {
+        // A desktop has no dock switch: --dock means it sits in the dock.
+        shell.set_dock_address(Some(addr.clone()));
+        shell.set_docked(Some(true));
+    }
     shell.run().context("running the shell")?;
     Ok(true)
 }

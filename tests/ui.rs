@@ -72,11 +72,12 @@ impl Rig {
             .map(|v| v.to_string())
             .unwrap_or_default()
     }
-    /// The values of every element with this label.
+    /// The non-empty values of every element with this label.
     fn values(&self, label: &str) -> Vec<String> {
         ElementHandle::find_by_accessible_label(self.shell.window(), label)
             .filter_map(|e| e.accessible_value())
             .map(|v| v.to_string())
+            .filter(|v| !v.is_empty())
             .collect()
     }
     fn enabled(&self, label: &str) -> bool {
@@ -315,12 +316,99 @@ fn writing_a_letter_shows_the_count_and_its_state() {
     assert_eq!(r.value("Cartas que quedan hoy"), "Quedan 9 cartas hoy");
 }
 
+/// Sync from the shell against a real dock on loopback: the letter's state
+/// moves on, and a reply from the attorney arrives with an unread badge.
+fn syncing_from_the_shell_moves_letters_and_brings_replies() {
+    let r = rig();
+    let paths = DemoPaths::new(r._dir.path());
+    let mut dock = berth::dock::Dock::open(&paths.facility, &paths.dock).unwrap();
+    // The dock's signed time moves the tablet's clock to today; publish a
+    // policy without quiet hours so the test does not depend on the hour.
+    let policy = r._dir.path().join("policy-v2.toml");
+    std::fs::write(
+        &policy,
+        "scope = \"facility\"\nversion = 2\n[rules]\ntimezone = \"America/Chicago\"\nsession_minutes = 60\ndaily_message_quota = 10\n",
+    )
+    .unwrap();
+    let facility = berth::facility::Facility::open(&paths.facility).unwrap();
+    dock.publish(&facility.sign_policy(&policy, chrono::Utc::now()).unwrap().0)
+        .unwrap();
+    let running = berth::dock::server::start(&dock, "127.0.0.1:0", false).unwrap();
+    let wait = || {
+        for _ in 0..400 {
+            r.shell.refresh();
+            if !r.shell.syncing() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the sync did not finish");
+    };
+    r.tap("María González");
+    r.type_pin("731904");
+    r.type_pin("4821");
+    r.type_pin("4821");
+    r.tap("Mensajes");
+    r.find("Su carta")
+        .unwrap()
+        .set_accessible_value("Hola, Ana");
+    r.tap("Enviar en la próxima conexión");
+    assert_eq!(r.values("Ana González"), ["Esperando la base"]);
+    assert!(!r.has("Sincronizar ahora"), "not docked: no sync button");
+    r.shell.set_dock_address(Some(running.addr.to_string()));
+    r.shell.set_docked(Some(true));
+    wait();
+    assert_eq!(
+        r.values("Ana González"),
+        ["En revisión"],
+        "uploaded and in review"
+    );
+    assert!(r.value("Sincronización").starts_with("Sincronizada a las"));
+
+    // The attorney writes back; staff approve it without reading it.
+    std::fs::write(
+        paths.dock.join("gateway/inbound/reply.eml"),
+        mail_builder::MessageBuilder::new()
+            .from(("Lic. Ramírez", "ramirez@law.example.org"))
+            .to("a12345@letters.berth.invalid")
+            .subject("Su caso")
+            .text_body("Señora González: la audiencia es el martes.")
+            .write_to_vec()
+            .unwrap(),
+    )
+    .unwrap();
+    dock.import_mail(None).unwrap();
+    let item = dock
+        .review_list()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == berth::dock::ReviewKind::Inbound)
+        .unwrap();
+    assert_eq!(item.body, None, "legal mail is not shown to review");
+    dock.review_approve(&item.id, "officer").unwrap();
+    r.tap("Sincronizar ahora");
+    wait();
+    assert_eq!(
+        r.value("Lic. Ramírez"),
+        "1 nuevas",
+        "the badge counts the new letter"
+    );
+    r.tap("Lic. Ramírez");
+    assert_eq!(r.values("De Lic. Ramírez"), ["Recibida"]);
+    assert_eq!(r.value("Lic. Ramírez"), "", "opened: read");
+    running.stop();
+}
+
 /// Slint has one platform per process, so the scenarios run in order on
 /// one thread, each with a fresh tablet and window.
 #[test]
 fn shell_interactions() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
-    let scenarios: [(&str, fn()); 9] = [
+    let scenarios: [(&str, fn()); 10] = [
+        (
+            "syncing from the shell",
+            syncing_from_the_shell_moves_letters_and_brings_replies,
+        ),
         (
             "writing a letter",
             writing_a_letter_shows_the_count_and_its_state,

@@ -29,6 +29,8 @@ pub struct ThreadItem {
     /// Outgoing: the letter's state. Incoming: `received`.
     pub state: String,
     pub reason: String,
+    /// Outgoing: when it was written. Incoming: when it reached this tablet
+    /// (trusted time; an email's own Date header is the sender's claim).
     pub at: String,
     pub unread: bool,
 }
@@ -230,7 +232,7 @@ impl Store {
                 "SELECT contact, SUM(unread), COUNT(*), MAX(at) FROM ( \
                    SELECT contact, 0 AS unread, written_at AS at FROM outbox WHERE person = ?1 \
                    UNION ALL SELECT contact, 0, written_at FROM sent_elsewhere WHERE person = ?1 \
-                   UNION ALL SELECT contact, 1 - read, sent_at FROM inbox WHERE person = ?1 \
+                   UNION ALL SELECT contact, 1 - read, received_at FROM inbox WHERE person = ?1 \
                  ) GROUP BY contact ORDER BY MAX(at) DESC",
             )
             .map_err(self.sq())?;
@@ -254,7 +256,7 @@ impl Store {
             .prepare(
                 "SELECT id, 1, attorney, body, state, reason, written_at, 0 FROM outbox WHERE person = ?1 AND contact = ?2 \
                  UNION ALL SELECT id, 1, attorney, body, state, reason, written_at, 0 FROM sent_elsewhere WHERE person = ?1 AND contact = ?2 \
-                 UNION ALL SELECT id, 0, attorney, body, 'received', '', sent_at, 1 - read FROM inbox WHERE person = ?1 AND contact = ?2 \
+                 UNION ALL SELECT id, 0, attorney, body, 'received', '', received_at, 1 - read FROM inbox WHERE person = ?1 AND contact = ?2 \
                  ORDER BY 7, 1",
             )
             .map_err(self.sq())?;

@@ -71,6 +71,8 @@ pub enum Error {
     Tablet(#[from] crate::install::Error),
     #[error("writing {0}: {1}")]
     Io(std::path::PathBuf, std::io::Error),
+    #[error("preparing the demo letters: {0}")]
+    Letters(String),
 }
 
 /// The fixed moment of the screenshots: Wednesday 3 June 2026, 10:00 in
@@ -176,7 +178,39 @@ pub fn capture_all(
         .invoke_open("messages".into());
     snap("messages-en")?;
     ui.global::<super::FeatureAdapter>().invoke_home();
-    // María writes to her sister: the Messages page in Spanish.
+    // María writes to her sister, who wrote first: the Messages page in
+    // Spanish. The letter from Ana arrives as the dock would send it,
+    // signed by the facility's messaging key.
+    {
+        use crate::domain::sync::{FeedEntry, FeedItem};
+        let letters = |e: &dyn std::fmt::Display| Error::Letters(e.to_string());
+        let facility = crate::facility::Facility::open(&paths.facility).map_err(|e| letters(&e))?;
+        let key = facility.key("messaging").map_err(|e| letters(&e))?;
+        let person = crate::domain::people::PersonId::parse("A12345").map_err(|e| letters(&e))?;
+        let entry = FeedEntry {
+            seq: 1,
+            person: person.clone(),
+            at: now - chrono::Duration::hours(2),
+            item: FeedItem::Received {
+                id: "demo-letter-1".into(),
+                contact: crate::domain::messages::ContactId::parse("ana")
+                    .map_err(|e| letters(&e))?,
+                attorney: false,
+                body: "¡Hola María! Los niños te mandan besos. Mamá está mejor. 💛".into(),
+                sent_at: now - chrono::Duration::hours(20),
+            },
+        };
+        let blob = crate::trust::signed::sign(&key, crate::trust::payload_type::FEED_ENTRY, &entry);
+        let asked = std::collections::BTreeMap::from([(person, 0)]);
+        shell
+            .tablet()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .apply_feed(&[blob], &asked)
+            .map_err(|e| Error::Letters(e.to_string()))?;
+        // María reads it, then writes back a minute later.
+        clock.advance(chrono::Duration::minutes(1));
+    }
     ui.global::<StatusAdapter>().invoke_logout();
     shell.sign_in("A12345", &["731904", "4821", "4821"]);
     ui.global::<super::HomeAdapter>()

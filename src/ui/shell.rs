@@ -3,7 +3,9 @@
 //! the policy engine.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+
+use crate::sync::client::{Stage, SyncSummary};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -41,6 +43,21 @@ struct Core {
     volume: u8,
     /// The dock switch, when the tablet has one; else external power.
     docked: Option<bool>,
+    /// Where the dock listens, when this tablet is set up to sync.
+    dock_addr: Option<String>,
+    /// Events from a running sync worker.
+    sync_rx: Option<mpsc::Receiver<SyncEvent>>,
+    /// What the status bar says about sync.
+    sync_text: SharedString,
+    /// Docked at the last refresh (a new dock starts a sync).
+    was_docked: bool,
+}
+
+/// From the sync worker to the UI thread (polled by the status timer, so
+/// no Slint type crosses threads).
+enum SyncEvent {
+    Stage(Stage),
+    Done(Result<SyncSummary, String>),
 }
 
 pub struct Shell {
@@ -76,6 +93,10 @@ impl Shell {
             new_pin: None,
             volume: 60,
             docked: None,
+            dock_addr: None,
+            sync_rx: None,
+            sync_text: SharedString::default(),
+            was_docked: false,
         }));
         let shell = Shell {
             ui,
@@ -154,6 +175,29 @@ impl Shell {
     }
 
     /// The dock switch changed.
+    /// Sync with the dock at `addr` whenever the tablet is docked, and
+    /// offer "Sync now" while it is.
+    pub fn set_dock_address(&self, addr: Option<String>) {
+        self.core.borrow_mut().dock_addr = addr;
+        refresh(&self.ui, &self.core);
+    }
+
+    /// Start a sync now, as the button does. Returns false when one is
+    /// already running or no dock is set.
+    pub fn sync_now(&self) -> bool {
+        start_sync(&self.ui, &self.core)
+    }
+
+    /// The tablet the shell runs (shared with the sync worker).
+    pub fn tablet(&self) -> Arc<Mutex<Tablet>> {
+        self.core.borrow().tablet.clone()
+    }
+
+    /// Whether a sync is running.
+    pub fn syncing(&self) -> bool {
+        self.core.borrow().sync_rx.is_some()
+    }
+
     pub fn set_docked(&self, docked: Option<bool>) {
         self.core.borrow_mut().docked = docked;
         refresh(&self.ui, &self.core);
@@ -243,6 +287,14 @@ impl Shell {
             lock_g.on_back(move || {
                 if let Some(ui) = weak.upgrade() {
                     to_lock_screen(&ui, &core);
+                }
+            });
+        }
+        {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<StatusAdapter>().on_sync_now(move || {
+                if let Some(ui) = weak.upgrade() {
+                    start_sync(&ui, &core);
                 }
             });
         }
@@ -601,8 +653,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             ui.global::<RecordAdapter>()
                 .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
-        } else if feature == Feature::Messages
-            && c.t().contacts_for(s).is_ok_and(|l| !l.is_empty())
+        } else if feature == Feature::Messages && c.t().contacts_for(s).is_ok_and(|l| !l.is_empty())
         {
             fill_messages(&ui, c, None);
             ui.global::<AppState>().set_page("messages".into());
@@ -635,17 +686,24 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         .find(|x| x.id.as_str() == current)
         .or_else(|| contacts.first())
         .cloned();
-    g.set_contacts(ModelRc::new(VecModel::from(
-        contacts
+    let threads = c.t().threads_for(s).unwrap_or_default();
+    let unread = |id: &str| {
+        threads
             .iter()
-            .map(|x| ContactRow {
-                id: x.id.as_str().into(),
-                name: x.name.as_str().into(),
-                relationship: x.relationship.as_str().into(),
-                attorney: x.attorney,
-            })
-            .collect::<Vec<_>>(),
-    )));
+            .find(|t| t.contact == id)
+            .map(|t| t.unread as i32)
+            .unwrap_or(0)
+    };
+    let mut rows: Vec<ContactRow> = contacts
+        .iter()
+        .map(|x| ContactRow {
+            id: x.id.as_str().into(),
+            name: x.name.as_str().into(),
+            relationship: x.relationship.as_str().into(),
+            attorney: x.attorney,
+            unread: unread(x.id.as_str()),
+        })
+        .collect();
     if let Some(ch) = &chosen {
         g.set_selected(ch.id.as_str().into());
         g.set_selected_name(ch.name.as_str().into());
@@ -656,27 +714,32 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
             .flatten()
             .unwrap_or_default();
         g.set_text(draft.into());
+        // Opening a thread reads it.
+        for r in rows.iter_mut().filter(|r| r.id.as_str() == ch.id.as_str()) {
+            r.unread = 0;
+        }
     }
+    g.set_contacts(ModelRc::new(VecModel::from(rows)));
     g.set_notice(SharedString::default());
     let tz = c.t().time_zone();
-    let letters: Vec<LetterRow> = c
-        .t()
-        .outbox_for(s)
-        .unwrap_or_default()
+    let items = match &chosen {
+        Some(ch) => c.t().open_thread(s, ch.id.as_str()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let name = chosen.as_ref().map(|x| x.name.clone()).unwrap_or_default();
+    // Newest first, as a person scans for news.
+    let letters: Vec<LetterRow> = items
         .into_iter()
+        .rev()
         .map(|r| {
-            let to = contacts
-                .iter()
-                .find(|x| x.id.as_str() == r.contact)
-                .map(|x| x.name.clone())
-                .unwrap_or_else(|| r.contact.clone());
-            let preview: String = r.body.chars().take(60).collect();
+            // The whole letter: a thread is for reading.
+            let preview = r.body;
             let tone = match r.state.as_str() {
-                "delivered" => "done",
+                "delivered" | "received" => "done",
                 "rejected" | "returned" => "problem",
                 _ => "waiting",
             };
-            let when = DateTime::parse_from_rfc3339(&r.written_at)
+            let when = DateTime::parse_from_rfc3339(&r.at)
                 .map(|t| {
                     local(t.with_timezone(&Utc), tz)
                         .format("%d/%m %H:%M")
@@ -684,11 +747,16 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
                 })
                 .unwrap_or_default();
             LetterRow {
-                to: to.into(),
+                to: if r.outgoing {
+                    name.clone().into()
+                } else {
+                    tr.invoke_from(name.clone().into())
+                },
                 preview: preview.into(),
                 state: tr.invoke_letter_state(r.state.into(), r.reason.into()),
                 tone: tone.into(),
                 when: when.into(),
+                incoming: !r.outgoing,
             }
         })
         .collect();
@@ -778,7 +846,93 @@ fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
     }
 }
 
+/// Start the sync worker unless one runs or no dock is set. The worker
+/// locks the tablet only for store work, and reports through a channel the
+/// status timer reads.
+fn start_sync(ui: &AppWindow, core: &Rc<RefCell<Core>>) -> bool {
+    let mut c = core.borrow_mut();
+    let Some(addr) = c.dock_addr.clone() else {
+        return false;
+    };
+    if c.sync_rx.is_some() {
+        return false;
+    }
+    let (tx, rx) = mpsc::channel();
+    let tablet = c.tablet.clone();
+    std::thread::spawn(move || {
+        let progress_tx = tx.clone();
+        let result = crate::sync::client::sync(&tablet, &addr, &mut |stage| {
+            let _ = progress_tx.send(SyncEvent::Stage(stage));
+        });
+        if let Err(e) = &result {
+            tracing::warn!("sync with {addr}: {e}");
+        }
+        let _ = tx.send(SyncEvent::Done(result.map_err(|e| e.to_string())));
+    });
+    c.sync_rx = Some(rx);
+    c.sync_text = ui.global::<Tr>().invoke_sync_running();
+    ui.global::<StatusAdapter>().set_syncing(true);
+    ui.global::<StatusAdapter>().set_sync(c.sync_text.clone());
+    true
+}
+
+/// Read the sync worker's events; when it is done, refill what the person
+/// sees. Returns true when a sync finished.
+fn poll_sync(ui: &AppWindow, c: &mut Core) -> bool {
+    let Some(rx) = &c.sync_rx else { return false };
+    let tr = ui.global::<Tr>();
+    let mut finished = false;
+    while let Ok(ev) = rx.try_recv() {
+        match ev {
+            SyncEvent::Stage(Stage::Connecting) | SyncEvent::Stage(Stage::Finished) => {
+                c.sync_text = tr.invoke_sync_running()
+            }
+            SyncEvent::Stage(Stage::Sending { done, total }) => {
+                c.sync_text = tr.invoke_sync_sending(done as i32, total as i32)
+            }
+            SyncEvent::Stage(Stage::Receiving { entries }) => {
+                c.sync_text = tr.invoke_sync_receiving(entries as i32)
+            }
+            SyncEvent::Stage(Stage::Content { title, .. }) => {
+                c.sync_text = tr.invoke_sync_content(title.into())
+            }
+            SyncEvent::Done(Ok(_)) => {
+                let tz = c.t().time_zone();
+                let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
+                c.sync_text =
+                    tr.invoke_synced_at(local(now, tz).format("%H:%M").to_string().into());
+                finished = true;
+            }
+            SyncEvent::Done(Err(_)) => {
+                c.sync_text = tr.invoke_sync_failed();
+                finished = true;
+            }
+        }
+    }
+    if finished {
+        c.sync_rx = None;
+    }
+    finished
+}
+
 fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
+    let docked_now = {
+        let c = core.borrow();
+        c.docked.unwrap_or_else(|| c.hardware.docked())
+    };
+    let start = {
+        let mut c = core.borrow_mut();
+        let edge = docked_now && !c.was_docked;
+        c.was_docked = docked_now;
+        edge && c.dock_addr.is_some()
+    };
+    if start {
+        start_sync(ui, core);
+    }
+    let finished = poll_sync(ui, &mut core.borrow_mut());
+    if finished && ui.global::<AppState>().get_page() == "messages" {
+        fill_messages(ui, &mut core.borrow_mut(), None);
+    }
     let mut c = core.borrow_mut();
     let c = &mut *c;
     let tz = c.t().time_zone();
@@ -799,7 +953,18 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             .unwrap_or_else(|| "–".into())
             .into(),
     );
-    status.set_docked(c.docked.unwrap_or_else(|| c.hardware.docked()));
+    status.set_docked(docked_now);
+    status.set_can_sync(c.dock_addr.is_some());
+    status.set_syncing(c.sync_rx.is_some());
+    if c.sync_text.is_empty() {
+        let last = c.t().last_dock().ok().flatten();
+        c.sync_text = match last {
+            Some(t) => tr.invoke_last_sync(local(t, tz).format("%d/%m %H:%M").to_string().into()),
+            None if c.dock_addr.is_some() => tr.invoke_never_synced(),
+            None => SharedString::default(),
+        };
+    }
+    status.set_sync(c.sync_text.clone());
     status.set_volume(c.volume as i32);
     let Some(s) = &c.session else {
         status.set_minutes_left(SharedString::default());

@@ -223,7 +223,10 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
             &["sync", "--data", data.to_str().unwrap(), "--dock", &dw.addr],
             Some(step),
         );
-        assert!(!out.status.success(), "{step}: the failpoint must stop the process");
+        assert!(
+            !out.status.success(),
+            "{step}: the failpoint must stop the process"
+        );
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {step}")),
             "{step}: {}",
@@ -235,31 +238,56 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
     queue(3, "dock-crash");
     letters += 3;
     let (mut child, addr) = dock_process(&dw, Some("dock:after-store-letters"));
-    let out = berth(&["sync", "--data", data.to_str().unwrap(), "--dock", &addr], None);
+    let out = berth(
+        &["sync", "--data", data.to_str().unwrap(), "--dock", &addr],
+        None,
+    );
     assert!(!out.status.success());
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the dock process aborted at its failpoint");
+    assert!(
+        !status.success(),
+        "the dock process aborted at its failpoint"
+    );
 
     // Restarted cleanly: one sync settles everything.
     let (mut child, addr) = dock_process(&dw, None);
-    let out = berth(&["sync", "--data", data.to_str().unwrap(), "--dock", &addr], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = berth(
+        &["sync", "--data", data.to_str().unwrap(), "--dock", &addr],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
     let db = rusqlite::Connection::open(dw.data.join("dock.db")).unwrap();
-    let held: i64 = db.query_row("SELECT COUNT(*) FROM letters", [], |r| r.get(0)).unwrap();
+    let held: i64 = db
+        .query_row("SELECT COUNT(*) FROM letters", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(held as usize, letters, "every letter once at the dock");
     let t = std::sync::Mutex::new(dw.w.open_unit_tablet("tab-1"));
     let s = crate::sync::maria(&t);
     let out = t.lock().unwrap().outbox_for(&s).unwrap();
     assert_eq!(out.len(), letters);
-    assert!(out.iter().all(|r| r.state == "in-review"), "all acknowledged");
+    assert!(
+        out.iter().all(|r| r.state == "in-review"),
+        "all acknowledged"
+    );
     let thread = t.lock().unwrap().open_thread(&s, "ana").unwrap();
     assert_eq!(thread.iter().filter(|i| !i.outgoing).count(), replies);
     let max: i64 = db
-        .query_row("SELECT MAX(seq) FROM feed WHERE person = 'A12345'", [], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(seq) FROM feed WHERE person = 'A12345'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(t.lock().unwrap().store().cursor("feed:A12345").unwrap(), max as u64);
+    assert_eq!(
+        t.lock().unwrap().store().cursor("feed:A12345").unwrap(),
+        max as u64
+    );
     assert!(t.lock().unwrap().verify_audit().unwrap().is_ok());
 }

@@ -72,9 +72,16 @@ fn a_lost_ack_then_a_resend_leaves_one_server_record() {
         "no ack reached the tablet"
     );
     dw.sync(&t).unwrap();
-    assert_eq!(count(&dw, "SELECT COUNT(*) FROM letters"), 1, "resend changed nothing");
+    assert_eq!(
+        count(&dw, "SELECT COUNT(*) FROM letters"),
+        1,
+        "resend changed nothing"
+    );
     let out = t.lock().unwrap().outbox_for(&s).unwrap();
-    assert_eq!((out[0].id.as_str(), out[0].state.as_str()), (row.id.as_str(), "in-review"));
+    assert_eq!(
+        (out[0].id.as_str(), out[0].state.as_str()),
+        (row.id.as_str(), "in-review")
+    );
     // Exactly one copy and one state entry went into the feed.
     assert_eq!(count(&dw, "SELECT COUNT(*) FROM feed"), 2);
 }
