@@ -64,6 +64,15 @@ pub struct InboundRow {
     pub reason: String,
 }
 
+/// A page of a person's feed for one tablet.
+pub struct FeedPage {
+    pub entries: Vec<Vec<u8>>,
+    /// The highest seq examined, sent or left out.
+    pub through: u64,
+    pub examined: usize,
+    pub more: bool,
+}
+
 pub struct ContactRow {
     pub contact: String,
     pub name: String,
@@ -110,10 +119,12 @@ pub fn append_feed(
     item: FeedItem,
     sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
 ) -> rusqlite::Result<u64> {
-    tx.execute(
-        "INSERT INTO feed (person, envelope) VALUES (?1, x'')",
-        [person],
-    )?;
+    let origin = match &item {
+        FeedItem::Sent { message } => message.tablet.to_hex(),
+        _ => String::new(),
+    };
+    tx.prepare_cached("INSERT INTO feed (person, origin, envelope) VALUES (?1, ?2, x'')")?
+        .execute([person, &origin])?;
     let seq = tx.last_insert_rowid() as u64;
     let entry = FeedEntry {
         seq,
@@ -123,10 +134,8 @@ pub fn append_feed(
         at,
         item,
     };
-    tx.execute(
-        "UPDATE feed SET envelope = ?2 WHERE seq = ?1",
-        params![seq as i64, sign(&entry)],
-    )?;
+    tx.prepare_cached("UPDATE feed SET envelope = ?2 WHERE seq = ?1")?
+        .execute(params![seq as i64, sign(&entry)])?;
     Ok(seq)
 }
 
@@ -228,8 +237,12 @@ impl DockDb {
     }
 
     /// Run `f` in one IMMEDIATE transaction (writers queue at BEGIN rather
-    /// than fail at COMMIT).
+    /// than fail at COMMIT). Writers in this process queue on a mutex
+    /// first: SQLite's busy handler backs off in sleeps of up to 100 ms,
+    /// which would make fifty docking tablets slower than one after another.
     pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        static WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = WRITERS.lock().unwrap_or_else(|p| p.into_inner());
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -469,11 +482,8 @@ impl DockDb {
             let (mut stored, mut already) = (0, 0);
             for l in letters {
                 let held: Option<(String, Vec<u8>)> = tx
-                    .query_row(
-                        "SELECT id, envelope FROM letters WHERE tablet = ?1 AND seq = ?2",
-                        params![tablet, l.seq as i64],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
+                    .prepare_cached("SELECT id, envelope FROM letters WHERE tablet = ?1 AND seq = ?2")?
+                    .query_row(params![tablet, l.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 if let Some((id, env)) = held {
                     if id != l.id || env != l.envelope {
@@ -489,11 +499,10 @@ impl DockDb {
                     Some(r) => ("rejected", r),
                     None => ("in-review", ""),
                 };
-                tx.execute(
-                    &format!(
-                        "INSERT INTO letters ({LETTER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                    ),
-                    params![
+                tx.prepare_cached(&format!(
+                    "INSERT INTO letters ({LETTER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ))?
+                .execute(params![
                         l.id,
                         tablet,
                         l.seq as i64,
@@ -716,12 +725,45 @@ impl DockDb {
 
     // ---- feed ----
 
-    pub fn feed_after(&self, person: &str, cursor: u64, limit: usize) -> Result<Vec<Vec<u8>>> {
+    /// Up to `limit` entries after `cursor`, leaving out copies of
+    /// `tablet`'s own letters. Returns the entries and the highest seq
+    /// examined (the cursor the tablet may move to).
+    pub fn feed_after(
+        &self,
+        person: &str,
+        cursor: u64,
+        limit: usize,
+        tablet: &str,
+    ) -> Result<FeedPage> {
         let mut st = self.conn.prepare(
-            "SELECT envelope FROM feed WHERE person = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            "SELECT seq, origin, envelope FROM feed WHERE person = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let rows = st.query_map(params![person, cursor as i64, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = st.query_map(params![person, cursor as i64, limit as i64 + 1], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut page = FeedPage {
+            entries: Vec::new(),
+            through: cursor,
+            examined: 0,
+            more: false,
+        };
+        for row in rows {
+            let (seq, origin, env) = row?;
+            if page.examined == limit {
+                page.more = true;
+                break;
+            }
+            page.examined += 1;
+            page.through = seq;
+            if origin != tablet {
+                page.entries.push(env);
+            }
+        }
+        Ok(page)
     }
 
     // ---- bundles ----

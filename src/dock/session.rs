@@ -279,22 +279,31 @@ impl Session<'_> {
         let people = self.dock.db.people_for(&tablet.groups)?;
         let mut blobs = Vec::new();
         let mut more = false;
+        let mut through = std::collections::BTreeMap::new();
+        let me = self.peer.to_hex();
+        // Entries examined per reply, sent or left out.
+        let mut room = MAX_BATCH;
         for (person, cursor) in &cursors {
             if !people.iter().any(|p| p == person.as_str()) {
                 return Err(Error::Refused(format!(
                     "{person} is not on a roster of this tablet's groups; their letters stay at the dock"
                 )));
             }
-            let room = MAX_BATCH - blobs.len();
-            let got = self
+            if room == 0 {
+                more = true;
+                break;
+            }
+            let page = self
                 .dock
                 .db
-                .feed_after(person.as_str(), *cursor, room + 1)?;
-            if got.len() > room {
-                more = true;
+                .feed_after(person.as_str(), *cursor, room, &me)?;
+            room -= page.examined;
+            if page.through > *cursor {
+                through.insert(person.clone(), page.through);
             }
-            blobs.extend(got.into_iter().take(room));
-            if more {
+            blobs.extend(page.entries);
+            if page.more {
+                more = true;
                 break;
             }
         }
@@ -326,6 +335,7 @@ impl Session<'_> {
                 entries,
                 documents,
                 more,
+                cursors: through,
                 bundles,
             },
             blobs,

@@ -19,7 +19,7 @@ use super::{BundleId, FacilityId, PublicKey, Sha256};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Letters per upload frame, and feed entries per reply.
-pub const MAX_BATCH: usize = 500;
+pub const MAX_BATCH: usize = 1000;
 /// Bundle bytes per download frame.
 pub const BUNDLE_RANGE: u64 = 1 << 20;
 
@@ -109,10 +109,14 @@ pub enum ReplyBody {
     },
     /// Blobs: `entries` feed entries, then `documents` signed documents.
     /// `more` says another pull would return more entries.
+    /// `cursors` is how far the dock looked for each person (copies of the
+    /// tablet's own letters are left out), so the tablet's cursors pass
+    /// entries it was not sent.
     Feed {
         entries: u32,
         documents: u32,
         more: bool,
+        cursors: BTreeMap<PersonId, u64>,
         bundles: Vec<BundleOffer>,
     },
     /// One blob of bundle bytes starting at `offset`.

@@ -121,10 +121,11 @@ impl Store {
         self.tx_run(|tx| {
             let mut n = 0;
             for s in seqs.iter().filter(|s| **s <= through) {
-                n += tx.execute(
-                    "UPDATE outbox SET state = 'uploaded', updated_at = ?2 WHERE seq = ?1 AND state = 'queued'",
-                    params![*s as i64, ts(&at)],
-                )?;
+                n += tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = 'uploaded', updated_at = ?2 WHERE seq = ?1 AND state = 'queued'",
+                    )?
+                    .execute(params![*s as i64, ts(&at)])?;
             }
             if n > 0 {
                 audit::append(
@@ -167,7 +168,12 @@ impl Store {
     /// Apply verified feed entries and raise each person's cursor, in one
     /// transaction. Entries at or below a cursor were applied before and
     /// are skipped; inserts are by id, so applying twice changes nothing.
-    pub fn apply_feed(&mut self, entries: &[FeedEntry], at: DateTime<Utc>) -> Result<usize> {
+    pub fn apply_feed(
+        &mut self,
+        entries: &[FeedEntry],
+        through: &BTreeMap<String, u64>,
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
         let now = ts(&at);
         self.tx_run(|tx| {
             let mut applied = 0;
@@ -190,22 +196,25 @@ impl Store {
                         body,
                         sent_at,
                     } => {
-                        tx.execute(
+                        tx.prepare_cached(
                             "INSERT OR IGNORE INTO inbox (id, feed_seq, person, contact, attorney, body, sent_at, received_at) \
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            params![id, e.seq as i64, person, contact.as_str(), *attorney as i64, body, ts(sent_at), now],
+                        )?
+                        .execute(params![id, e.seq as i64, person, contact.as_str(), *attorney as i64, body, ts(sent_at), now],
                         )?;
                     }
                     FeedItem::Sent { message: m } => {
                         let here: bool = tx
-                            .query_row("SELECT 1 FROM outbox WHERE id = ?1", [&m.id], |_| Ok(()))
+                            .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")?
+                            .query_row([&m.id], |_| Ok(()))
                             .optional()?
                             .is_some();
                         if !here {
-                            tx.execute(
+                            tx.prepare_cached(
                                 "INSERT OR IGNORE INTO sent_elsewhere (id, tablet, person, contact, attorney, body, state, written_at, updated_at) \
                                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'uploaded', ?7, ?8)",
-                                params![m.id, m.tablet.to_hex(), person, m.contact.as_str(), m.attorney as i64, m.body, ts(&m.written_at), now],
+                            )?
+                            .execute(params![m.id, m.tablet.to_hex(), person, m.contact.as_str(), m.attorney as i64, m.body, ts(&m.written_at), now],
                             )?;
                         }
                     }
@@ -216,6 +225,14 @@ impl Store {
                 }
                 cursors.insert(name, e.seq);
                 applied += 1;
+            }
+            for (person, value) in through {
+                let name = format!("feed:{person}");
+                let held = match cursors.get(&name) {
+                    Some(c) => *c,
+                    None => cursor_in(tx, &name)?,
+                };
+                cursors.insert(name, held.max(*value));
             }
             for (name, value) in cursors {
                 set_cursor_in(tx, &name, value)?;

@@ -449,6 +449,7 @@ pub fn sync_with_cuts(
             entries,
             documents,
             more,
+            cursors: examined,
             bundles,
         } = reply
         else {
@@ -478,7 +479,9 @@ pub fn sync_with_cuts(
                     Err(e) => summary.documents_refused.push(e.to_string()),
                 }
             }
-            let (applied, refused) = t.apply_feed(feed, &cursors).map_err(tablet_err)?;
+            let (applied, refused) = t
+                .apply_feed_through(feed, &cursors, &examined)
+                .map_err(tablet_err)?;
             summary.entries_applied += applied;
             summary.entries_refused += refused;
         }

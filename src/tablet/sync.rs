@@ -75,6 +75,19 @@ impl Tablet {
         blobs: &[Vec<u8>],
         asked: &BTreeMap<PersonId, u64>,
     ) -> Result<(usize, usize)> {
+        self.apply_feed_through(blobs, asked, &BTreeMap::new())
+    }
+
+    /// [`Tablet::apply_feed`], also moving each person's cursor to how far
+    /// the dock looked (`through`, from its signed reply) in the same
+    /// transaction: entries the dock left out (this tablet's own letters)
+    /// are not asked for again.
+    pub fn apply_feed_through(
+        &mut self,
+        blobs: &[Vec<u8>],
+        asked: &BTreeMap<PersonId, u64>,
+        through: &BTreeMap<PersonId, u64>,
+    ) -> Result<(usize, usize)> {
         let now = self.trusted_now()?;
         let mut good: Vec<FeedEntry> = Vec::with_capacity(blobs.len());
         let mut refused = 0;
@@ -102,7 +115,12 @@ impl Tablet {
                 }
             }
         }
-        let applied = self.store.apply_feed(&good, now)?;
+        let through: BTreeMap<String, u64> = through
+            .iter()
+            .filter(|(p, _)| asked.contains_key(*p))
+            .map(|(p, v)| (p.to_string(), *v))
+            .collect();
+        let applied = self.store.apply_feed(&good, &through, now)?;
         Ok((applied, refused))
     }
 

@@ -56,6 +56,9 @@ CREATE TABLE inbound (
 CREATE TABLE feed (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     person    TEXT NOT NULL,
+    -- The tablet whose own letter this copy is ('' for everything else);
+    -- that tablet is not sent its own letters back.
+    origin    TEXT NOT NULL DEFAULT '',
     envelope  BLOB NOT NULL
 ) STRICT;
 

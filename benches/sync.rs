@@ -1,0 +1,318 @@
+//! Dock sync on loopback, against baselines measured in the same run.
+//!
+//!   cargo bench --bench sync       (BERTH_BENCH_LETTERS=2000 for a quick run)
+//!
+//! 1. One session moving 10,000 queued letters up and 1,000 approved
+//!    letters down (plus each letter's "in review" state), through the real
+//!    TLS dock. A counting relay between tablet and dock measures bytes on
+//!    the wire. Reported: session time (goal ≤ 2 s), wire bytes / payload
+//!    bytes (goal ≤ 1.2; payload = the signed letters, feed entries and
+//!    audit export the session carries), and
+//!    session time / the baseline of sending the same payload bytes once
+//!    over plain loopback TCP.
+//! 2. 50 tablets syncing at once against the same 50 one after another.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use berth::device::clock::SystemClock;
+use berth::dock::Dock;
+use berth::domain::FacilityId;
+use berth::facility::Facility;
+use berth::install::DataDir;
+use berth::tablet::{LoginOutcome, Session, Tablet, TabletOptions};
+use chrono::Utc;
+
+const ROSTER: &str = "group = \"unit:b-east\"\nversion = 1\n[[person]]\nid = \"A12345\"\nname = \"María González\"\nlanguage = \"es\"\nunit = \"unit:b-east\"\ncode = \"731904\"\n";
+const POLICY: &str = "scope = \"facility\"\nversion = 1\n[rules]\ntimezone = \"UTC\"\nmessage_max_graphemes = 2000\ndaily_message_quota = 1000\n";
+const CONTACTS: &str = "person = \"A12345\"\nversion = 1\n[[contact]]\nid = \"ana\"\nname = \"Ana González\"\nemail = \"ana@example.org\"\nrelationship = \"hermana\"\n[[contact]]\nid = \"lawyer\"\nname = \"Lic. Ramírez\"\nemail = \"ramirez@law.example.org\"\nrelationship = \"abogado\"\nattorney = true\n";
+
+/// A relay that forwards a connection to `to` and counts bytes both ways.
+fn counting_relay(to: std::net::SocketAddr, bytes: Arc<AtomicU64>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(a) = c else { continue };
+            let b = TcpStream::connect(to).unwrap();
+            a.set_nodelay(true).ok();
+            b.set_nodelay(true).ok();
+            for (mut from, mut into) in [(a.try_clone().unwrap(), b.try_clone().unwrap()), (b, a)] {
+                let bytes = bytes.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        match from.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                bytes.fetch_add(n as u64, Ordering::Relaxed);
+                                if into.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = into.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    addr
+}
+
+/// Baseline: the same number of bytes, once, over plain loopback TCP.
+fn tcp_baseline(bytes: usize) -> Duration {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < bytes {
+            got += s.read(&mut buf).unwrap();
+        }
+        s.write_all(b"k").unwrap();
+    });
+    let payload = vec![7u8; 64 * 1024];
+    let t = Instant::now();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut sent = 0;
+    while sent < bytes {
+        let n = payload.len().min(bytes - sent);
+        s.write_all(&payload[..n]).unwrap();
+        sent += n;
+    }
+    let mut k = [0u8; 1];
+    s.read_exact(&mut k).unwrap();
+    let d = t.elapsed();
+    reader.join().unwrap();
+    d
+}
+
+struct Site {
+    dir: tempfile::TempDir,
+    facility: Facility,
+    dock: Dock,
+}
+
+fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let facility = Facility::init(
+        &dir.path().join("facility"),
+        FacilityId::parse("bench").unwrap(),
+        Utc::now() + chrono::Duration::days(365),
+    )
+    .unwrap();
+    let mut dock = Dock::open(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
+    for (name, text) in [("r.toml", ROSTER), ("p.toml", POLICY), ("c.toml", CONTACTS)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let env = match name {
+            "r.toml" => facility.sign_roster(&p, Utc::now()).unwrap().0,
+            "p.toml" => facility.sign_policy(&p, Utc::now()).unwrap().0,
+            _ => facility.sign_contacts(&p, Utc::now()).unwrap().0,
+        };
+        dock.publish(&env).unwrap();
+    }
+    Site {
+        dir,
+        facility,
+        dock,
+    }
+}
+
+fn tablet(site: &mut Site, name: &str, addr: &str) -> (Arc<Mutex<Tablet>>, Session) {
+    let (t, _) = Tablet::open(
+        DataDir::new(site.dir.path().join(name)),
+        TabletOptions {
+            trust_file: Some(Facility::root_path(&site.dir.path().join("facility"))),
+            groups: vec!["facility".parse().unwrap(), "unit:b-east".parse().unwrap()],
+            ..TabletOptions::default()
+        },
+        Box::new(SystemClock),
+    )
+    .unwrap();
+    site.dock
+        .enroll(
+            t.device_public_key(),
+            name,
+            &["unit:b-east".parse().unwrap()],
+        )
+        .unwrap();
+    let t = Arc::new(Mutex::new(t));
+    berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap();
+    let s = {
+        let mut g = t.lock().unwrap();
+        let LoginOutcome::SetPin(ticket) = g.login("A12345", "731904").unwrap() else {
+            panic!("first login")
+        };
+        g.set_pin(ticket, "4821").unwrap()
+    };
+    (t, s)
+}
+
+fn replies(site: &mut Site, n: usize, tag: &str) {
+    let inbound = site.dir.path().join("dock/gateway/inbound");
+    for i in 0..n {
+        let eml = mail_builder::MessageBuilder::new()
+            .from(("Ana", "ana@example.org"))
+            .to("a12345@letters.berth.invalid")
+            .subject("Re")
+            .message_id(format!("{tag}-{i}@example.org"))
+            .text_body(format!(
+                "Querida María: aquí todos bien, los niños te mandan besos. Carta {i}. 🌻"
+            ))
+            .write_to_vec()
+            .unwrap();
+        std::fs::write(inbound.join(format!("{tag}-{i}.eml")), eml).unwrap();
+    }
+    site.dock.import_mail(None).unwrap();
+    for item in site.dock.review_list().unwrap() {
+        if item.kind == berth::dock::ReviewKind::Inbound {
+            site.dock.review_approve(&item.id, "bench").unwrap();
+        }
+    }
+}
+
+fn main() {
+    let letters: usize = std::env::var("BERTH_BENCH_LETTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let inbound = letters / 10;
+
+    // ---- 1. one big session ----
+    let mut s = site();
+    let running = berth::dock::server::start(&s.dock, "127.0.0.1:0", false).unwrap();
+    let bytes = Arc::new(AtomicU64::new(0));
+    let relay = counting_relay(running.addr, bytes.clone());
+    let (t, sess) = tablet(&mut s, "big", &relay);
+    let setup = Instant::now();
+    for i in 0..letters {
+        // Legal mail is not counted against the daily quota.
+        let to = if i < 900 { "ana" } else { "lawyer" };
+        t.lock()
+            .unwrap()
+            .queue_letter(
+                &sess,
+                to,
+                &format!("Querida familia: esta es la carta número {i}. Aquí todo bien, ¿y ustedes? Un abrazo."),
+            )
+            .unwrap();
+    }
+    replies(&mut s, inbound, "big");
+    eprintln!(
+        "setup: {letters} letters queued, {inbound} replies approved in {:.1?}",
+        setup.elapsed()
+    );
+    // This session's payload: the letters going up, and the feed entries
+    // after the tablet's cursor that are not copies of its own letters.
+    let cursor = t.lock().unwrap().store().cursor("feed:A12345").unwrap();
+    let me = t.lock().unwrap().device_public_key().to_hex();
+    let reports_before: i64 = rusqlite::Connection::open(s.dir.path().join("dock/dock.db"))
+        .unwrap()
+        .query_row(
+            "SELECT COALESCE(SUM(LENGTH(envelope)), 0) FROM reports",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    bytes.store(0, Ordering::SeqCst);
+    let t0 = Instant::now();
+    let mut stages = Vec::new();
+    let sum =
+        berth::sync::client::sync(&t, &relay, &mut |st| stages.push((t0.elapsed(), st))).unwrap();
+    let session = t0.elapsed();
+    if std::env::var_os("BERTH_BENCH_STAGES").is_some() {
+        for (at, st) in &stages {
+            eprintln!("  {:>8.3} s  {st:?}", at.as_secs_f64());
+        }
+    }
+    let wire = bytes.load(Ordering::SeqCst);
+    assert_eq!(sum.letters_sent, letters);
+    let db = rusqlite::Connection::open(s.dir.path().join("dock/dock.db")).unwrap();
+    let up: i64 = db
+        .query_row("SELECT SUM(LENGTH(envelope)) FROM letters", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let down: i64 = db
+        .query_row(
+            "SELECT COALESCE(SUM(LENGTH(envelope)), 0) FROM feed WHERE person = 'A12345' AND seq > ?1 AND origin != ?2",
+            rusqlite::params![cursor as i64, me],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let reports: i64 = db
+        .query_row(
+            "SELECT COALESCE(SUM(LENGTH(envelope)), 0) FROM reports",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let payload = (up + down + reports - reports_before) as u64;
+    let baseline = tcp_baseline(payload as usize);
+    println!(
+        "sync session: {letters} up + {inbound} down ({} feed entries applied): {:.3} s (goal ≤ 2 s)",
+        sum.entries_applied,
+        session.as_secs_f64()
+    );
+    println!(
+        "  wire bytes {wire} / payload bytes {payload} = {:.3} (goal ≤ 1.2)",
+        wire as f64 / payload as f64
+    );
+    println!(
+        "  baseline (same payload once over plain loopback TCP): {:.4} s; session / baseline = {:.0}",
+        baseline.as_secs_f64(),
+        session.as_secs_f64() / baseline.as_secs_f64()
+    );
+    drop(running);
+
+    // ---- 2. fifty tablets, serial vs concurrent ----
+    let mut s = site();
+    let running = berth::dock::server::start(&s.dock, "127.0.0.1:0", false).unwrap();
+    let addr = running.addr.to_string();
+    let per = 20;
+    let mut fleet = Vec::new();
+    for i in 0..50 {
+        fleet.push(tablet(&mut s, &format!("t{i:02}"), &addr));
+    }
+    let fill = |fleet: &[(Arc<Mutex<Tablet>>, Session)], round: usize| {
+        for (t, sess) in fleet {
+            for k in 0..per {
+                t.lock()
+                    .unwrap()
+                    .queue_letter(sess, "lawyer", &format!("carta {round}.{k}"))
+                    .unwrap();
+            }
+        }
+    };
+    fill(&fleet, 0);
+    replies(&mut s, 10, "serial");
+    let t0 = Instant::now();
+    for (t, _) in &fleet {
+        berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap();
+    }
+    let serial = t0.elapsed();
+    fill(&fleet, 1);
+    replies(&mut s, 10, "concurrent");
+    let t0 = Instant::now();
+    std::thread::scope(|sc| {
+        for (t, _) in &fleet {
+            let addr = addr.clone();
+            sc.spawn(move || berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap());
+        }
+    });
+    let concurrent = t0.elapsed();
+    println!(
+        "50 tablets × {per} letters up, 10 replies down each: serial {:.2} s, concurrent {:.2} s, concurrent / serial = {:.2}",
+        serial.as_secs_f64(),
+        concurrent.as_secs_f64(),
+        concurrent.as_secs_f64() / serial.as_secs_f64()
+    );
+    drop(running);
+    let _ = &s.facility;
+}
