@@ -203,22 +203,13 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
     {
         queue(2, step);
         letters += 2;
-        let eml = mail_builder::MessageBuilder::new()
-            .from(("Ana", "ana.gonzalez@example.org"))
-            .to("a12345@letters.berth.invalid")
-            .subject("Re")
-            .message_id(format!("k{round}@example.org"))
-            .text_body(format!("respuesta {round}"))
-            .write_to_vec()
-            .unwrap();
-        std::fs::write(dw.data.join(format!("gateway/inbound/k{round}.eml")), eml).unwrap();
+        dw.drop_reply(
+            &format!("k{round}"),
+            "ana.gonzalez@example.org",
+            &format!("respuesta {round}"),
+        );
         replies += 1;
-        dock.import_mail(None).unwrap();
-        for item in dock.review_list().unwrap() {
-            if item.kind == berth::dock::ReviewKind::Inbound {
-                dock.review_approve(&item.id, "officer").unwrap();
-            }
-        }
+        dw.approve_replies(&mut dock);
         let out = berth(
             &["sync", "--data", data.to_str().unwrap(), "--dock", &dw.addr],
             Some(step),

@@ -85,6 +85,28 @@ impl DockWorld {
         t
     }
 
+    /// An email from `from` to María, dropped where the relay puts mail.
+    pub fn drop_reply(&self, file: &str, from: &str, body: &str) {
+        std::fs::write(
+            self.data
+                .join("gateway/inbound")
+                .join(format!("{file}.eml")),
+            reply_eml(from, "a12345@letters.berth.invalid", "Re", body),
+        )
+        .unwrap();
+    }
+
+    /// Import the mail waiting at the gateway and approve every inbound
+    /// letter in review.
+    pub fn approve_replies(&self, dock: &mut Dock) {
+        dock.import_mail(None).unwrap();
+        for item in dock.review_list().unwrap() {
+            if item.kind == ReviewKind::Inbound {
+                dock.review_approve(&item.id, "officer").unwrap();
+            }
+        }
+    }
+
     pub fn sync(&self, t: &Mutex<Tablet>) -> Result<SyncSummary, SyncError> {
         client::sync(t, &self.addr, &mut |_| {})
     }
@@ -123,7 +145,7 @@ fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (String, String) {
     (row.state, row.reason)
 }
 
-fn reply_eml(from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
+pub fn reply_eml(from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
     mail_builder::MessageBuilder::new()
         .from(("Ana", from))
         .to(to)
@@ -333,19 +355,8 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
     dw.sync(&a).unwrap();
     let mut dock = dw.dock();
     dock.review_approve(&row.id, "officer").unwrap();
-    std::fs::write(
-        dw.data.join("gateway/inbound/r.eml"),
-        reply_eml(
-            "ana.gonzalez@example.org",
-            "a12345@letters.berth.invalid",
-            "Re",
-            "respuesta",
-        ),
-    )
-    .unwrap();
-    dock.import_mail(None).unwrap();
-    let id = dock.review_list().unwrap()[0].id.clone();
-    dock.review_approve(&id, "officer").unwrap();
+    dw.drop_reply("r", "ana.gonzalez@example.org", "respuesta");
+    dw.approve_replies(&mut dock);
     dw.sync(&a).unwrap();
     dw.sync(&b).unwrap();
     let sb = maria(&b);
@@ -473,25 +484,8 @@ fn a_body_changed_at_the_dock_is_refused_both_ways() {
     );
 
     // Inbound: approved mail altered in the feed never reaches the screen.
-    std::fs::write(
-        dw.data.join("gateway/inbound/r.eml"),
-        reply_eml(
-            "ana.gonzalez@example.org",
-            "a12345@letters.berth.invalid",
-            "Re",
-            "todo bien",
-        ),
-    )
-    .unwrap();
-    dock.import_mail(None).unwrap();
-    let id = dock
-        .review_list()
-        .unwrap()
-        .into_iter()
-        .find(|i| i.kind == ReviewKind::Inbound)
-        .unwrap()
-        .id;
-    dock.review_approve(&id, "officer").unwrap();
+    dw.drop_reply("r", "ana.gonzalez@example.org", "todo bien");
+    dw.approve_replies(&mut dock);
     let (seq, env): (i64, Vec<u8>) = db
         .query_row(
             "SELECT seq, envelope FROM feed ORDER BY seq DESC LIMIT 1",

@@ -124,18 +124,10 @@ proptest! {
                 written.push(row.id);
             }
             for k in 0..r.replies {
-                let eml = mail_builder::MessageBuilder::new()
-                    .from(("Ana", "ana.gonzalez@example.org"))
-                    .to("a12345@letters.berth.invalid")
-                    .subject("Re")
-                    .message_id(format!("r{i}.{k}@example.org"))
-                    .text_body(format!("respuesta {i}.{k} 🌻"))
-                    .write_to_vec()
-                    .unwrap();
-                std::fs::write(dw.data.join(format!("gateway/inbound/r{i}-{k}.eml")), eml).unwrap();
+                dw.drop_reply(&format!("r{i}-{k}"), "ana.gonzalez@example.org", &format!("respuesta {i}.{k} 🌻"));
                 replies += 1;
             }
-            dock.import_mail(None).unwrap();
+            dw.approve_replies(&mut dock);
             for item in dock.review_list().unwrap() {
                 dock.review_approve(&item.id, "officer").unwrap();
             }
