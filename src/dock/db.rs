@@ -325,6 +325,22 @@ impl DockDb {
                     report.tamper_events as i64
                 ],
             )?;
+            for u in &report.usage {
+                tx.prepare_cached(
+                    "INSERT INTO usage (tablet, person, day, metered_secs, free_secs, letters) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (tablet, person, day) DO UPDATE SET \
+                     metered_secs = MAX(metered_secs, excluded.metered_secs), \
+                     free_secs = MAX(free_secs, excluded.free_secs), letters = MAX(letters, excluded.letters)",
+                )?
+                .execute(params![
+                    key,
+                    u.person.as_str(),
+                    u.day,
+                    u.metered_secs as i64,
+                    u.free_secs as i64,
+                    u.letters as i64
+                ])?;
+            }
             if let Some((from, through, envelope)) = audit {
                 tx.execute(
                     "INSERT INTO reports (tablet, received_at, audit_from, envelope) VALUES (?1, ?2, ?3, ?4)",
@@ -339,6 +355,24 @@ impl DockDb {
                 r.get::<_, i64>(0)
             })? as u64)
         })
+    }
+
+    /// A person's reported use per day, across tablets:
+    /// (day, metered secs, free secs, letters).
+    pub fn usage_of(&self, person: &str) -> Result<Vec<(String, u64, u64, u32)>> {
+        let mut st = self.conn.prepare(
+            "SELECT day, SUM(metered_secs), SUM(free_secs), SUM(letters) FROM usage \
+             WHERE person = ?1 GROUP BY day ORDER BY day",
+        )?;
+        let rows = st.query_map([person], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+                r.get::<_, i64>(3)? as u32,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn touch(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {

@@ -242,6 +242,12 @@ impl Dock {
         self.db.tablets()
     }
 
+    /// A person's use per day as the tablets reported it:
+    /// (day, metered secs, free secs, letters).
+    pub fn usage_of(&self, person: &str) -> Result<Vec<(String, u64, u64, u32)>> {
+        self.db.usage_of(person)
+    }
+
     /// Publish a signed roster, policy or contact list for tablets to pull.
     /// It is verified against the facility root first; an older version
     /// than the one held is refused.

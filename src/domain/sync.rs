@@ -76,6 +76,19 @@ pub struct TabletReport {
     pub app_version: String,
     pub battery_percent: Option<u8>,
     pub tamper_events: u64,
+    /// Each person's use per facility-local day (the last two weeks).
+    pub usage: Vec<UsageDay>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageDay {
+    pub person: PersonId,
+    /// `YYYY-MM-DD`, facility-local.
+    pub day: String,
+    pub metered_secs: u64,
+    pub free_secs: u64,
+    pub letters: u32,
 }
 
 /// What a dock signs.

@@ -94,6 +94,30 @@ impl Store {
         set_cursor_in(&self.conn, name, value).map_err(self.sq())
     }
 
+    /// Use per person and day, newest first, at most `limit` rows:
+    /// (person, day, metered secs, free secs, letters).
+    pub fn usage_days(&self, limit: usize) -> Result<Vec<(String, String, u64, u64, u32)>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT person, day, metered_secs, free_secs, messages FROM daily_usage \
+                 ORDER BY day DESC, person LIMIT ?1",
+            )
+            .map_err(self.sq())?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get::<_, i64>(3)? as u64,
+                    r.get::<_, i64>(4)? as u32,
+                ))
+            })
+            .map_err(self.sq())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(self.sq())
+    }
+
     /// Letters waiting to leave, oldest first: (seq, signed envelope).
     pub fn queued_letters(&self, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut st = self

@@ -15,6 +15,8 @@ use crate::store::{ThreadItem, ThreadSummary};
 /// Cursor names in the store.
 pub const LAST_DOCK: &str = "last-dock";
 pub const AUDIT_ACKED: &str = "audit-acked";
+/// Most usage rows in one report (a roster's people over two weeks).
+const USAGE_ROWS: usize = 2000;
 
 impl Tablet {
     pub fn store_mut(&mut self) -> &mut crate::store::Store {
@@ -59,10 +61,25 @@ impl Tablet {
 
     pub fn report(&self) -> Result<TabletReport> {
         let tamper = self.store.audit_of_kind(crate::audit::kind::TAMPER)?.len() as u64;
+        let usage = self
+            .store
+            .usage_days(USAGE_ROWS)?
+            .into_iter()
+            .filter_map(|(person, day, metered_secs, free_secs, letters)| {
+                Some(crate::domain::sync::UsageDay {
+                    person: PersonId::parse(&person).ok()?,
+                    day,
+                    metered_secs,
+                    free_secs,
+                    letters,
+                })
+            })
+            .collect();
         Ok(TabletReport {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             battery_percent: None,
             tamper_events: tamper,
+            usage,
         })
     }
 

@@ -560,3 +560,18 @@ fn tablets_report_their_state_to_the_dock() {
     assert_eq!(rows[0].app_version, env!("CARGO_PKG_VERSION"));
     assert!(rows[0].audit_through > 0, "the audit log was exported");
 }
+
+#[test]
+fn usage_reaches_the_dock_and_a_repeated_report_does_not_double_it() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    t.lock().unwrap().record_activity(&s, 600, true).unwrap();
+    dw.sync(&t).unwrap();
+    dw.sync(&t).unwrap();
+    let usage = dw.dock().usage_of("A12345").unwrap();
+    assert_eq!(usage.len(), 1);
+    let (_, metered, _, letters) = usage[0].clone();
+    assert_eq!((metered, letters), (600, 1));
+}

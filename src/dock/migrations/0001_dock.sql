@@ -104,6 +104,18 @@ CREATE TABLE bundles (
     approved_at      TEXT
 ) STRICT;
 
+-- Each person's use per day, as the tablets report it (the highest figure
+-- any tablet reported for that day: reports repeat, and never shrink).
+CREATE TABLE usage (
+    tablet        TEXT NOT NULL,
+    person        TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    metered_secs  INTEGER NOT NULL,
+    free_secs     INTEGER NOT NULL,
+    letters       INTEGER NOT NULL,
+    PRIMARY KEY (tablet, person, day)
+) STRICT;
+
 CREATE TABLE reports (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     tablet       TEXT NOT NULL,
