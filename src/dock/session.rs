@@ -187,20 +187,27 @@ impl Session<'_> {
         }
         let people = self.dock.db.people_for(&tablet.groups)?;
         let mut msgs = Vec::with_capacity(blobs.len());
-        for b in &blobs {
-            let m = signed::verify_letter(&self.peer, b)?;
+        let peer = self.peer;
+        let verified = crate::sync::par_map(&blobs, |b| signed::verify_letter(&peer, b));
+        let mut contacts: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for m in verified {
+            let m = m?;
             if !people.iter().any(|p| p == m.person.as_str()) {
                 return Err(Error::Refused(format!(
                     "letter {} is from {}, who is not on a roster of this tablet's groups; nothing was stored",
                     m.id, m.person
                 )));
             }
-            let approved = self
-                .dock
-                .db
-                .contacts_of(m.person.as_str())?
+            if !contacts.contains_key(m.person.as_str()) {
+                let list = self.dock.db.contacts_of(m.person.as_str())?;
+                contacts.insert(
+                    m.person.to_string(),
+                    list.into_iter().map(|c| c.0).collect(),
+                );
+            }
+            let approved = contacts[m.person.as_str()]
                 .iter()
-                .any(|c| c.0 == m.contact.as_str());
+                .any(|c| c == m.contact.as_str());
             msgs.push((m, approved));
         }
         let letters: Vec<NewLetter<'_>> = msgs

@@ -108,21 +108,19 @@ impl Tablet {
         let now = self.trusted_now()?;
         let mut good: Vec<FeedEntry> = Vec::with_capacity(blobs.len());
         let mut refused = 0;
-        for b in blobs {
-            let checked = self
-                .root
-                .verify_feed_entry(b)
-                .map_err(|e| e.to_string())
-                .and_then(|e| {
-                    if asked.contains_key(&e.person) {
-                        Ok(e)
-                    } else {
-                        Err(format!(
-                            "entry {} is for {}, who was not asked for",
-                            e.seq, e.person
-                        ))
-                    }
-                });
+        let root = &self.root;
+        let verified = crate::sync::par_map(blobs, |b| root.verify_feed_entry(b));
+        for v in verified {
+            let checked = v.map_err(|e| e.to_string()).and_then(|e| {
+                if asked.contains_key(&e.person) {
+                    Ok(e)
+                } else {
+                    Err(format!(
+                        "entry {} is for {}, who was not asked for",
+                        e.seq, e.person
+                    ))
+                }
+            });
             match checked {
                 Ok(e) => good.push(e),
                 Err(why) => {
