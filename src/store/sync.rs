@@ -118,6 +118,18 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().map_err(self.sq())
     }
 
+    /// How many letters wait to leave.
+    pub fn queued_count(&self) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'queued'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(self.sq())
+    }
+
     /// Letters waiting to leave, oldest first: (seq, signed envelope).
     pub fn queued_letters(&self, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut st = self

@@ -118,13 +118,17 @@ impl DockConn {
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         while tls.conn.is_handshaking() {
             if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
-                let s = e.to_string();
-                return Err(if s.contains("unknown dock") {
+                // Our pin check fails the handshake with a certificate error.
+                let pin_refused = matches!(
+                    e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+                    Some(rustls::Error::InvalidCertificate(_))
+                );
+                return Err(if pin_refused {
                     SyncError::UnknownDock(format!(
-                        "the dock at {addr} is not one this facility's root names; not syncing ({s})"
+                        "the dock at {addr} is not one this facility's root names; not syncing ({e})"
                     ))
                 } else {
-                    SyncError::Broken(s)
+                    SyncError::Broken(e.to_string())
                 });
             }
         }
@@ -367,11 +371,7 @@ pub fn sync_with_cuts(
     }
 
     // Upload letters, a batch at a time; each ack is applied at once.
-    let total = lock(tablet)
-        .store()
-        .queued_letters(usize::MAX >> 1)
-        .map_err(tablet_err)?
-        .len();
+    let total = lock(tablet).store().queued_count().map_err(tablet_err)?;
     loop {
         let batch = lock(tablet)
             .store()

@@ -178,6 +178,13 @@ pub fn capture_all(
         .invoke_open("messages".into());
     snap("messages-en")?;
     ui.global::<super::FeatureAdapter>().invoke_home();
+    // In the dock, before the first sync: the status bar offers "Sync now".
+    // (Docked first, then the address, so no sync starts on its own.)
+    shell.set_docked(Some(true));
+    shell.set_dock_address(Some("127.0.0.1:7443".into()));
+    snap("home-docked-en")?;
+    shell.set_dock_address(None);
+    shell.set_docked(None);
     // María writes to her sister, who wrote first: the Messages page in
     // Spanish. The letter from Ana arrives as the dock would send it,
     // signed by the facility's messaging key.

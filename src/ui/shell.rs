@@ -47,10 +47,19 @@ struct Core {
     dock_addr: Option<String>,
     /// Events from a running sync worker.
     sync_rx: Option<mpsc::Receiver<SyncEvent>>,
-    /// What the status bar says about sync.
-    sync_text: SharedString,
+    /// What the status bar says about sync (translated at each refresh).
+    sync_shown: SyncShown,
     /// Docked at the last refresh (a new dock starts a sync).
     was_docked: bool,
+}
+
+/// The sync part of the status bar.
+enum SyncShown {
+    /// No sync this session: the last dock time, if any.
+    Idle,
+    Running(Stage),
+    Synced(DateTime<Utc>),
+    Failed,
 }
 
 /// From the sync worker to the UI thread (polled by the status timer, so
@@ -95,7 +104,7 @@ impl Shell {
             docked: None,
             dock_addr: None,
             sync_rx: None,
-            sync_text: SharedString::default(),
+            sync_shown: SyncShown::Idle,
             was_docked: false,
         }));
         let shell = Shell {
@@ -870,49 +879,59 @@ fn start_sync(ui: &AppWindow, core: &Rc<RefCell<Core>>) -> bool {
         let _ = tx.send(SyncEvent::Done(result.map_err(|e| e.to_string())));
     });
     c.sync_rx = Some(rx);
-    c.sync_text = ui.global::<Tr>().invoke_sync_running();
+    c.sync_shown = SyncShown::Running(Stage::Connecting);
     ui.global::<StatusAdapter>().set_syncing(true);
-    ui.global::<StatusAdapter>().set_sync(c.sync_text.clone());
+    ui.global::<StatusAdapter>()
+        .set_sync(ui.global::<Tr>().invoke_sync_running());
     true
 }
 
 /// Read the sync worker's events; when it is done, refill what the person
 /// sees. Returns true when a sync finished.
-fn poll_sync(ui: &AppWindow, c: &mut Core) -> bool {
+fn poll_sync(c: &mut Core) -> bool {
     let Some(rx) = &c.sync_rx else { return false };
-    let tr = ui.global::<Tr>();
     let mut finished = false;
     while let Ok(ev) = rx.try_recv() {
-        match ev {
-            SyncEvent::Stage(Stage::Connecting) | SyncEvent::Stage(Stage::Finished) => {
-                c.sync_text = tr.invoke_sync_running()
-            }
-            SyncEvent::Stage(Stage::Sending { done, total }) => {
-                c.sync_text = tr.invoke_sync_sending(done as i32, total as i32)
-            }
-            SyncEvent::Stage(Stage::Receiving { entries }) => {
-                c.sync_text = tr.invoke_sync_receiving(entries as i32)
-            }
-            SyncEvent::Stage(Stage::Content { title, .. }) => {
-                c.sync_text = tr.invoke_sync_content(title.into())
-            }
+        c.sync_shown = match ev {
+            SyncEvent::Stage(stage) => SyncShown::Running(stage),
             SyncEvent::Done(Ok(_)) => {
-                let tz = c.t().time_zone();
-                let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
-                c.sync_text =
-                    tr.invoke_synced_at(local(now, tz).format("%H:%M").to_string().into());
                 finished = true;
+                SyncShown::Synced(c.t().trusted_now().unwrap_or_else(|_| Utc::now()))
             }
             SyncEvent::Done(Err(_)) => {
-                c.sync_text = tr.invoke_sync_failed();
                 finished = true;
+                SyncShown::Failed
             }
-        }
+        };
     }
     if finished {
         c.sync_rx = None;
     }
     finished
+}
+
+/// The status bar's sync text, in the current language.
+fn sync_text(ui: &AppWindow, c: &Core, tz: Tz) -> SharedString {
+    let tr = ui.global::<Tr>();
+    let hm =
+        |t: DateTime<Utc>, f: &str| -> SharedString { local(t, tz).format(f).to_string().into() };
+    match &c.sync_shown {
+        SyncShown::Running(Stage::Sending { done, total }) => {
+            tr.invoke_sync_sending(*done as i32, *total as i32)
+        }
+        SyncShown::Running(Stage::Receiving { entries }) => {
+            tr.invoke_sync_receiving(*entries as i32)
+        }
+        SyncShown::Running(Stage::Content { title, .. }) => tr.invoke_sync_content(title.into()),
+        SyncShown::Running(_) => tr.invoke_sync_running(),
+        SyncShown::Synced(t) => tr.invoke_synced_at(hm(*t, "%H:%M")),
+        SyncShown::Failed => tr.invoke_sync_failed(),
+        SyncShown::Idle => match c.t().last_dock().ok().flatten() {
+            Some(t) => tr.invoke_last_sync(hm(t, "%d/%m %H:%M")),
+            None if c.dock_addr.is_some() => tr.invoke_never_synced(),
+            None => SharedString::default(),
+        },
+    }
 }
 
 fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
@@ -929,7 +948,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     if start {
         start_sync(ui, core);
     }
-    let finished = poll_sync(ui, &mut core.borrow_mut());
+    let finished = poll_sync(&mut core.borrow_mut());
     if finished && ui.global::<AppState>().get_page() == "messages" {
         fill_messages(ui, &mut core.borrow_mut(), None);
     }
@@ -956,15 +975,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     status.set_docked(docked_now);
     status.set_can_sync(c.dock_addr.is_some());
     status.set_syncing(c.sync_rx.is_some());
-    if c.sync_text.is_empty() {
-        let last = c.t().last_dock().ok().flatten();
-        c.sync_text = match last {
-            Some(t) => tr.invoke_last_sync(local(t, tz).format("%d/%m %H:%M").to_string().into()),
-            None if c.dock_addr.is_some() => tr.invoke_never_synced(),
-            None => SharedString::default(),
-        };
-    }
-    status.set_sync(c.sync_text.clone());
+    status.set_sync(sync_text(ui, c, tz));
     status.set_volume(c.volume as i32);
     let Some(s) = &c.session else {
         status.set_minutes_left(SharedString::default());
