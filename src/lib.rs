@@ -1,6 +1,7 @@
 //! Berth: an offline-first tablet shell. See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod content;
 pub mod bundle;
 pub mod demo;
 pub mod device;

@@ -2,6 +2,7 @@
 //! Each test creates everything it needs in a temporary directory.
 
 mod cli;
+mod content;
 mod core;
 mod crash;
 mod helpers;

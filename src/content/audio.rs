@@ -1,0 +1,219 @@
+//! Audio files: probing (codec, rate, channels, length, tags) and decoding
+//! to interleaved `f32`, with symphonia. The same decoder validates tracks
+//! at pack time and feeds the player on the tablet.
+
+use std::fs::File;
+use std::path::Path;
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::{MetadataOptions, StandardTag};
+
+/// Longest track accepted: three hours.
+pub const MAX_SECONDS: u64 = 3 * 3600;
+const MAX_CHANNELS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    #[error("cannot open the audio file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a playable OGG Vorbis, FLAC or MP3 file: {0}")]
+    Format(String),
+    #[error("the audio is damaged: {0}")]
+    Damaged(String),
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// What the tags say, when they say it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tags {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioInfo {
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Sample frames (one sample per channel), counted by decoding.
+    pub frames: u64,
+    pub tags: Tags,
+}
+
+impl AudioInfo {
+    pub fn duration_ms(&self) -> u64 {
+        self.frames * 1000 / u64::from(self.sample_rate.max(1))
+    }
+}
+
+/// An open track, decoding packet by packet.
+pub struct Stream {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track: u32,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub tags: Tags,
+    /// Frames in the track, when the container says (cheap; `probe`
+    /// counts them by decoding).
+    pub frames_hint: Option<u64>,
+    /// Decode errors skipped so far (a damaged packet is skipped, as
+    /// players do; too many and the file is refused).
+    skipped: u32,
+}
+
+fn sym(e: SymError) -> AudioError {
+    match e {
+        SymError::IoError(e) => AudioError::Damaged(e.to_string()),
+        e => AudioError::Format(e.to_string()),
+    }
+}
+
+impl Stream {
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        let file = File::open(path)?;
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(&ext.to_ascii_lowercase());
+        }
+        let meta = MetadataOptions::default();
+        let mut format = symphonia::default::get_probe()
+            .probe(&hint, mss, FormatOptions::default(), meta)
+            .map_err(sym)?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| AudioError::Format("it has no audio track".into()))?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| AudioError::Format("its codec is unknown".into()))?
+            .clone();
+        let id = track.id;
+        let frames_hint = track.num_frames;
+        let sample_rate = params
+            .sample_rate
+            .filter(|r| (8_000..=192_000).contains(r))
+            .ok_or_else(|| AudioError::Format("its sample rate is missing or out of range".into()))?;
+        let channels = params
+            .channels
+            .as_ref()
+            .map(|c| c.count())
+            .filter(|c| (1..=MAX_CHANNELS).contains(c))
+            .ok_or_else(|| AudioError::Format("its channel count is missing or over 8".into()))?
+            as u16;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(sym)?;
+        let mut tags = Tags::default();
+        let mut meta = format.metadata();
+        if let Some(rev) = meta.skip_to_latest() {
+            read_tags(&rev.media.tags, &mut tags);
+            for t in &rev.per_track {
+                read_tags(&t.metadata.tags, &mut tags);
+            }
+        }
+        Ok(Stream {
+            format,
+            decoder,
+            track: id,
+            sample_rate,
+            channels,
+            tags,
+            frames_hint,
+            skipped: 0,
+        })
+    }
+
+    /// Decode the next packet into `out` (interleaved, replacing its
+    /// contents). `Ok(false)` at the end of the track.
+    pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(false),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(e) => return Err(sym(e)),
+            };
+            if packet.track_id != self.track {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buf) => {
+                    if buf.spec().channels().count() != usize::from(self.channels) {
+                        return Err(AudioError::Damaged(
+                            "the channel count changes inside the track".into(),
+                        ));
+                    }
+                    out.clear();
+                    buf.copy_to_vec_interleaved(out);
+                    return Ok(true);
+                }
+                Err(SymError::DecodeError(e)) => {
+                    self.skipped += 1;
+                    if self.skipped > 16 {
+                        return Err(AudioError::Damaged(format!(
+                            "more than 16 packets fail to decode ({e})"
+                        )));
+                    }
+                }
+                Err(e) => return Err(sym(e)),
+            }
+        }
+    }
+}
+
+fn read_tags(list: &[symphonia::core::meta::Tag], tags: &mut Tags) {
+    for t in list {
+        let (slot, v) = match &t.std {
+            Some(StandardTag::TrackTitle(v)) => (&mut tags.title, v),
+            Some(StandardTag::Artist(v)) => (&mut tags.artist, v),
+            Some(StandardTag::Album(v)) => (&mut tags.album, v),
+            _ => continue,
+        };
+        let v: String = v.chars().filter(|c| !c.is_control()).take(200).collect();
+        if slot.is_none() && !v.trim().is_empty() {
+            *slot = Some(v.trim().to_string());
+        }
+    }
+}
+
+/// Decode a whole file: proves it plays from start to end, and counts its
+/// frames. Decoding runs behind `catch_unwind`, so a decoder bug on a
+/// hostile file is an error, never a crash.
+pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
+    let path = path.to_path_buf();
+    std::panic::catch_unwind(move || {
+        let mut s = Stream::open(&path)?;
+        let mut frames = 0u64;
+        let mut buf = Vec::new();
+        let limit = MAX_SECONDS * u64::from(s.sample_rate);
+        while s.next_chunk(&mut buf)? {
+            frames += (buf.len() / usize::from(s.channels)) as u64;
+            if frames > limit {
+                return Err(AudioError::Limit(format!(
+                    "the track is longer than {} hours",
+                    MAX_SECONDS / 3600
+                )));
+            }
+        }
+        if frames == 0 {
+            return Err(AudioError::Damaged("it holds no sound".into()));
+        }
+        Ok(AudioInfo {
+            sample_rate: s.sample_rate,
+            channels: s.channels,
+            frames,
+            tags: s.tags,
+        })
+    })
+    .unwrap_or_else(|_| Err(AudioError::Damaged("the decoder failed on it".into())))
+}
