@@ -28,6 +28,11 @@ pub mod kind {
     pub const MESSAGE_UPLOADED: &str = "message-uploaded";
     pub const SYNC: &str = "sync";
     pub const FEED_REFUSED: &str = "feed-entry-refused";
+    pub const BUNDLE_REMOVED: &str = "bundle-removed";
+    pub const CONTENT_SKIPPED: &str = "content-skipped";
+    pub const QUIZ: &str = "quiz";
+    pub const CERTIFICATE: &str = "certificate";
+    pub const ENTITLEMENT: &str = "entitlement";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

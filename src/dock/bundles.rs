@@ -216,4 +216,33 @@ impl Dock {
             ..row
         })
     }
+
+    /// Withdraw a bundle's approval: tablets stop showing it at their next
+    /// sync (people's records stay).
+    pub fn withdraw_bundle(&mut self, id: &str) -> Result<usize> {
+        let n = self.db.withdraw_bundle(id, Utc::now())?;
+        if n == 0 {
+            return Err(Error::NotFound {
+                what: "approved bundle",
+                id: id.into(),
+                hint: "see `berth-facility bundles approved --data D`",
+            });
+        }
+        Ok(n)
+    }
+
+    /// Bundles withdrawn for any of `groups` and not approved again for them.
+    pub fn withdrawn_for(&self, groups: &[String]) -> Result<Vec<crate::domain::BundleId>> {
+        let all = self.db.bundles(None)?;
+        let mine = |b: &BundleRow| b.groups.iter().any(|g| groups.contains(g));
+        let mut out: Vec<crate::domain::BundleId> = all
+            .iter()
+            .filter(|b| b.state == "withdrawn" && mine(b))
+            .filter(|b| !all.iter().any(|a| a.bundle_id == b.bundle_id && a.state == "approved" && mine(a)))
+            .filter_map(|b| crate::domain::BundleId::parse(&b.bundle_id).ok())
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
 }

@@ -12,7 +12,10 @@ use crate::domain::sync::{FeedEntry, FeedItem};
 use crate::store::ts;
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_dock.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_dock.sql")),
+        M::up(include_str!("migrations/0002_content.sql")),
+    ])
 }
 
 pub struct DockDb {
@@ -839,6 +842,81 @@ impl DockDb {
                 uploaded_at: r.get(8)?,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Withdraw every approved version of a bundle. Returns how many.
+    pub fn withdraw_bundle(&mut self, bundle_id: &str, at: DateTime<Utc>) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE bundles SET state = 'withdrawn', approved_at = ?2 WHERE bundle_id = ?1 AND state = 'approved'",
+            params![bundle_id, ts(&at)],
+        )?)
+    }
+
+    /// Keep uploaded certificates; a resend finds them held.
+    pub fn store_certificates(
+        &mut self,
+        tablet: &str,
+        certs: &[(&str, &str, &str, &[u8])],
+        at: DateTime<Utc>,
+    ) -> Result<(u32, u32)> {
+        self.tx(|tx| {
+            let (mut stored, mut already) = (0, 0);
+            for (id, person, course, env) in certs {
+                let n = tx.execute(
+                    "INSERT OR IGNORE INTO certificates (id, tablet, person, course, envelope, received_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, tablet, person, course, env, ts(&at)],
+                )?;
+                if n > 0 {
+                    stored += 1;
+                } else {
+                    already += 1;
+                }
+            }
+            Ok((stored, already))
+        })
+    }
+
+    /// (id, person, course, received, envelope) of every certificate, newest first.
+    pub fn certificates(&self) -> Result<Vec<(String, String, String, String, Vec<u8>)>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, person, course, received_at, envelope FROM certificates ORDER BY received_at DESC, id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Keep a verified entitlement receipt and put it in the person's
+    /// feed, once. `false` if the receipt was already held.
+    pub fn grant_entitlement(
+        &mut self,
+        id: &str,
+        person: &str,
+        item: &str,
+        envelope: &[u8],
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+    ) -> Result<bool> {
+        self.tx(|tx| {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO entitlements (id, person, item, envelope, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, person, item, envelope, ts(&at)],
+            )?;
+            if n > 0 {
+                let receipt = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, envelope);
+                append_feed(tx, person, at, FeedItem::Entitlement { receipt }, sign)?;
+            }
+            Ok(n > 0)
+        })
+    }
+
+    /// (id, item, issued) of a person's entitlements.
+    pub fn entitlements_of(&self, person: &str) -> Result<Vec<(String, String, String)>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, item, issued_at FROM entitlements WHERE person = ?1 ORDER BY issued_at, id",
+        )?;
+        let rows = st.query_map([person], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

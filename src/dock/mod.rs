@@ -297,8 +297,22 @@ impl Dock {
                     })?;
                 Ok(("contacts".into(), scope, c.version))
             }
+            pt::ENTITLEMENT => {
+                let e = root.verify_entitlement(bytes)?;
+                let key = &self.shared.messaging_key;
+                let sign = |x: &FeedEntry| Dock::sign_entry(key, x);
+                self.db.grant_entitlement(
+                    &e.id,
+                    e.person.as_str(),
+                    &e.item.to_string(),
+                    bytes,
+                    now,
+                    &sign,
+                )?;
+                Ok(("entitlement".into(), e.person.to_string(), 1))
+            }
             other => Err(Error::Refused(format!(
-                "a {other:?} document cannot be published to the dock; publish a signed roster, policy or contact list"
+                "a {other:?} document cannot be published to the dock; publish a signed roster, policy, contact list or entitlement"
             ))),
         }
     }

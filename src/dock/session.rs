@@ -173,6 +173,7 @@ impl Session<'_> {
                 sha256,
                 offset,
             } => self.vendor_upload(total, sha256, offset, frame.blobs),
+            RequestBody::Certificates { count } => self.certificates(count, frame.blobs),
             RequestBody::Bye => unreachable!("handled by the loop"),
         }
     }
@@ -243,6 +244,46 @@ impl Session<'_> {
             },
             Vec::new(),
         ))
+    }
+
+    /// Course certificates: each must be signed by this session's tablet
+    /// for a person on its rosters. All are stored, or none.
+    fn certificates(&mut self, count: u32, blobs: Vec<Vec<u8>>) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let tablet = self.tablet()?;
+        if count as usize != blobs.len() || blobs.len() > MAX_BATCH {
+            return Err(Error::Refused(format!(
+                "upload names {count} certificates but carries {} (at most {MAX_BATCH} per frame)",
+                blobs.len()
+            )));
+        }
+        let people = self.dock.db.people_for(&tablet.groups)?;
+        let mut docs = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let c = signed::verify_certificate(b)?;
+            if c.tablet != self.peer {
+                return Err(Error::Refused(format!(
+                    "certificate {} was signed by tablet {}, not by this one; nothing was stored",
+                    c.id, c.tablet
+                )));
+            }
+            if !people.iter().any(|p| p == c.person.as_str()) {
+                return Err(Error::Refused(format!(
+                    "certificate {} is for {}, who is not on a roster of this tablet's groups; nothing was stored",
+                    c.id, c.person
+                )));
+            }
+            docs.push(c);
+        }
+        let (stored, already) = self.dock.db.store_certificates(
+            &self.peer.to_hex(),
+            &docs
+                .iter()
+                .zip(&blobs)
+                .map(|(c, b)| (c.id.as_str(), c.person.as_str(), c.course.as_str(), b.as_slice()))
+                .collect::<Vec<_>>(),
+            Utc::now(),
+        )?;
+        Ok((ReplyBody::CertificatesAck { stored, already }, Vec::new()))
     }
 
     fn report(
@@ -336,6 +377,7 @@ impl Session<'_> {
             .filter(|b| !installed.contains(&b.manifest_sha256))
             .filter_map(|b| offer(&b))
             .collect();
+        let withdrawn = self.dock.withdrawn_for(&tablet.groups)?;
         self.dock.db.touch(&self.peer.to_hex(), Utc::now())?;
         Ok((
             ReplyBody::Feed {
@@ -344,6 +386,7 @@ impl Session<'_> {
                 more,
                 cursors: through,
                 bundles,
+                withdrawn,
             },
             blobs,
         ))

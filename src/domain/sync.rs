@@ -59,6 +59,11 @@ pub enum RequestBody {
         manifest_sha256: Sha256,
         offset: u64,
     },
+    /// The blobs are this many course certificates, each signed by this
+    /// tablet's device key.
+    Certificates {
+        count: u32,
+    },
     /// Part of a vendor's upload of a `total`-byte bundle whose SHA-256 is
     /// `sha256`: the blobs are its bytes from `offset`. A frame with no
     /// blobs asks where an interrupted upload stands.
@@ -131,6 +136,10 @@ pub enum ReplyBody {
         more: bool,
         cursors: BTreeMap<PersonId, u64>,
         bundles: Vec<BundleOffer>,
+        /// Bundles whose approval for the tablet's groups was withdrawn:
+        /// the tablet stops showing them (records stay).
+        #[serde(default)]
+        withdrawn: Vec<BundleId>,
     },
     /// One blob of bundle bytes starting at `offset`.
     BundleRange {
@@ -141,6 +150,12 @@ pub enum ReplyBody {
     /// The dock holds the first `bytes` of a vendor upload.
     Received {
         bytes: u64,
+    },
+    /// Every certificate of the upload is stored (`stored` new, `already`
+    /// held from an earlier try).
+    CertificatesAck {
+        stored: u32,
+        already: u32,
     },
     /// The vendor upload is stored and waits for approval.
     Uploaded {
@@ -191,6 +206,9 @@ pub enum FeedItem {
     },
     /// A letter the person wrote, on any tablet.
     Sent { message: OutboundMessage },
+    /// A music entitlement receipt (an envelope signed by the facility's
+    /// approval role), in base64.
+    Entitlement { receipt: String },
     /// Where a letter the person wrote is now.
     State {
         id: String,

@@ -17,9 +17,11 @@ use crate::domain::{BundleId, Manifest, Sha256};
 
 mod audit;
 mod messages;
+mod content;
 mod people;
 mod sync;
 
+pub use content::{Bookmark, CatalogueRow, CertificateRow, PlayerState, QuizBest, SearchFilter};
 pub use messages::{NewLetter, OutboxRow};
 pub use people::{PersonRow, UsageRow};
 pub use sync::{ThreadItem, ThreadSummary};
@@ -34,6 +36,7 @@ pub fn migrations() -> Migrations<'static> {
         ),
         M::up(include_str!("migrations/0003_messages.sql")),
         M::up(include_str!("migrations/0004_sync.sql")),
+        M::up(include_str!("migrations/0005_content.sql")),
     ])
 }
 
@@ -340,6 +343,18 @@ impl Store {
     }
 
     /// Manifest hashes that some current bundle points at.
+    /// The approval stored with an installed manifest.
+    pub fn approval_envelope(&self, manifest_sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT approval_envelope FROM bundles WHERE manifest_sha256 = ?1",
+                [manifest_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
     pub fn referenced_content(&self) -> Result<Vec<String>> {
         let mut stmt = self
             .conn

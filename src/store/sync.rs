@@ -210,6 +210,19 @@ impl Store {
         through: &BTreeMap<String, u64>,
         at: DateTime<Utc>,
     ) -> Result<usize> {
+        self.apply_feed_with(entries, &BTreeMap::new(), through, at)
+    }
+
+    /// [`Store::apply_feed`] with the entitlement receipts among the
+    /// entries, already verified by the caller: (person, seq) → (receipt
+    /// id, item, envelope).
+    pub fn apply_feed_with(
+        &mut self,
+        entries: &[FeedEntry],
+        receipts: &BTreeMap<(String, u64), (String, String, Vec<u8>)>,
+        through: &BTreeMap<String, u64>,
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
         let now = ts(&at);
         self.tx_run(|tx| {
             let mut applied = 0;
@@ -252,6 +265,15 @@ impl Store {
                             )?
                             .execute(params![m.id, m.tablet.to_hex(), person, m.contact.as_str(), m.attorney as i64, m.body, ts(&m.written_at), now],
                             )?;
+                        }
+                    }
+                    FeedItem::Entitlement { .. } => {
+                        // Only receipts the tablet verified are kept.
+                        let Some((id, item, env)) = receipts.get(&(person.to_string(), e.seq)) else {
+                            continue;
+                        };
+                        if Store::add_entitlement_in(tx, id, person, item, env, at)? {
+                            audit::append(tx, at, Some(person), crate::audit::kind::ENTITLEMENT, &format!("{item} (receipt {id})"))?;
                         }
                     }
                     FeedItem::State { id, state, reason } => {

@@ -55,6 +55,8 @@ pub struct SyncSummary {
     pub documents_refused: Vec<String>,
     pub bundles_installed: usize,
     pub bundles_refused: Vec<String>,
+    pub bundles_removed: usize,
+    pub certificates_sent: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -414,8 +416,43 @@ pub fn sync_with_cuts(
         summary.letters_sent += n;
     }
 
+    // Certificates earned on this tablet, a batch at a time.
+    loop {
+        let batch = lock(tablet)
+            .store()
+            .pending_certificates(MAX_BATCH)
+            .map_err(tablet_err)?;
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+        let blobs: Vec<Vec<u8>> = batch.into_iter().map(|c| c.envelope).collect();
+        let (reply, _) = conn.request(
+            RequestBody::Certificates {
+                count: blobs.len() as u32,
+            },
+            blobs,
+        )?;
+        let ReplyBody::CertificatesAck { .. } = reply else {
+            return Err(SyncError::Protocol(format!(
+                "expected a certificate ack, got {reply:?}"
+            )));
+        };
+        let n = lock(tablet)
+            .store_mut()
+            .mark_certificates_uploaded(&ids, chrono::Utc::now())
+            .map_err(tablet_err)?;
+        if n == 0 {
+            return Err(SyncError::Protocol(
+                "the dock acknowledged none of the certificates sent".into(),
+            ));
+        }
+        summary.certificates_sent += n;
+    }
+
     // Pull: feed entries and documents, until the dock has nothing more.
     let mut offers = Vec::new();
+    let mut withdrawn_ids = Vec::new();
     for _round in 0..1000 {
         let (cursors, documents, installed) = {
             let t = lock(tablet);
@@ -451,6 +488,7 @@ pub fn sync_with_cuts(
             more,
             cursors: examined,
             bundles,
+            withdrawn,
         } = reply
         else {
             return Err(SyncError::Protocol(format!(
@@ -488,8 +526,19 @@ pub fn sync_with_cuts(
         step("sync:after-feed-applied", cut)?;
         summary.documents_accepted += accepted_docs;
         offers = bundles;
+        withdrawn_ids = withdrawn;
         if !more && accepted_docs == 0 {
             break;
+        }
+    }
+
+    // Withdrawn approvals: the content goes, the person's records stay.
+    for id in withdrawn_ids {
+        let removed = lock(tablet)
+            .remove_content(id.as_str(), "approval withdrawn at the dock")
+            .map_err(tablet_err)?;
+        if removed {
+            summary.bundles_removed += 1;
         }
     }
 

@@ -1,10 +1,14 @@
 //! The tablet's state, opened from its data directory: store, trust root,
 //! trusted clock and installer, behind one type the binaries use.
 
+mod content;
 mod messages;
 mod people;
 pub mod sync;
 
+pub use content::{
+    AlbumRow, BookCard, BookView, Completed, CourseCard, CourseStep, CourseView, LessonView, TrackRow,
+};
 pub use messages::RETURNED_REASON;
 pub use people::{
     DocOutcome, EnrolmentTicket, Error as CoreError, LoginError, LoginOutcome, Session,
@@ -179,7 +183,7 @@ impl Tablet {
             groups.push(facility);
         }
         let device_key = load_or_create_device_key(&data)?;
-        let tablet = Tablet {
+        let mut tablet = Tablet {
             data,
             store,
             root,
@@ -191,6 +195,11 @@ impl Tablet {
             clock,
             _lock: lock,
         };
+        // Catalogue entries are derived state: anything installed but not
+        // yet indexed (a crash right after an install) is indexed now.
+        if let Err(e) = tablet.index_content() {
+            tracing::error!("indexing content: {e}");
+        }
         Ok((tablet, report))
     }
 
@@ -233,6 +242,11 @@ impl Tablet {
             clock,
         }
         .install(source);
+        if let Ok(Outcome::Installed { bundle_id, .. }) = &result
+            && let Err(e) = self.index_content()
+        {
+            tracing::error!("indexing {bundle_id}: {e}");
+        }
         if let Err(e) = &result {
             // Best effort: the refusal itself must not be lost, but failing
             // to log it must not hide the original error either.

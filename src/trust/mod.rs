@@ -37,6 +37,10 @@ pub mod payload_type {
     pub const SYNC_REPLY: &str = "application/vnd.berth.sync-reply+json";
     /// One entry of a person's message feed, signed by the messaging key.
     pub const FEED_ENTRY: &str = "application/vnd.berth.feed-entry+json";
+    /// A music entitlement receipt, signed by the facility's approval role.
+    pub const ENTITLEMENT: &str = "application/vnd.berth.entitlement+json";
+    /// A course certificate, signed by the device key where it was earned.
+    pub const CERTIFICATE: &str = "application/vnd.berth.certificate+json";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Envelope, Result, SigningKey, TrustedRoot, payload_type as pt};
+use crate::domain::content::{CertificateDoc, EntitlementDoc};
 use crate::domain::messages::OutboundMessage;
 use crate::domain::sync::{FeedEntry, Reply, Request};
 use crate::domain::{PublicKey, RoleKeys};
@@ -54,7 +55,43 @@ pub fn verify_request(device: &PublicKey, bytes: &[u8]) -> Result<Request> {
     Ok(r)
 }
 
+/// A certificate, checked against the device key it names. Whether that
+/// key belongs to an enrolled tablet is the dock's to say.
+pub fn verify_certificate(bytes: &[u8]) -> Result<CertificateDoc> {
+    let env = Envelope::from_bytes(bytes)?;
+    let signer = *env.key_ids().next().ok_or_else(|| {
+        crate::domain::Error::Refused("the certificate carries no signature".into())
+    })?;
+    let c: CertificateDoc = verify_by(&signer, bytes, pt::CERTIFICATE, "certificate")?;
+    if c.tablet != signer {
+        return Err(crate::domain::Error::Refused(format!(
+            "certificate {} names tablet {} but was signed by {signer}",
+            c.id, c.tablet
+        ))
+        .into());
+    }
+    Ok(c)
+}
+
 impl TrustedRoot {
+    /// A music entitlement receipt, signed by the approval role and made
+    /// out by this facility.
+    pub fn verify_entitlement(&self, bytes: &[u8]) -> Result<EntitlementDoc> {
+        let e: EntitlementDoc = Envelope::from_bytes(bytes)?
+            .verify(pt::ENTITLEMENT, "entitlement", "approval", &self.doc().roles.approval)?
+            .parse("entitlement")?;
+        if e.facility != self.doc().facility {
+            return Err(crate::domain::Error::Refused(format!(
+                "entitlement {} is from facility {}, not {}",
+                e.id,
+                e.facility,
+                self.doc().facility
+            ))
+            .into());
+        }
+        Ok(e)
+    }
+
     /// The dock keys a tablet pins.
     pub fn dock_keys(&self) -> &[PublicKey] {
         &self.doc().roles.dock.keys
