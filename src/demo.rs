@@ -35,6 +35,16 @@ pub const DEMO_FACILITY: &str = "demo-facility";
 pub const DEMO_VENDOR: &str = "open-learning";
 pub const DEMO_BUNDLE: &str = "open-learning.reading-basics";
 
+/// The demo's bundles: (directory under assets/demo, type, id, title).
+pub const DEMO_BUNDLES: [(&str, ContentType, &str, &str); 3] = [
+    ("course", ContentType::Education, DEMO_BUNDLE, "Reading Basics / Lectura básica"),
+    ("books", ContentType::Books, "open-learning.public-domain-books", "Public-domain books"),
+    ("music", ContentType::Music, "open-learning.open-air", "Open Air"),
+];
+
+/// The demo album's vendor-neutral id (assets/demo/music/album.json).
+pub const DEMO_ALBUM: &str = "berth-open-air-0001";
+
 /// Where the demo keeps each party's files.
 pub struct DemoPaths {
     pub facility: PathBuf,
@@ -109,11 +119,16 @@ pub fn run_at(
     } else {
         SigningKey::generate_to_file(&key_path)?
     };
-    if !delegation_path.exists() {
+    // A delegation from before music joined the demo is replaced.
+    let delegated_all = std::fs::read_to_string(&delegation_path)
+        .ok()
+        .and_then(|b| facility.root().verify_delegation(b.as_bytes(), now).ok())
+        .is_some_and(|d| d.content_types.contains(&ContentType::Music));
+    if !delegated_all {
         let d = facility.delegate(
             VendorId::parse(DEMO_VENDOR).expect("valid id"),
             vendor_key.public(),
-            vec![ContentType::Education, ContentType::Books],
+            vec![ContentType::Education, ContentType::Books, ContentType::Music],
             64 * 1024 * 1024,
             now + Duration::days(180),
             now,
@@ -121,7 +136,7 @@ pub fn run_at(
         facility::write_atomic(&delegation_path, &d)?;
         writeln!(
             out,
-            "2. vendor    {DEMO_VENDOR} key {} delegated education and books up to 64 MiB for 180 days",
+            "2. vendor    {DEMO_VENDOR} key {} delegated education, books and music up to 64 MiB for 180 days",
             vendor_key.public()
         )?;
     } else {
@@ -132,71 +147,86 @@ pub fn run_at(
         )?;
     }
 
-    // 3. Pack, 4. approve. Reuse the approved bundle if an earlier run made
-    //    it: packing again would sign new content under the same version.
-    let packed = p.bundles.join("reading-basics-v1.berth");
-    let approved = p.bundles.join("reading-basics-v1.approved.berth");
-    if !approved.exists() {
-        let delegation = facility::read_capped(&delegation_path, crate::trust::MAX_ENVELOPE_BYTES)?;
-        let spec = PackSpec {
-            bundle_id: BundleId::parse(DEMO_BUNDLE).expect("valid id"),
-            version: 1,
-            content_type: ContentType::Education,
-            vendor: VendorId::parse(DEMO_VENDOR).expect("valid id"),
-            title: "Reading Basics / Lectura básica".into(),
-            tablet_model: TabletModel::parse(TabletModel::ANY).expect("valid model"),
-            created: now,
-            expires: now + Duration::days(180),
-            chunk_size: DEFAULT_CHUNK_SIZE,
-        };
-        let r = pack::pack(assets, &spec, &vendor_key, &delegation, &packed)?;
-        writeln!(
-            out,
-            "3. pack      {} version 1: {} files, {} bytes, manifest {}",
-            DEMO_BUNDLE,
-            r.manifest.files.len(),
-            r.manifest.total_size,
-            r.manifest_sha256
-        )?;
-        let a = facility.approve(
-            &packed,
-            vec![GroupId::parse("facility").expect("valid group")],
-            &approved,
-            now,
-        )?;
-        writeln!(
-            out,
-            "4. approve   facility IT approved manifest {} for groups [facility]",
-            a.manifest_sha256
-        )?;
-    } else {
-        writeln!(out, "3. pack      {} already packed", packed.display())?;
-        writeln!(out, "4. approve   {} already approved", approved.display())?;
-    }
-
-    // 5. Install through the real tablet installer.
+    // 3. Pack (after checking each tree against its format), 4. approve.
+    //    Reuse an approved bundle an earlier run made: packing again would
+    //    sign new content under the same version.
     let (mut tablet, report) = Tablet::open(DataDir::new(&p.tablet), tablet_options(&p), clock)?;
     for o in &report.orphans_removed {
         writeln!(out, "   tablet    removed leftover {}", o.display())?;
     }
-    let outcome = tablet.install(&mut FileSource::new(&approved))?;
-    match &outcome {
-        Outcome::Installed {
-            bundle_id,
-            version,
-            files,
-            bytes,
-            manifest_sha256,
-            ..
-        } => writeln!(
-            out,
-            "5. install   {bundle_id} version {version} installed on the tablet: {files} files, {bytes} bytes in {}",
-            tablet.content_path(manifest_sha256).display()
-        )?,
-        Outcome::AlreadyCurrent { bundle_id, version } => writeln!(
-            out,
-            "5. install   {bundle_id} version {version} is already current on the tablet"
-        )?,
+    let mut outcomes = Vec::new();
+    for (dir, ct, id, title) in DEMO_BUNDLES {
+        let name = id.rsplit('.').next().unwrap_or(id);
+        let packed = p.bundles.join(format!("{name}-v1.berth"));
+        let approved = p.bundles.join(format!("{name}-v1.approved.berth"));
+        if !approved.exists() {
+            let src = assets.join(dir);
+            let problems = crate::content::validate(&src, ct);
+            if !problems.is_empty() {
+                return Err(Error::Document(format!(
+                    "{}: {}",
+                    src.display(),
+                    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+                )));
+            }
+            let delegation =
+                facility::read_capped(&delegation_path, crate::trust::MAX_ENVELOPE_BYTES)?;
+            let spec = PackSpec {
+                bundle_id: BundleId::parse(id).expect("valid id"),
+                version: 1,
+                content_type: ct,
+                vendor: VendorId::parse(DEMO_VENDOR).expect("valid id"),
+                title: title.into(),
+                tablet_model: TabletModel::parse(TabletModel::ANY).expect("valid model"),
+                created: now,
+                expires: now + Duration::days(180),
+                chunk_size: DEFAULT_CHUNK_SIZE,
+            };
+            let r = pack::pack(&src, &spec, &vendor_key, &delegation, &packed)?;
+            writeln!(
+                out,
+                "3. pack      {id} version 1 ({}): {} files, {} bytes, manifest {}",
+                ct.as_str(),
+                r.manifest.files.len(),
+                r.manifest.total_size,
+                r.manifest_sha256
+            )?;
+            let a = facility.approve(
+                &packed,
+                vec![GroupId::parse("facility").expect("valid group")],
+                &approved,
+                now,
+            )?;
+            writeln!(
+                out,
+                "4. approve   facility IT approved manifest {} for groups [facility]",
+                a.manifest_sha256
+            )?;
+        } else {
+            writeln!(out, "3. pack      {} already packed and approved", packed.display())?;
+        }
+
+        // 5. Install through the real tablet installer.
+        let outcome = tablet.install(&mut FileSource::new(&approved))?;
+        match &outcome {
+            Outcome::Installed {
+                bundle_id,
+                version,
+                files,
+                bytes,
+                manifest_sha256,
+                ..
+            } => writeln!(
+                out,
+                "5. install   {bundle_id} version {version} installed on the tablet: {files} files, {bytes} bytes in {}",
+                tablet.content_path(manifest_sha256).display()
+            )?,
+            Outcome::AlreadyCurrent { bundle_id, version } => writeln!(
+                out,
+                "5. install   {bundle_id} version {version} is already current on the tablet"
+            )?,
+        }
+        outcomes.push(outcome);
     }
 
     // 6. People and rules: the example roster and policy, signed and accepted.
@@ -267,6 +297,32 @@ pub fn run_at(
         "7. dock      tablet {key} enrolled as demo-tablet; documents published in {}",
         p.dock.display()
     )?;
+    // 8. Music: each demo person owns the demo album. The receipts go to
+    //    the dock (so any tablet gets them at its first sync) and, carried
+    //    by hand, to this tablet.
+    let receipts = p.bundles.join("entitlements");
+    std::fs::create_dir_all(&receipts)?;
+    for (id, _, _) in demo_people(&roster_src) {
+        let file = receipts.join(format!("{id}.signed"));
+        if !file.exists() {
+            let person = crate::domain::people::PersonId::parse(&id)
+                .map_err(|e| Error::Document(e.to_string()))?;
+            let item = crate::domain::content::EntitledItem::Album(DEMO_ALBUM.into());
+            let (env, _) = facility.sign_entitlement(person, item, now)?;
+            facility::write_atomic(&file, &env)?;
+        }
+        let env = facility::read_capped(&file, crate::trust::MAX_ENVELOPE_BYTES)?;
+        dock.publish(&env)
+            .map_err(|e| Error::Document(e.to_string()))?;
+        tablet
+            .accept_entitlement(&env)
+            .map_err(|e| Error::Document(e.to_string()))?;
+    }
+    writeln!(
+        out,
+        "8. music     album:{DEMO_ALBUM} granted to every demo person (receipts in {})",
+        receipts.display()
+    )?;
     writeln!(
         out,
         "   people    first login uses the enrolment code; then each person picks a PIN:"
@@ -283,7 +339,7 @@ pub fn run_at(
             writeln!(out, "             {id}  {name:<20} code {code}")?;
         }
     }
-    Ok(vec![outcome])
+    Ok(outcomes)
 }
 
 /// How the demo tablet is set up: a tablet of unit b-east.

@@ -6,8 +6,8 @@ set -euo pipefail
 W=${1:-$(mktemp -d)}
 F=$W/facility; V=$W/vendor; D=$W/tablet
 mkdir -p "$V" "$W/src/lessons"
-printf '# Lección 1\n¿Qué es una palabra?\n' > "$W/src/lessons/01.md"
-printf '{"title":"Curso"}\n' > "$W/src/course.json"
+printf '# Lección 1\n\n¿Qué es una palabra?\n' > "$W/src/lessons/01.md"
+printf '{"id":"curso","title":{"es":"Curso"},"units":[{"title":{"es":"Uno"},"lessons":["lessons/01.md"]}]}\n' > "$W/src/course.json"
 head -c 5000 /dev/zero | tr '\0' 'a' > "$W/src/big.txt"
 
 berth-facility init --dir "$F" --facility riverside
@@ -24,7 +24,7 @@ berth install --data "$D" --trust "$F/root.json" "$W/course.approved.berth"
 before=$(berth status --data "$D")
 
 # Version 2, with one payload byte flipped in transit: refused, store unchanged.
-printf 'v2\n' >> "$W/src/course.json"
+printf 'v2\n' >> "$W/src/big.txt"
 berth-vendor pack --key "$V/key" --delegation "$V/delegation.json" --type education \
   --id acme.cli --version 2 --expires 2099-01-01 --chunk-size 1024 "$W/src" -o "$W/v2.berth"
 berth-facility approve --dir "$F" --groups facility "$W/v2.berth" -o "$W/flipped.berth"

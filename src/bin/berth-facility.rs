@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
@@ -135,6 +135,16 @@ enum Command {
         #[command(subcommand)]
         command: GatewayCommand,
     },
+    /// Music entitlements: signed receipts that reach the person's tablets.
+    Entitlement {
+        #[command(subcommand)]
+        command: EntitlementCommand,
+    },
+    /// Course certificates tablets sign and upload.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// Replace the root keys with new ones (root N+1 signed by old and new).
     RotateRoot {
         #[arg(long)]
@@ -221,6 +231,62 @@ enum BundlesCommand {
         id: String,
         #[arg(long, value_delimiter = ',', required = true)]
         groups: Vec<GroupId>,
+    },
+    /// Withdraw a bundle's approval: tablets remove it at their next sync,
+    /// and keep people's progress, certificates and entitlements.
+    Withdraw {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EntitlementCommand {
+    /// Sign a receipt (album:ID or track:ID, the vendor-neutral ids in
+    /// album.json) and publish it for the person's tablets.
+    Grant {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        item: String,
+    },
+    /// A person's receipts.
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertificateCommand {
+    /// Check a certificate file offline: its signature, its facility and,
+    /// with --data, that the tablet that signed it is enrolled here.
+    Verify {
+        file: PathBuf,
+        /// The facility directory (checks the certificate is from it).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The dock's data directory (checks the signing tablet).
+        #[arg(long, requires = "dir")]
+        data: Option<PathBuf>,
+    },
+    /// Certificates uploaded to the dock.
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// Write one uploaded certificate to a file.
+    Export {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+        #[arg(short, long)]
+        out: PathBuf,
     },
 }
 
@@ -417,6 +483,59 @@ fn staff(command: Command) -> Result<()> {
                 print!("approved: ");
                 print_bundle(&b);
             }
+            BundlesCommand::Withdraw { dock, id } => {
+                let n = dock.open()?.withdraw_bundle(&id)?;
+                println!(
+                    "withdrew {n} approved version(s) of {id}; tablets remove it at their next sync"
+                );
+            }
+        },
+        Command::Entitlement { command } => match command {
+            EntitlementCommand::Grant { dock, person, item } => {
+                let person = berth::domain::people::PersonId::parse(&person)
+                    .map_err(|e| anyhow::anyhow!("--person: {e}"))?;
+                let item = berth::domain::content::EntitledItem::parse(&item)
+                    .map_err(|e| anyhow::anyhow!("--item {e}"))?;
+                let f = Facility::open(&dock.dir)?;
+                let (env, doc) = f.sign_entitlement(person, item, Utc::now())?;
+                dock.open()?.publish(&env)?;
+                println!(
+                    "granted {} to {} (receipt {}); it reaches their tablets at the next sync",
+                    doc.item, doc.person, doc.id
+                );
+            }
+            EntitlementCommand::List { dock, person } => {
+                let rows = dock.open()?.entitlements_of(&person)?;
+                if rows.is_empty() {
+                    println!("{person} has no music entitlements");
+                }
+                for (id, item, at) in rows {
+                    println!("{at}  {item}  receipt {id}");
+                }
+            }
+        },
+        Command::Certificate { command } => match command {
+            CertificateCommand::Verify { .. } => unreachable!("handled offline"),
+            CertificateCommand::List { dock } => {
+                let rows = dock.open()?.certificates()?;
+                if rows.is_empty() {
+                    println!("no certificates have been uploaded");
+                }
+                for (id, person, course, at, _) in rows {
+                    println!("{id}  {person}  {course}  received {at}");
+                }
+            }
+            CertificateCommand::Export { dock, id, out } => {
+                let rows = dock.open()?.certificates()?;
+                let (_, _, _, _, env) = rows
+                    .into_iter()
+                    .find(|r| r.0 == id || (id.len() >= 8 && r.0.starts_with(&id)))
+                    .ok_or_else(|| anyhow::anyhow!(
+                        "no certificate {id} at this dock; see `berth-facility certificate list`"
+                    ))?;
+                write_atomic(&out, &env).with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
         },
         Command::Gateway { command } => match command {
             GatewayCommand::Import { dock, from } => {
@@ -538,6 +657,48 @@ fn explain(
     Ok(())
 }
 
+/// Check a certificate offline, and say what it certifies.
+fn verify_certificate(
+    file: &std::path::Path,
+    dir: Option<&std::path::Path>,
+    data: Option<&std::path::Path>,
+) -> Result<()> {
+    let bytes = berth::facility::read_capped(file, berth::trust::MAX_ENVELOPE_BYTES)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let c = berth::trust::signed::verify_certificate(&bytes).map_err(|e| {
+        anyhow::anyhow!("{} is not a valid certificate: {e}", file.display())
+    })?;
+    if let Some(dir) = dir {
+        let f = Facility::open(dir)?;
+        if c.facility != f.root().doc().facility {
+            bail!(
+                "{} is from facility {}, not {}",
+                file.display(),
+                c.facility,
+                f.root().doc().facility
+            );
+        }
+        if let Some(data) = data {
+            let dock = berth::dock::Dock::open(dir, data)?;
+            let t = dock.tablets()?;
+            let Some(t) = t.iter().find(|t| t.key == c.tablet.to_hex()) else {
+                bail!(
+                    "the signature is valid, but tablet {} is not enrolled at this dock",
+                    c.tablet
+                );
+            };
+            println!("signed by tablet {} ({})", t.name, c.tablet);
+        }
+    }
+    println!("valid certificate {}", c.id);
+    println!("  person   {} ({})", c.person_name, c.person);
+    println!("  course   {} ({})", c.course_title, c.course);
+    println!("  date     {}", c.completed.format("%Y-%m-%d"));
+    println!("  score    {}%", c.score_percent);
+    println!("  facility {}", c.facility);
+    Ok(())
+}
+
 /// Write a signed document and say what it was.
 fn write_signed(out: &std::path::Path, env: &[u8], what: &str) -> Result<()> {
     write_atomic(out, env).with_context(|| format!("writing {}", out.display()))?;
@@ -561,7 +722,14 @@ fn run(cli: Cli) -> Result<()> {
         | Command::Publish { .. }
         | Command::Review { .. }
         | Command::Bundles { .. }
+        | Command::Entitlement { .. }
+        | Command::Certificate {
+            command: CertificateCommand::List { .. } | CertificateCommand::Export { .. },
+        }
         | Command::Gateway { .. }) => staff(c)?,
+        Command::Certificate {
+            command: CertificateCommand::Verify { file, dir, data },
+        } => verify_certificate(&file, dir.as_deref(), data.as_deref())?,
         Command::Init {
             dir,
             facility,

@@ -167,6 +167,20 @@ fn run(cli: Cli) -> Result<()> {
                 expires,
                 chunk_size,
             };
+            // Every file must be packable, and the content must follow its
+            // format (docs/content-format.md), before anything is signed.
+            pack::scan_source(&src_dir)?;
+            let problems = berth::content::validate(&src_dir, spec.content_type);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{}: {p}", src_dir.display());
+                }
+                bail!(
+                    "{} problem(s) in {}; fix them and pack again (nothing was signed)",
+                    problems.len(),
+                    src_dir.display()
+                );
+            }
             let packed = pack::pack(&src_dir, &spec, &key, &delegation, &out)?;
             if packed.manifest.total_size > d.max_bundle_bytes {
                 std::fs::remove_file(&out).ok();

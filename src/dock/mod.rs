@@ -317,6 +317,16 @@ impl Dock {
         }
     }
 
+    /// Certificates tablets uploaded: (id, person, course, received, envelope).
+    pub fn certificates(&self) -> Result<Vec<(String, String, String, String, Vec<u8>)>> {
+        self.db.certificates()
+    }
+
+    /// A person's entitlements: (receipt id, item, issued).
+    pub fn entitlements_of(&self, person: &str) -> Result<Vec<(String, String, String)>> {
+        self.db.entitlements_of(person)
+    }
+
     /// Sign a feed entry with the messaging key. `seq` is filled by the
     /// database in the same transaction.
     pub(crate) fn sign_entry(key: &SigningKey, entry: &FeedEntry) -> Vec<u8> {

@@ -465,6 +465,25 @@ fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 impl Facility {
     /// Sign a roster from its TOML source. Enrolment codes are stretched
     /// with PBKDF2 and a fresh salt; the roster never holds them in clear.
+    /// A music entitlement receipt for one person, signed by the approval
+    /// role. It names the album's or track's vendor-neutral id, so it plays
+    /// from any vendor's bundle that carries the item, on any tablet.
+    pub fn sign_entitlement(
+        &self,
+        person: crate::domain::people::PersonId,
+        item: crate::domain::content::EntitledItem,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<u8>, crate::domain::content::EntitlementDoc)> {
+        let doc = crate::domain::content::EntitlementDoc {
+            facility: self.root.doc().facility.clone(),
+            id: uuid::Uuid::new_v4().to_string(),
+            person,
+            item,
+            issued: now,
+        };
+        Ok((self.sign_as("approval", payload_type::ENTITLEMENT, &doc)?, doc))
+    }
+
     pub fn sign_roster(
         &self,
         toml_path: &Path,

@@ -618,6 +618,24 @@ impl Store {
         )? > 0)
     }
 
+    /// Keep a verified receipt outside a feed (a receipt carried by hand).
+    pub fn add_entitlement(
+        &mut self,
+        id: &str,
+        person: &str,
+        item: &str,
+        envelope: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.tx_run(|tx| {
+            let new = Store::add_entitlement_in(tx, id, person, item, envelope, at)?;
+            if new {
+                audit::append(tx, at, Some(person), crate::audit::kind::ENTITLEMENT, &format!("{item} (receipt {id})"))?;
+            }
+            Ok(new)
+        })
+    }
+
     /// The items (`album:ID`, `track:ID`) a person may play.
     pub fn entitlements_for(&self, person: &str) -> Result<Vec<String>> {
         let mut st = self

@@ -558,6 +558,22 @@ impl Tablet {
 
     // ------------------------------------------------------------ music
 
+    /// Accept an entitlement receipt carried by hand (the dock delivers
+    /// them in the person's feed). Verified against the approval role.
+    pub fn accept_entitlement(&mut self, bytes: &[u8]) -> Result<crate::domain::content::EntitlementDoc> {
+        let doc = self.root.verify_entitlement(bytes)?;
+        if self.store.person(doc.person.as_str())?.is_none() {
+            return Err(Error::Refused(format!(
+                "{} is not on this tablet's roster; the receipt waits at the dock",
+                doc.person
+            )));
+        }
+        let now = self.trusted_now()?;
+        self.store
+            .add_entitlement(&doc.id, doc.person.as_str(), &doc.item.to_string(), bytes, now)?;
+        Ok(doc)
+    }
+
     pub fn entitlements(&self, s: &Session) -> Result<Vec<String>> {
         Ok(self.store.entitlements_for(&s.person)?)
     }
