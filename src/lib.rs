@@ -9,6 +9,7 @@ pub mod dock;
 pub mod domain;
 pub mod facility;
 pub mod install;
+pub mod player;
 pub mod store;
 pub mod sync;
 pub mod tablet;
