@@ -56,6 +56,7 @@ pub struct IndexedBook {
     pub free: bool,
     pub description: String,
     pub words: usize,
+    pub paras: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -423,6 +424,7 @@ fn books(root: &Path, files: &[String], ix: &mut Indexed) {
                     free: b.free,
                     description: b.description.all(),
                     words: book.words(),
+                    paras: book.paras.len(),
                 });
             }
             Err(e) => ix.problems.push(problem(&b.file, e.to_string())),

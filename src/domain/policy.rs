@@ -95,6 +95,8 @@ pub struct Rules {
     pub grace_allows: Option<Vec<Feature>>,
     pub free_tags: Option<Vec<String>>,
     pub idle_lock_seconds: Option<u32>,
+    /// The loudest the tablet plays, in percent of full volume.
+    pub max_volume_percent: Option<u32>,
 }
 
 /// A signed policy document.
@@ -154,6 +156,7 @@ impl PolicyDoc {
         range("daily_message_quota", r.daily_message_quota, 0, 1000)?;
         range("max_offline_days", r.max_offline_days, 1, 365)?;
         range("idle_lock_seconds", r.idle_lock_seconds, 15, 3600)?;
+        range("max_volume_percent", r.max_volume_percent, 10, 100)?;
         if let Some(c) = &r.curfew {
             if c.len() > 32 {
                 return Err(bad("at most 32 curfew windows".into()));
@@ -197,6 +200,7 @@ pub struct Effective {
     pub grace_allows: BTreeSet<Feature>,
     pub free_tags: Vec<String>,
     pub idle_lock_seconds: u32,
+    pub max_volume_percent: u32,
 }
 
 impl Default for Effective {
@@ -215,6 +219,7 @@ impl Default for Effective {
             grace_allows: [Feature::Messages, Feature::Music, Feature::Record].into(),
             free_tags: vec!["public-domain".into()],
             idle_lock_seconds: 120,
+            max_volume_percent: 80,
         }
     }
 }
@@ -242,7 +247,8 @@ pub fn effective(docs: &[&PolicyDoc]) -> Effective {
             daily_message_quota,
             max_offline_days,
             free_tags,
-            idle_lock_seconds
+            idle_lock_seconds,
+            max_volume_percent
         );
         if let Some(l) = &r.lockdown {
             e.lockdown = Some(l.clone());
@@ -307,6 +313,8 @@ pub struct PolicyDecision {
     pub tz: Tz,
     /// Idle time before the session locks itself.
     pub idle_lock_seconds: u32,
+    /// The loudest the tablet may play, in percent.
+    pub max_volume_percent: u32,
 }
 
 impl fmt::Display for PolicyDecision {
@@ -521,6 +529,7 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
         next_change,
         tz: e.tz,
         idle_lock_seconds: e.idle_lock_seconds,
+        max_volume_percent: e.max_volume_percent,
     }
 }
 

@@ -72,6 +72,7 @@ pub struct BookCard {
     pub free: bool,
     /// Paragraph the person reached, if they opened it.
     pub position: Option<u32>,
+    pub paras: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -512,6 +513,7 @@ impl Tablet {
             subject: r.subject.clone(),
             free: extra(r)["free"].as_bool().unwrap_or(false),
             position: self.store.book_position(&s.person, &r.ref_id)?,
+            paras: extra(r)["paras"].as_u64().unwrap_or(0) as u32,
         })
     }
 
@@ -762,7 +764,7 @@ fn catalogue_rows(bundle: &str, ix: &Indexed) -> (Vec<CatalogueRow>, Vec<(String
             subtitle: b.author.clone(),
             subject: b.subject.clone(),
             path: b.file.clone(),
-            extra: json!({ "free": b.free, "words": b.words, "language": b.language }).to_string(),
+            extra: json!({ "free": b.free, "words": b.words, "paras": b.paras, "language": b.language }).to_string(),
             ..Default::default()
         });
         bodies.push((item, b.description.clone()));

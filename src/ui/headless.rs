@@ -92,7 +92,7 @@ pub fn capture_all(
 ) -> Result<Vec<std::path::PathBuf>, Error> {
     use std::sync::Arc;
 
-    use slint::ComponentHandle;
+    use slint::{ComponentHandle, Model};
 
     use super::{AppState, LockAdapter, SettingsAdapter, StatusAdapter};
     use crate::demo::{self, DemoPaths};
@@ -229,6 +229,62 @@ pub fn capture_all(
     m.invoke_edited(m.get_text());
     snap("messages-es")?;
     m.invoke_home();
+    ui.global::<StatusAdapter>().invoke_logout();
+    shell.sign_in("B20417", &["4821"]);
+    // Learn: the course list, a course, a narrated lesson, a quiz and its
+    // result; Books: the list and a page; Music: the albums, an album and
+    // Now playing, whose bar then stays under the other pages.
+    {
+        use super::{BooksAdapter, HomeAdapter, LearnAdapter, MusicAdapter, PlayerAdapter};
+        shell.use_player(crate::player::Player::new(Box::new(crate::player::NullSink::new(true))));
+        let home = ui.global::<HomeAdapter>();
+        let learn = ui.global::<LearnAdapter>();
+        home.invoke_open("learn".into());
+        snap("learn-en")?;
+        let course = learn.get_courses().row_data(0).map(|c| c.item).unwrap_or_default();
+        learn.invoke_open_course(course);
+        snap("course-en")?;
+        learn.invoke_open_step("lesson:0".into());
+        snap("lesson-en")?;
+        learn.invoke_back();
+        learn.invoke_open_step("quiz:0".into());
+        learn.invoke_choose(1);
+        snap("quiz-en")?;
+        learn.invoke_next_question();
+        learn.invoke_choose(0);
+        learn.invoke_next_question();
+        learn.invoke_choose(0);
+        learn.invoke_choose(2);
+        learn.invoke_next_question();
+        snap("quiz-result-en")?;
+        learn.invoke_back();
+        learn.invoke_back();
+        learn.invoke_home();
+        home.invoke_open("books".into());
+        snap("books-en")?;
+        let books = ui.global::<BooksAdapter>();
+        let book = books.get_books().row_data(0).map(|b| b.item).unwrap_or_default();
+        books.invoke_open(book);
+        books.invoke_next_page();
+        books.invoke_next_page();
+        books.invoke_toggle_mark();
+        snap("reader-en")?;
+        books.invoke_back();
+        books.invoke_home();
+        home.invoke_open("music".into());
+        snap("music-en")?;
+        let music = ui.global::<MusicAdapter>();
+        let album = music.get_albums().row_data(0).map(|a| a.item).unwrap_or_default();
+        music.invoke_open_album(album);
+        snap("album-en")?;
+        music.invoke_play_all();
+        ui.global::<PlayerAdapter>().invoke_toggle();
+        snap("now-playing-en")?;
+        music.invoke_back();
+        music.invoke_home();
+        snap("home-playing-en")?;
+        ui.global::<PlayerAdapter>().invoke_toggle();
+    }
     ui.global::<StatusAdapter>().invoke_logout();
     shell.sign_in("B20417", &["4821"]);
     // Quiet hours: 23:00 the same day.

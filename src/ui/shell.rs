@@ -18,6 +18,9 @@ use super::{
     LetterRow, LockAdapter, MessagesAdapter, PersonChoice, RecordAdapter, RecordRow,
     SettingsAdapter, StatusAdapter, Theme, Tr, keys, set_language,
 };
+#[path = "library.rs"]
+mod library;
+
 use crate::domain::login::check_new_pin;
 use crate::domain::people::PersonalSettings;
 use crate::domain::policy::{Feature, PolicyDecision, Reason};
@@ -51,6 +54,8 @@ struct Core {
     sync_shown: SyncShown,
     /// Docked at the last refresh (a new dock starts a sync).
     was_docked: bool,
+    /// Learn, Books, Music and the player.
+    lib: library::Library,
 }
 
 /// The sync part of the status bar.
@@ -106,6 +111,7 @@ impl Shell {
             sync_rx: None,
             sync_shown: SyncShown::Idle,
             was_docked: false,
+            lib: library::Library::new(crate::player::Player::for_this_machine()),
         }));
         let shell = Shell {
             ui,
@@ -136,8 +142,10 @@ impl Shell {
                 {
                     let mut c = core.borrow_mut();
                     let c = &mut *c;
+                    // Reading a free-tagged book is never metered.
+                    let metered = !c.lib.reading_free(&ui.global::<AppState>().get_page());
                     if let Some(s) = &c.session
-                        && let Err(e) = c.t().record_activity(s, 60, true)
+                        && let Err(e) = c.t().record_activity(s, 60, metered)
                     {
                         tracing::error!("recording usage: {e}");
                     }
@@ -171,6 +179,7 @@ impl Shell {
     pub fn volume(&self, delta: i8) {
         let mut c = self.core.borrow_mut();
         c.volume = (i16::from(c.volume) + i16::from(delta) * 10).clamp(0, 100) as u8;
+        library::apply_volume(&mut c, false);
         let status = self.ui.global::<StatusAdapter>();
         status.set_volume(c.volume as i32);
         status.set_volume_shown(true);
@@ -237,6 +246,16 @@ impl Shell {
         self.core.borrow().volume
     }
 
+    /// Play through this player instead (tests give a WAV or null sink).
+    pub fn use_player(&self, player: crate::player::Player) {
+        self.core.borrow_mut().lib.player = player;
+    }
+
+    /// What the player is doing.
+    pub fn player_status(&self) -> crate::player::Status {
+        self.core.borrow().lib.player.status()
+    }
+
     /// Show the window and run the event loop. Under systemd this also
     /// reports READY=1 and pings the watchdog from the UI thread, so a hung
     /// event loop gets the shell restarted.
@@ -256,6 +275,7 @@ impl Shell {
     }
 
     fn wire(&self) {
+        library::wire(&self.ui, &self.core);
         let ui = &self.ui;
         let lock_g = ui.global::<LockAdapter>();
         {
@@ -563,6 +583,7 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
             .unwrap_or(DEFAULT_IDLE);
         c.session = Some(s);
         c.chosen = None;
+        library::on_login(ui, &mut c);
         let (weak, core2, idle2) = (ui.as_weak(), core.clone(), idle.clone());
         idle.start(TimerMode::SingleShot, idle_for, move || {
             if let Some(ui) = weak.upgrade() {
@@ -578,6 +599,7 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     idle.stop();
     {
         let mut c = core.borrow_mut();
+        library::on_logout(ui, &mut c);
         if let Some(s) = c.session.take()
             && let Err(e) = c.t().logout(s)
         {
@@ -662,6 +684,12 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             ui.global::<RecordAdapter>()
                 .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
+        } else if feature == Feature::Learn {
+            library::open_learn(&ui, c);
+        } else if feature == Feature::Books {
+            library::open_books(&ui, c);
+        } else if feature == Feature::Music {
+            library::open_music(&ui, c, "albums");
         } else if feature == Feature::Messages && c.t().contacts_for(s).is_ok_and(|l| !l.is_empty())
         {
             fill_messages(&ui, c, None);
@@ -954,6 +982,8 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     }
     let mut c = core.borrow_mut();
     let c = &mut *c;
+    library::update_player(ui, c);
+    library::apply_volume(c, false);
     let tz = c.t().time_zone();
     let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
     let t = local(now, tz);
@@ -1013,6 +1043,9 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let feature_closed = match page.as_str() {
         "record" => !d.allowed.contains(&Feature::Record),
         "messages" => !d.allowed.contains(&Feature::Messages),
+        "learn" => !d.allowed.contains(&Feature::Learn),
+        "music" => !d.allowed.contains(&Feature::Music),
+        "books" => !d.allowed.contains(&Feature::Books) && !(d.free_content && c.lib.reading_free("books")),
         "feature" => d.allowed.is_empty() && !d.free_content,
         _ => false,
     };
