@@ -37,9 +37,24 @@ pub const DEMO_BUNDLE: &str = "open-learning.reading-basics";
 
 /// The demo's bundles: (directory under assets/demo, type, id, title).
 pub const DEMO_BUNDLES: [(&str, ContentType, &str, &str); 3] = [
-    ("course", ContentType::Education, DEMO_BUNDLE, "Reading Basics / Lectura básica"),
-    ("books", ContentType::Books, "open-learning.public-domain-books", "Public-domain books"),
-    ("music", ContentType::Music, "open-learning.open-air", "Open Air"),
+    (
+        "course",
+        ContentType::Education,
+        DEMO_BUNDLE,
+        "Reading Basics / Lectura básica",
+    ),
+    (
+        "books",
+        ContentType::Books,
+        "open-learning.public-domain-books",
+        "Public-domain books",
+    ),
+    (
+        "music",
+        ContentType::Music,
+        "open-learning.open-air",
+        "Open Air",
+    ),
 ];
 
 /// The demo album's vendor-neutral id (assets/demo/music/album.json).
@@ -128,7 +143,11 @@ pub fn run_at(
         let d = facility.delegate(
             VendorId::parse(DEMO_VENDOR).expect("valid id"),
             vendor_key.public(),
-            vec![ContentType::Education, ContentType::Books, ContentType::Music],
+            vec![
+                ContentType::Education,
+                ContentType::Books,
+                ContentType::Music,
+            ],
             64 * 1024 * 1024,
             now + Duration::days(180),
             now,
@@ -166,7 +185,11 @@ pub fn run_at(
                 return Err(Error::Document(format!(
                     "{}: {}",
                     src.display(),
-                    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+                    problems
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 )));
             }
             let delegation =
@@ -203,7 +226,11 @@ pub fn run_at(
                 a.manifest_sha256
             )?;
         } else {
-            writeln!(out, "3. pack      {} already packed and approved", packed.display())?;
+            writeln!(
+                out,
+                "3. pack      {} already packed and approved",
+                packed.display()
+            )?;
         }
 
         // 5. Install through the real tablet installer.

@@ -1,8 +1,8 @@
 //! Berth: an offline-first tablet shell. See ARCHITECTURE.md for the map.
 
 pub mod audit;
-pub mod content;
 pub mod bundle;
+pub mod content;
 pub mod demo;
 pub mod device;
 pub mod dock;

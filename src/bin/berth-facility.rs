@@ -665,9 +665,8 @@ fn verify_certificate(
 ) -> Result<()> {
     let bytes = berth::facility::read_capped(file, berth::trust::MAX_ENVELOPE_BYTES)
         .with_context(|| format!("reading {}", file.display()))?;
-    let c = berth::trust::signed::verify_certificate(&bytes).map_err(|e| {
-        anyhow::anyhow!("{} is not a valid certificate: {e}", file.display())
-    })?;
+    let c = berth::trust::signed::verify_certificate(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid certificate: {e}", file.display()))?;
     if let Some(dir) = dir {
         let f = Facility::open(dir)?;
         if c.facility != f.root().doc().facility {

@@ -100,7 +100,9 @@ impl Stream {
         let sample_rate = params
             .sample_rate
             .filter(|r| (8_000..=192_000).contains(r))
-            .ok_or_else(|| AudioError::Format("its sample rate is missing or out of range".into()))?;
+            .ok_or_else(|| {
+                AudioError::Format("its sample rate is missing or out of range".into())
+            })?;
         let channels = params
             .channels
             .as_ref()

@@ -136,7 +136,20 @@ fn clean(s: &str) -> String {
 }
 
 const BLOCKS: [&str; 14] = [
-    "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "dt", "dd", "section",
+    "p",
+    "div",
+    "li",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "dt",
+    "dd",
+    "section",
 ];
 
 /// Paragraphs of one XHTML document: text of block elements, headings
@@ -213,9 +226,18 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Para { heading: true, text: "The Fox".into() },
-                Para { heading: false, text: "A fox saw some grapes.".into() },
-                Para { heading: false, text: "Árbol & más".into() },
+                Para {
+                    heading: true,
+                    text: "The Fox".into()
+                },
+                Para {
+                    heading: false,
+                    text: "A fox saw some grapes.".into()
+                },
+                Para {
+                    heading: false,
+                    text: "Árbol & más".into()
+                },
             ]
         );
         assert!(xhtml_paras("<html><body><p>open", &mut Vec::new()).is_err());

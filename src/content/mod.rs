@@ -123,7 +123,10 @@ fn read_json<T: serde::de::DeserializeOwned>(
     let path = root.join(rel);
     let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     if len > MAX_JSON_BYTES as u64 {
-        problems.push(problem(rel, format!("{len} bytes; at most {MAX_JSON_BYTES}")));
+        problems.push(problem(
+            rel,
+            format!("{len} bytes; at most {MAX_JSON_BYTES}"),
+        ));
         return None;
     }
     match std::fs::read(&path) {
@@ -144,7 +147,9 @@ fn read_json<T: serde::de::DeserializeOwned>(
 /// Every file of the tree, relative, with `/` separators.
 fn list(root: &Path) -> Vec<String> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         let mut names: Vec<_> = rd.filter_map(|e| e.ok()).collect();
         names.sort_by_key(|e| e.file_name());
         for e in names {
@@ -181,7 +186,10 @@ pub fn validate(root: &Path, content_type: ContentType) -> Vec<Problem> {
         };
         problems.push(problem(
             ".",
-            format!("an {} bundle needs at least one {what}: add {file} (docs/content-format.md)", content_type.as_str()),
+            format!(
+                "an {} bundle needs at least one {what}: add {file} (docs/content-format.md)",
+                content_type.as_str()
+            ),
         ));
     }
     problems
@@ -194,7 +202,10 @@ pub fn index(root: &Path, content_type: ContentType, depth: Depth) -> Indexed {
     match content_type {
         ContentType::Education => {
             for f in files.iter().filter(|f| f.ends_with("course.json")) {
-                let dir = f.strip_suffix("course.json").unwrap_or("").trim_end_matches('/');
+                let dir = f
+                    .strip_suffix("course.json")
+                    .unwrap_or("")
+                    .trim_end_matches('/');
                 if !dir.is_empty() && !f.ends_with("/course.json") {
                     continue;
                 }
@@ -209,8 +220,14 @@ pub fn index(root: &Path, content_type: ContentType, depth: Depth) -> Indexed {
             }
         }
         ContentType::Music => {
-            for f in files.iter().filter(|f| *f == "album.json" || f.ends_with("/album.json")) {
-                let dir = f.strip_suffix("album.json").unwrap_or("").trim_end_matches('/');
+            for f in files
+                .iter()
+                .filter(|f| *f == "album.json" || f.ends_with("/album.json"))
+            {
+                let dir = f
+                    .strip_suffix("album.json")
+                    .unwrap_or("")
+                    .trim_end_matches('/');
                 if let Some(a) = album(root, dir, &files, depth, &mut ix.problems) {
                     ix.albums.push(a);
                 }
@@ -242,7 +259,10 @@ fn course(
         for l in &unit.lessons {
             let rel = join(dir, l.file());
             if !exists(files, &rel) {
-                problems.push(problem(&at, format!("lesson {} is not in the bundle", l.file())));
+                problems.push(problem(
+                    &at,
+                    format!("lesson {} is not in the bundle", l.file()),
+                ));
                 continue;
             }
             let Some(lesson) = read_lesson(root, &rel, files, dir, problems) else {
@@ -310,15 +330,20 @@ pub fn read_lesson(
     problems: &mut Vec<Problem>,
 ) -> Option<Lesson> {
     let text = match std::fs::read(root.join(rel)) {
-        Ok(b) if b.len() <= crate::domain::content::MAX_LESSON_BYTES => match String::from_utf8(b) {
-            Ok(t) => t,
-            Err(_) => {
-                problems.push(problem(rel, "is not UTF-8 text"));
-                return None;
+        Ok(b) if b.len() <= crate::domain::content::MAX_LESSON_BYTES => {
+            match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => {
+                    problems.push(problem(rel, "is not UTF-8 text"));
+                    return None;
+                }
             }
-        },
+        }
         Ok(b) => {
-            problems.push(problem(rel, format!("{} bytes; a lesson is at most 256 KiB", b.len())));
+            problems.push(problem(
+                rel,
+                format!("{} bytes; a lesson is at most 256 KiB", b.len()),
+            ));
             return None;
         }
         Err(e) => {
@@ -381,7 +406,9 @@ pub fn decode_png(path: &Path) -> Result<(u32, u32, Vec<u8>), String> {
             .flat_map(|p| [p[0], p[0], p[0], p[1]])
             .collect(),
         png::ColorType::Grayscale => buf.iter().flat_map(|g| [*g, *g, *g, 255]).collect(),
-        png::ColorType::Indexed => return Err("is an indexed PNG the decoder did not expand".into()),
+        png::ColorType::Indexed => {
+            return Err("is an indexed PNG the decoder did not expand".into());
+        }
     };
     Ok((w, h, rgba))
 }
@@ -461,7 +488,10 @@ fn album(
     for (i, t) in doc.tracks.iter().enumerate() {
         let rel = join(dir, &t.file);
         if !exists(files, &rel) {
-            problems.push(problem(&at, format!("track {} is not in the bundle", t.file)));
+            problems.push(problem(
+                &at,
+                format!("track {} is not in the bundle", t.file),
+            ));
             continue;
         }
         let path = root.join(&rel);
@@ -517,17 +547,22 @@ fn album(
     }
     let title = doc.title.clone().or(tag_album);
     let Some(title) = title else {
-        problems.push(problem(&at, "the album has no title: give one here or in the tags"));
+        problems.push(problem(
+            &at,
+            "the album has no title: give one here or in the tags",
+        ));
         return None;
     };
-    (problems.len() == before || depth == Depth::Headers && !tracks.is_empty()).then(|| IndexedAlbum {
-        dir: dir.to_string(),
-        id: doc.id.clone(),
-        title,
-        artist: doc.artist.clone().or(tag_artist).unwrap_or_default(),
-        genre: doc.genre.clone(),
-        year: doc.year,
-        cover: doc.cover.as_ref().map(|c| join(dir, c)),
-        tracks,
+    (problems.len() == before || depth == Depth::Headers && !tracks.is_empty()).then(|| {
+        IndexedAlbum {
+            dir: dir.to_string(),
+            id: doc.id.clone(),
+            title,
+            artist: doc.artist.clone().or(tag_artist).unwrap_or_default(),
+            genre: doc.genre.clone(),
+            year: doc.year,
+            cover: doc.cover.as_ref().map(|c| join(dir, c)),
+            tracks,
+        }
     })
 }

@@ -238,7 +238,10 @@ impl Dock {
         let mut out: Vec<crate::domain::BundleId> = all
             .iter()
             .filter(|b| b.state == "withdrawn" && mine(b))
-            .filter(|b| !all.iter().any(|a| a.bundle_id == b.bundle_id && a.state == "approved" && mine(a)))
+            .filter(|b| {
+                !all.iter()
+                    .any(|a| a.bundle_id == b.bundle_id && a.state == "approved" && mine(a))
+            })
             .filter_map(|b| crate::domain::BundleId::parse(&b.bundle_id).ok())
             .collect();
         out.sort();

@@ -883,7 +883,9 @@ impl DockDb {
         let mut st = self.conn.prepare(
             "SELECT id, person, course, received_at, envelope FROM certificates ORDER BY received_at DESC, id",
         )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -248,7 +248,11 @@ impl Session<'_> {
 
     /// Course certificates: each must be signed by this session's tablet
     /// for a person on its rosters. All are stored, or none.
-    fn certificates(&mut self, count: u32, blobs: Vec<Vec<u8>>) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+    fn certificates(
+        &mut self,
+        count: u32,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
         let tablet = self.tablet()?;
         if count as usize != blobs.len() || blobs.len() > MAX_BATCH {
             return Err(Error::Refused(format!(
@@ -279,7 +283,14 @@ impl Session<'_> {
             &docs
                 .iter()
                 .zip(&blobs)
-                .map(|(c, b)| (c.id.as_str(), c.person.as_str(), c.course.as_str(), b.as_slice()))
+                .map(|(c, b)| {
+                    (
+                        c.id.as_str(),
+                        c.person.as_str(),
+                        c.course.as_str(),
+                        b.as_slice(),
+                    )
+                })
                 .collect::<Vec<_>>(),
             Utc::now(),
         )?;

@@ -272,8 +272,12 @@ impl QuizDoc {
         }
         for (i, q) in self.questions.iter().enumerate() {
             let n = i + 1;
-            q.prompt
-                .check(&format!("question {n} prompt"), MAX_TITLE * 5, true, &mut out);
+            q.prompt.check(
+                &format!("question {n} prompt"),
+                MAX_TITLE * 5,
+                true,
+                &mut out,
+            );
             q.explanation.check(
                 &format!("question {n} explanation"),
                 MAX_DESCRIPTION,
@@ -303,9 +307,9 @@ impl QuizDoc {
                 ));
             }
             match q.kind {
-                QuestionKind::Single if a.len() != 1 => {
-                    out.push(format!("question {n} is single choice: give exactly one answer"))
-                }
+                QuestionKind::Single if a.len() != 1 => out.push(format!(
+                    "question {n} is single choice: give exactly one answer"
+                )),
                 QuestionKind::Multiple if a.is_empty() => {
                     out.push(format!("question {n} needs at least one answer"))
                 }
@@ -423,16 +427,17 @@ pub fn parse_lesson(text: &str) -> Result<Lesson, Vec<String>> {
             text.len()
         )]);
     }
-    let flush = |para: &mut Vec<String>, blocks: &mut Vec<Block>, errors: &mut Vec<String>, line: usize| {
-        if !para.is_empty() {
-            let joined = para.join(" ");
-            match spans(&joined) {
-                Ok(s) => blocks.push(Block::Paragraph(s)),
-                Err(e) => errors.push(format!("line {line}: {e}")),
+    let flush =
+        |para: &mut Vec<String>, blocks: &mut Vec<Block>, errors: &mut Vec<String>, line: usize| {
+            if !para.is_empty() {
+                let joined = para.join(" ");
+                match spans(&joined) {
+                    Ok(s) => blocks.push(Block::Paragraph(s)),
+                    Err(e) => errors.push(format!("line {line}: {e}")),
+                }
+                para.clear();
             }
-            para.clear();
-        }
-    };
+        };
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim_end();
@@ -450,7 +455,9 @@ pub fn parse_lesson(text: &str) -> Result<Lesson, Vec<String>> {
             continue;
         }
         if t.starts_with("```") || line.starts_with("    ") && para.is_empty() {
-            errors.push(format!("line {n}: code blocks are not part of the lesson format"));
+            errors.push(format!(
+                "line {n}: code blocks are not part of the lesson format"
+            ));
             continue;
         }
         if let Some(level) = heading_level(t) {
@@ -488,9 +495,9 @@ pub fn parse_lesson(text: &str) -> Result<Lesson, Vec<String>> {
             continue;
         }
         let bullet = t.strip_prefix("- ").or_else(|| t.strip_prefix("* "));
-        let numbered = t
-            .split_once(". ")
-            .filter(|(d, _)| !d.is_empty() && d.len() <= 3 && d.chars().all(|c| c.is_ascii_digit()));
+        let numbered = t.split_once(". ").filter(|(d, _)| {
+            !d.is_empty() && d.len() <= 3 && d.chars().all(|c| c.is_ascii_digit())
+        });
         if bullet.is_some() || numbered.is_some() {
             flush(&mut para, &mut blocks, &mut errors, para_line);
             let body = bullet.unwrap_or_else(|| numbered.map(|x| x.1).unwrap_or(""));
@@ -517,7 +524,11 @@ pub fn parse_lesson(text: &str) -> Result<Lesson, Vec<String>> {
     }
     let title = match blocks.first() {
         Some(Block::Heading { level: 1, text }) => text.clone(),
-        _ => return Err(vec!["line 1: a lesson starts with its title as \"# Title\"".into()]),
+        _ => {
+            return Err(vec![
+                "line 1: a lesson starts with its title as \"# Title\"".into(),
+            ]);
+        }
     };
     blocks.remove(0);
     Ok(Lesson { title, blocks })
@@ -627,12 +638,18 @@ impl BooksDoc {
             check_ref(&format!("book {}", b.id), &b.file, &[".epub"], &mut out);
             check_id("subject", &b.subject, &mut out);
             for (what, v) in [("title", &b.title), ("author", &b.author)] {
-                if v.as_ref().is_some_and(|t| t.len() > MAX_TITLE || t.trim().is_empty()) {
+                if v.as_ref()
+                    .is_some_and(|t| t.len() > MAX_TITLE || t.trim().is_empty())
+                {
                     out.push(format!("book {} {what} must be 1–{MAX_TITLE} bytes", b.id));
                 }
             }
-            b.description
-                .check(&format!("book {} description", b.id), MAX_DESCRIPTION, false, &mut out);
+            b.description.check(
+                &format!("book {} description", b.id),
+                MAX_DESCRIPTION,
+                false,
+                &mut out,
+            );
         }
         out
     }
@@ -900,7 +917,14 @@ mod tests {
         assert_eq!(l.blocks.len(), 4);
         match &l.blocks[0] {
             Block::Paragraph(s) => {
-                assert_eq!(s[1], Span { text: "word".into(), bold: true, italic: false });
+                assert_eq!(
+                    s[1],
+                    Span {
+                        text: "word".into(),
+                        bold: true,
+                        italic: false
+                    }
+                );
                 assert_eq!(s[3].text, "made");
                 assert!(s[3].italic);
                 assert_eq!(s[4].text, " of sounds.");

@@ -481,7 +481,10 @@ impl Facility {
             item,
             issued: now,
         };
-        Ok((self.sign_as("approval", payload_type::ENTITLEMENT, &doc)?, doc))
+        Ok((
+            self.sign_as("approval", payload_type::ENTITLEMENT, &doc)?,
+            doc,
+        ))
     }
 
     pub fn sign_roster(

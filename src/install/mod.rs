@@ -245,7 +245,14 @@ impl Installer<'_> {
             m.version,
             vh.manifest_sha256,
         )?;
-        if decision == Decision::AlreadyCurrent {
+        // The same version again installs only when it is not shown now
+        // (its approval was withdrawn, then given again).
+        let shown = self
+            .store
+            .current_bundles()?
+            .iter()
+            .any(|b| b.manifest_sha256 == vh.manifest_sha256.to_hex());
+        if decision == Decision::AlreadyCurrent && shown {
             return Ok(Outcome::AlreadyCurrent {
                 bundle_id: m.bundle_id.to_string(),
                 version: m.version,

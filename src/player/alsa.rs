@@ -108,7 +108,9 @@ impl Sink for AlsaSink {
                 .unwrap_or_else(|p| p.into_inner());
             q = g;
             if timeout.timed_out() && q.len() > BUFFER_SAMPLES {
-                return Err(std::io::Error::other("the audio device stopped taking samples"));
+                return Err(std::io::Error::other(
+                    "the audio device stopped taking samples",
+                ));
             }
         }
         q.extend(samples.iter().copied());

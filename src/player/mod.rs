@@ -100,7 +100,8 @@ impl Sink for WavSink {
                 bits_per_sample: 16,
                 sample_format: hound::SampleFormat::Int,
             };
-            self.writer = Some(hound::WavWriter::create(&self.path, spec).map_err(std::io::Error::other)?);
+            self.writer =
+                Some(hound::WavWriter::create(&self.path, spec).map_err(std::io::Error::other)?);
         }
         Ok(())
     }
@@ -302,8 +303,13 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
         let Some((_, s, frames)) = &mut stream else {
             continue;
         };
-        let chunk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.next_chunk(&mut buf)))
-            .unwrap_or_else(|_| Err(crate::content::audio::AudioError::Damaged("the decoder failed".into())));
+        let chunk =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.next_chunk(&mut buf)))
+                .unwrap_or_else(|_| {
+                    Err(crate::content::audio::AudioError::Damaged(
+                        "the decoder failed".into(),
+                    ))
+                });
         match chunk {
             Ok(true) => {
                 for x in buf.iter_mut() {

@@ -213,11 +213,17 @@ impl Store {
     /// Stop showing a bundle: its current pointer and catalogue entries go
     /// in one transaction, with an audit entry. The person's records and
     /// the rollback high-water mark stay; the files are removed as orphans.
-    pub fn remove_bundle(&mut self, bundle_id: &str, now: DateTime<Utc>, why: &str) -> Result<bool> {
+    pub fn remove_bundle(
+        &mut self,
+        bundle_id: &str,
+        now: DateTime<Utc>,
+        why: &str,
+    ) -> Result<bool> {
         self.tx_run(|tx| {
-            let n = tx
-                .execute("DELETE FROM current_bundle WHERE bundle_id = ?1", [bundle_id])
-                ?;
+            let n = tx.execute(
+                "DELETE FROM current_bundle WHERE bundle_id = ?1",
+                [bundle_id],
+            )?;
             clear_bundle(&tx, bundle_id)?;
             if n > 0 {
                 audit::append(
@@ -226,8 +232,7 @@ impl Store {
                     None,
                     crate::audit::kind::BUNDLE_REMOVED,
                     &format!("{bundle_id}: {why}"),
-                )
-                ?;
+                )?;
             }
             Ok(n > 0)
         })
@@ -358,7 +363,13 @@ impl Store {
 
     // ------------------------------------------------------------ learning
 
-    pub fn mark_lesson_done(&mut self, person: &str, course: &str, lesson: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn mark_lesson_done(
+        &mut self,
+        person: &str,
+        course: &str,
+        lesson: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO lesson_progress (person, course, lesson, done_at) VALUES (?1, ?2, ?3, ?4)",
@@ -381,7 +392,13 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn set_resume(&mut self, person: &str, course: &str, place: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn set_resume(
+        &mut self,
+        person: &str,
+        course: &str,
+        place: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO course_resume (person, course, place, at) VALUES (?1, ?2, ?3, ?4) \
@@ -470,16 +487,19 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         self.tx_run(|tx| {
-            let n = tx
-                .execute(
-                    "INSERT OR IGNORE INTO certificates (id, person, course, envelope, created_at) \
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO certificates (id, person, course, envelope, created_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, person, course, envelope, ts(&at)],
-                )
-                ?;
+                params![id, person, course, envelope, ts(&at)],
+            )?;
             if n > 0 {
-                audit::append(&tx, at, Some(person), crate::audit::kind::CERTIFICATE, &format!("{course}: certificate {id}"))
-                    ?;
+                audit::append(
+                    &tx,
+                    at,
+                    Some(person),
+                    crate::audit::kind::CERTIFICATE,
+                    &format!("{course}: certificate {id}"),
+                )?;
             }
             Ok(n > 0)
         })
@@ -493,7 +513,12 @@ impl Store {
         self.certificates_where("uploaded_at IS NULL AND ?1 = ?1", "", limit)
     }
 
-    fn certificates_where(&self, cond: &str, arg: &str, limit: usize) -> Result<Vec<CertificateRow>> {
+    fn certificates_where(
+        &self,
+        cond: &str,
+        arg: &str,
+        limit: usize,
+    ) -> Result<Vec<CertificateRow>> {
         let mut st = self
             .conn
             .prepare(&format!(
@@ -518,7 +543,11 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn mark_certificates_uploaded(&mut self, ids: &[String], at: DateTime<Utc>) -> Result<usize> {
+    pub fn mark_certificates_uploaded(
+        &mut self,
+        ids: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
         self.tx_run(|tx| {
             let mut n = 0;
             for id in ids {
@@ -547,7 +576,13 @@ impl Store {
             .map_err(self.sq())
     }
 
-    pub fn set_book_position(&mut self, person: &str, book: &str, para: u32, at: DateTime<Utc>) -> Result<()> {
+    pub fn set_book_position(
+        &mut self,
+        person: &str,
+        book: &str,
+        para: u32,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO book_positions (person, book, para, at) VALUES (?1, ?2, ?3, ?4) \
@@ -581,7 +616,14 @@ impl Store {
 
     /// Add a bookmark, or remove it if there is one at `para`. Returns
     /// whether a bookmark is there now.
-    pub fn toggle_bookmark(&mut self, person: &str, book: &str, para: u32, excerpt: &str, at: DateTime<Utc>) -> Result<bool> {
+    pub fn toggle_bookmark(
+        &mut self,
+        person: &str,
+        book: &str,
+        para: u32,
+        excerpt: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let removed = self
             .conn
             .execute(
@@ -630,7 +672,13 @@ impl Store {
         self.tx_run(|tx| {
             let new = Store::add_entitlement_in(tx, id, person, item, envelope, at)?;
             if new {
-                audit::append(tx, at, Some(person), crate::audit::kind::ENTITLEMENT, &format!("{item} (receipt {id})"))?;
+                audit::append(
+                    tx,
+                    at,
+                    Some(person),
+                    crate::audit::kind::ENTITLEMENT,
+                    &format!("{item} (receipt {id})"),
+                )?;
             }
             Ok(new)
         })
@@ -640,7 +688,9 @@ impl Store {
     pub fn entitlements_for(&self, person: &str) -> Result<Vec<String>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT DISTINCT item FROM entitlements WHERE person = ?1 ORDER BY item")
+            .prepare_cached(
+                "SELECT DISTINCT item FROM entitlements WHERE person = ?1 ORDER BY item",
+            )
             .map_err(self.sq())?;
         let rows = st
             .query_map([person], |r| r.get(0))
@@ -675,7 +725,9 @@ impl Store {
             )
             .map_err(self.sq())?;
         let rows = st
-            .query_map([person], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))
+            .query_map([person], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32))
+            })
             .map_err(self.sq())?
             .collect::<rusqlite::Result<_>>()
             .map_err(self.sq())?;
@@ -763,8 +815,14 @@ fn clear_bundle(tx: &rusqlite::Connection, bundle_id: &str) -> rusqlite::Result<
         [bundle_id],
     )?;
     tx.execute("DELETE FROM catalogue WHERE bundle_id = ?1", [bundle_id])?;
-    tx.execute("DELETE FROM bundle_groups WHERE bundle_id = ?1", [bundle_id])?;
-    tx.execute("DELETE FROM catalogue_indexed WHERE bundle_id = ?1", [bundle_id])?;
+    tx.execute(
+        "DELETE FROM bundle_groups WHERE bundle_id = ?1",
+        [bundle_id],
+    )?;
+    tx.execute(
+        "DELETE FROM catalogue_indexed WHERE bundle_id = ?1",
+        [bundle_id],
+    )?;
     Ok(())
 }
 
@@ -774,8 +832,14 @@ mod tests {
 
     #[test]
     fn typed_text_never_becomes_fts_syntax() {
-        assert_eq!(fts_query("música  clásica").as_deref(), Some("\"música\"* \"clásica\"*"));
-        assert_eq!(fts_query("a\" OR NEAR(x* -y").as_deref(), Some("\"a\"* \"OR\"* \"NEAR\"* \"x\"* \"y\"*"));
+        assert_eq!(
+            fts_query("música  clásica").as_deref(),
+            Some("\"música\"* \"clásica\"*")
+        );
+        assert_eq!(
+            fts_query("a\" OR NEAR(x* -y").as_deref(),
+            Some("\"a\"* \"OR\"* \"NEAR\"* \"x\"* \"y\"*")
+        );
         assert_eq!(fts_query("  ** "), None);
     }
 }

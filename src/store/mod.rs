@@ -16,8 +16,8 @@ use crate::domain::time::ClockState;
 use crate::domain::{BundleId, Manifest, Sha256};
 
 mod audit;
-mod messages;
 mod content;
+mod messages;
 mod people;
 mod sync;
 
@@ -299,7 +299,9 @@ impl Store {
         tx.execute(
             "INSERT INTO bundles (manifest_sha256, bundle_id, version, content_type, vendor, title, \
              total_size, file_count, manifest_envelope, approval_envelope, installed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (manifest_sha256) DO UPDATE SET approval_envelope = excluded.approval_envelope, \
+             installed_at = excluded.installed_at",
             params![
                 hash,
                 m.bundle_id.as_str(),

@@ -150,8 +150,14 @@ impl Tablet {
             let groups = self.approval_groups(&manifest);
             let (rows, bodies) = catalogue_rows(&bundle_id, &ix);
             let problems: Vec<String> = ix.problems.iter().map(|p| p.to_string()).collect();
-            self.store
-                .index_bundle(&bundle_id, &manifest, &groups, &rows, &bodies, &problems.join("\n"))?;
+            self.store.index_bundle(
+                &bundle_id,
+                &manifest,
+                &groups,
+                &rows,
+                &bodies,
+                &problems.join("\n"),
+            )?;
             for p in &ix.problems {
                 // A bad item is skipped and logged; the rest still shows.
                 self.store.audit(
@@ -252,8 +258,8 @@ impl Tablet {
     fn course_doc(&self, r: &CatalogueRow) -> Result<CourseDoc> {
         let dir = extra(r)["dir"].as_str().unwrap_or("").to_string();
         let path = self.bundle_dir(r).join(&dir).join("course.json");
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Refused(format!("course.json: {e}")))
     }
 
@@ -284,12 +290,16 @@ impl Tablet {
         Ok(CourseCard {
             item: r.item.clone(),
             title: title_in(r, &s.language),
-            description: x[if s.language == "es" { "description_es" } else { "description_en" }]
-                .as_str()
-                .filter(|d| !d.is_empty())
-                .or(x["description_en"].as_str())
-                .unwrap_or("")
-                .to_string(),
+            description: x[if s.language == "es" {
+                "description_es"
+            } else {
+                "description_en"
+            }]
+            .as_str()
+            .filter(|d| !d.is_empty())
+            .or(x["description_en"].as_str())
+            .unwrap_or("")
+            .to_string(),
             subject: r.subject.clone(),
             lessons: lessons.len() as u32,
             done: lessons.iter().filter(|l| done.contains(&l.ref_id)).count() as u32,
@@ -310,7 +320,10 @@ impl Tablet {
         let mut li = 0;
         for (ui, unit) in doc.units.iter().enumerate() {
             let unit_title = unit.title.get(&s.language).to_string();
-            for l in lessons.iter().filter(|l| extra(l)["unit"].as_u64() == Some(ui as u64)) {
+            for l in lessons
+                .iter()
+                .filter(|l| extra(l)["unit"].as_u64() == Some(ui as u64))
+            {
                 steps.push(CourseStep {
                     place: step_place("lesson", li),
                     unit: ui,
@@ -369,7 +382,10 @@ impl Tablet {
         let now = self.trusted_now()?;
         self.store
             .set_resume(&s.person, &r.ref_id, &step_place("lesson", index), now)?;
-        let done = self.store.lessons_done(&s.person, &r.ref_id)?.contains(&file);
+        let done = self
+            .store
+            .lessons_done(&s.person, &r.ref_id)?
+            .contains(&file);
         Ok(LessonView {
             title: lesson.title.clone(),
             lesson,
@@ -382,7 +398,12 @@ impl Tablet {
     }
 
     /// Mark a lesson read. Finishing the last step signs the certificate.
-    pub fn complete_lesson(&mut self, s: &Session, course: &str, index: usize) -> Result<Completed> {
+    pub fn complete_lesson(
+        &mut self,
+        s: &Session,
+        course: &str,
+        index: usize,
+    ) -> Result<Completed> {
         let r = self.visible(s, course)?;
         let lessons = self.store.children(&r.item)?;
         let l = lessons
@@ -403,8 +424,8 @@ impl Tablet {
             .and_then(|u| u.quiz.clone())
             .ok_or_else(|| Error::Refused(format!("unit {} has no quiz", unit + 1)))?;
         let path = self.course_dir(&r).join(&q);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
         let quiz: QuizDoc =
             serde_json::from_slice(&bytes).map_err(|e| Error::Refused(format!("{q}: {e}")))?;
         let problems = quiz.check();
@@ -444,7 +465,12 @@ impl Tablet {
         Ok((result, done))
     }
 
-    fn maybe_certify(&mut self, s: &Session, r: &CatalogueRow, now: DateTime<Utc>) -> Result<Completed> {
+    fn maybe_certify(
+        &mut self,
+        s: &Session,
+        r: &CatalogueRow,
+        now: DateTime<Utc>,
+    ) -> Result<Completed> {
         let view = self.course(s, &r.item)?;
         if view.steps.is_empty() || view.steps.iter().any(|st| !st.done) || view.card.certified {
             return Ok(Completed::Step);
@@ -520,8 +546,8 @@ impl Tablet {
     pub fn open_book(&self, s: &Session, item: &str) -> Result<BookView> {
         let r = self.visible(s, item)?;
         let path = self.bundle_dir(&r).join(&r.path);
-        let book = content::epub::read(&path)
-            .map_err(|e| Error::Refused(format!("{}: {e}", r.title)))?;
+        let book =
+            content::epub::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", r.title)))?;
         Ok(BookView {
             card: self.book_card(s, &r)?,
             paras: book.paras,
@@ -532,10 +558,18 @@ impl Tablet {
     pub fn set_book_position(&mut self, s: &Session, item: &str, para: u32) -> Result<()> {
         let r = self.visible(s, item)?;
         let now = self.trusted_now()?;
-        Ok(self.store.set_book_position(&s.person, &r.ref_id, para, now)?)
+        Ok(self
+            .store
+            .set_book_position(&s.person, &r.ref_id, para, now)?)
     }
 
-    pub fn toggle_bookmark(&mut self, s: &Session, item: &str, para: u32, excerpt: &str) -> Result<bool> {
+    pub fn toggle_bookmark(
+        &mut self,
+        s: &Session,
+        item: &str,
+        para: u32,
+        excerpt: &str,
+    ) -> Result<bool> {
         let r = self.visible(s, item)?;
         let now = self.trusted_now()?;
         let excerpt: String = excerpt.chars().take(120).collect();
@@ -562,7 +596,10 @@ impl Tablet {
 
     /// Accept an entitlement receipt carried by hand (the dock delivers
     /// them in the person's feed). Verified against the approval role.
-    pub fn accept_entitlement(&mut self, bytes: &[u8]) -> Result<crate::domain::content::EntitlementDoc> {
+    pub fn accept_entitlement(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<crate::domain::content::EntitlementDoc> {
         let doc = self.root.verify_entitlement(bytes)?;
         if self.store.person(doc.person.as_str())?.is_none() {
             return Err(Error::Refused(format!(
@@ -571,8 +608,13 @@ impl Tablet {
             )));
         }
         let now = self.trusted_now()?;
-        self.store
-            .add_entitlement(&doc.id, doc.person.as_str(), &doc.item.to_string(), bytes, now)?;
+        self.store.add_entitlement(
+            &doc.id,
+            doc.person.as_str(),
+            &doc.item.to_string(),
+            bytes,
+            now,
+        )?;
         Ok(doc)
     }
 
@@ -584,7 +626,11 @@ impl Tablet {
         let x = extra(t);
         let album_ref = x["album"].as_str().unwrap_or("").to_string();
         let album = match &t.parent {
-            Some(p) => self.store.catalogue_item(p)?.map(|a| a.title).unwrap_or_default(),
+            Some(p) => self
+                .store
+                .catalogue_item(p)?
+                .map(|a| a.title)
+                .unwrap_or_default(),
             None => String::new(),
         };
         Ok(TrackRow {
@@ -734,7 +780,10 @@ fn catalogue_rows(bundle: &str, ix: &Indexed) -> (Vec<CatalogueRow>, Vec<(String
             .to_string(),
             ..Default::default()
         });
-        bodies.push((item.clone(), format!("{} {}", c.doc.description.all(), units.join(" "))));
+        bodies.push((
+            item.clone(),
+            format!("{} {}", c.doc.description.all(), units.join(" ")),
+        ));
         for (i, l) in c.lessons.iter().enumerate() {
             let li = format!("lesson:{bundle}/{}/{}", c.doc.id, l.file);
             rows.push(CatalogueRow {

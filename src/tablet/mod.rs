@@ -7,7 +7,8 @@ mod people;
 pub mod sync;
 
 pub use content::{
-    AlbumRow, BookCard, BookView, Completed, CourseCard, CourseStep, CourseView, LessonView, TrackRow,
+    AlbumRow, BookCard, BookView, Completed, CourseCard, CourseStep, CourseView, LessonView,
+    TrackRow,
 };
 pub use messages::RETURNED_REASON;
 pub use people::{

@@ -135,15 +135,22 @@ impl Tablet {
         let mut receipts = BTreeMap::new();
         for e in &good {
             if let crate::domain::sync::FeedItem::Entitlement { receipt } = &e.item {
-                let checked = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, receipt)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| {
-                        let doc = self.root.verify_entitlement(&bytes).map_err(|e| e.to_string())?;
-                        if doc.person != e.person {
-                            return Err(format!("receipt {} is for {}, not {}", doc.id, doc.person, e.person));
-                        }
-                        Ok((doc.id, doc.item.to_string(), bytes))
-                    });
+                let checked =
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, receipt)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| {
+                            let doc = self
+                                .root
+                                .verify_entitlement(&bytes)
+                                .map_err(|e| e.to_string())?;
+                            if doc.person != e.person {
+                                return Err(format!(
+                                    "receipt {} is for {}, not {}",
+                                    doc.id, doc.person, e.person
+                                ));
+                            }
+                            Ok((doc.id, doc.item.to_string(), bytes))
+                        });
                 match checked {
                     Ok(r) => {
                         receipts.insert((e.person.to_string(), e.seq), r);
@@ -165,7 +172,9 @@ impl Tablet {
             .filter(|(p, _)| asked.contains_key(*p))
             .map(|(p, v)| (p.to_string(), *v))
             .collect();
-        let applied = self.store.apply_feed_with(&good, &receipts, &through, now)?;
+        let applied = self
+            .store
+            .apply_feed_with(&good, &receipts, &through, now)?;
         Ok((applied, refused))
     }
 

@@ -78,7 +78,12 @@ impl TrustedRoot {
     /// out by this facility.
     pub fn verify_entitlement(&self, bytes: &[u8]) -> Result<EntitlementDoc> {
         let e: EntitlementDoc = Envelope::from_bytes(bytes)?
-            .verify(pt::ENTITLEMENT, "entitlement", "approval", &self.doc().roles.approval)?
+            .verify(
+                pt::ENTITLEMENT,
+                "entitlement",
+                "approval",
+                &self.doc().roles.approval,
+            )?
             .parse("entitlement")?;
         if e.facility != self.doc().facility {
             return Err(crate::domain::Error::Refused(format!(

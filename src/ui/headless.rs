@@ -236,12 +236,18 @@ pub fn capture_all(
     // Now playing, whose bar then stays under the other pages.
     {
         use super::{BooksAdapter, HomeAdapter, LearnAdapter, MusicAdapter, PlayerAdapter};
-        shell.use_player(crate::player::Player::new(Box::new(crate::player::NullSink::new(true))));
+        shell.use_player(crate::player::Player::new(Box::new(
+            crate::player::NullSink::new(true),
+        )));
         let home = ui.global::<HomeAdapter>();
         let learn = ui.global::<LearnAdapter>();
         home.invoke_open("learn".into());
         snap("learn-en")?;
-        let course = learn.get_courses().row_data(0).map(|c| c.item).unwrap_or_default();
+        let course = learn
+            .get_courses()
+            .row_data(0)
+            .map(|c| c.item)
+            .unwrap_or_default();
         learn.invoke_open_course(course);
         snap("course-en")?;
         learn.invoke_open_step("lesson:0".into());
@@ -263,7 +269,11 @@ pub fn capture_all(
         home.invoke_open("books".into());
         snap("books-en")?;
         let books = ui.global::<BooksAdapter>();
-        let book = books.get_books().row_data(0).map(|b| b.item).unwrap_or_default();
+        let book = books
+            .get_books()
+            .row_data(0)
+            .map(|b| b.item)
+            .unwrap_or_default();
         books.invoke_open(book);
         books.invoke_next_page();
         books.invoke_next_page();
@@ -274,7 +284,11 @@ pub fn capture_all(
         home.invoke_open("music".into());
         snap("music-en")?;
         let music = ui.global::<MusicAdapter>();
-        let album = music.get_albums().row_data(0).map(|a| a.item).unwrap_or_default();
+        let album = music
+            .get_albums()
+            .row_data(0)
+            .map(|a| a.item)
+            .unwrap_or_default();
         music.invoke_open_album(album);
         snap("album-en")?;
         music.invoke_play_all();

@@ -1,12 +1,14 @@
 //! The Learn, Books and Music pages and the player bar: the controller
 //! half, a child of `shell` so it shares the session and the tablet.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::cell::RefCell;
 
-use slint::{ComponentHandle, Image, Model, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use slint::{
+    ComponentHandle, Image, Model, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
 
 use super::{AppWindow, Core};
 use crate::domain::content::{Block, Page, Para, QuizDoc, Span, page_of, paginate};
@@ -14,9 +16,9 @@ use crate::player::Player;
 use crate::store::PlayerState;
 use crate::tablet::{Completed, TrackRow};
 use crate::ui::{
-    AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter, LessonBlock,
-    MarkRow, MusicAdapter, NamedRow, ParaRow, PlayerAdapter, ReviewRow, SearchRow, StepRow, Theme,
-    TrackLine, Tr,
+    AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter,
+    LessonBlock, MarkRow, MusicAdapter, NamedRow, ParaRow, PlayerAdapter, ReviewRow, SearchRow,
+    StepRow, Theme, Tr, TrackLine,
 };
 
 /// Characters on a page of a book, at each text size.
@@ -140,7 +142,11 @@ fn fill_courses(ui: &AppWindow, c: &mut Core) {
                 title: k.title.clone().into(),
                 description: k.description.clone().into(),
                 subject: k.subject.clone().into(),
-                progress: if total == 0 { 0.0 } else { done as f32 / total as f32 },
+                progress: if total == 0 {
+                    0.0
+                } else {
+                    done as f32 / total as f32
+                },
                 note: if k.certified {
                     tr.invoke_certified()
                 } else if done == 0 {
@@ -190,7 +196,11 @@ fn learn_search(ui: &AppWindow, c: &mut Core, text: &str) {
                 subtitle: format!(
                     "{}{}",
                     tr.invoke_lesson_kind(r.kind.clone().into()),
-                    if r.subtitle.is_empty() { String::new() } else { format!(" · {}", r.subtitle) }
+                    if r.subtitle.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {}", r.subtitle)
+                    }
                 )
                 .into(),
             })
@@ -217,8 +227,16 @@ fn open_course(ui: &AppWindow, c: &mut Core, item: &str) {
         title: v.card.title.clone().into(),
         description: v.card.description.clone().into(),
         subject: v.card.subject.clone().into(),
-        progress: if total == 0 { 0.0 } else { done as f32 / total as f32 },
-        note: if v.card.certified { tr.invoke_certified() } else { tr.invoke_steps_done(done as i32, total as i32) },
+        progress: if total == 0 {
+            0.0
+        } else {
+            done as f32 / total as f32
+        },
+        note: if v.card.certified {
+            tr.invoke_certified()
+        } else {
+            tr.invoke_steps_done(done as i32, total as i32)
+        },
         certified: v.card.certified,
     });
     let mut last_unit = usize::MAX;
@@ -255,8 +273,12 @@ fn open_course(ui: &AppWindow, c: &mut Core, item: &str) {
 }
 
 fn open_step(ui: &AppWindow, c: &mut Core, place: &str) {
-    let Some(course) = c.lib.course.clone() else { return };
-    let Some((kind, n)) = place.split_once(':') else { return };
+    let Some(course) = c.lib.course.clone() else {
+        return;
+    };
+    let Some((kind, n)) = place.split_once(':') else {
+        return;
+    };
     let Ok(n) = n.parse::<usize>() else { return };
     match kind {
         "lesson" => open_lesson(ui, c, &course, n),
@@ -297,7 +319,8 @@ fn styled(spans: &[Span]) -> (slint::StyledText, String) {
         }
         plain.push_str(&sp.text);
     }
-    let st = slint::StyledText::from_markdown(&md).unwrap_or_else(|_| slint::StyledText::from_plain_text(&plain));
+    let st = slint::StyledText::from_markdown(&md)
+        .unwrap_or_else(|_| slint::StyledText::from_plain_text(&plain));
     (st, plain)
 }
 
@@ -320,7 +343,11 @@ fn open_lesson(ui: &AppWindow, c: &mut Core, course: &str, index: usize) {
             let mut row = LessonBlock::default();
             match b {
                 Block::Heading { level, text } => {
-                    row.kind = if *level <= 2 { "h2".into() } else { "h3".into() };
+                    row.kind = if *level <= 2 {
+                        "h2".into()
+                    } else {
+                        "h3".into()
+                    };
                     row.plain = text.clone().into();
                 }
                 Block::Paragraph(sp) => {
@@ -331,7 +358,11 @@ fn open_lesson(ui: &AppWindow, c: &mut Core, course: &str, index: usize) {
                 }
                 Block::Bullet(sp) | Block::Numbered { spans: sp, .. } => {
                     let (st, plain) = styled(sp);
-                    row.kind = if matches!(b, Block::Bullet(_)) { "bullet".into() } else { "number".into() };
+                    row.kind = if matches!(b, Block::Bullet(_)) {
+                        "bullet".into()
+                    } else {
+                        "number".into()
+                    };
                     row.marker = match b {
                         Block::Numbered { n, .. } => format!("{n}.").into(),
                         _ => "•".into(),
@@ -366,7 +397,11 @@ fn open_lesson(ui: &AppWindow, c: &mut Core, course: &str, index: usize) {
 }
 
 fn narration_id(c: &Core) -> Option<String> {
-    Some(format!("narration:{}#{}", c.lib.course.as_ref()?, c.lib.lesson?))
+    Some(format!(
+        "narration:{}#{}",
+        c.lib.course.as_ref()?,
+        c.lib.lesson?
+    ))
 }
 
 fn toggle_narration(ui: &AppWindow, c: &mut Core) {
@@ -395,9 +430,17 @@ fn update_narration(ui: &AppWindow, c: &Core) {
     let st = c.lib.player.status();
     let mine = narration_id(c).is_some() && st.track == narration_id(c);
     g.set_narrating(mine && st.playing);
-    let (pos, dur) = if mine { (st.position_ms, st.duration_ms) } else { (0, 0) };
+    let (pos, dur) = if mine {
+        (st.position_ms, st.duration_ms)
+    } else {
+        (0, 0)
+    };
     g.set_narration_time(format!("{} / {}", mmss(pos), mmss(dur)).into());
-    g.set_narration_progress(if dur == 0 { 0.0 } else { pos as f32 / dur as f32 });
+    g.set_narration_progress(if dur == 0 {
+        0.0
+    } else {
+        pos as f32 / dur as f32
+    });
 }
 
 fn finish_lesson(ui: &AppWindow, c: &mut Core) {
@@ -464,7 +507,12 @@ fn open_quiz(ui: &AppWindow, c: &mut Core, course: &str, unit: usize) {
         answers: vec![Vec::new(); n],
     });
     let g = ui.global::<LearnAdapter>();
-    g.set_quiz_title(ui.global::<Tr>().invoke_feature("learn".into()).to_string().into());
+    g.set_quiz_title(
+        ui.global::<Tr>()
+            .invoke_feature("learn".into())
+            .to_string()
+            .into(),
+    );
     if !title.is_empty() {
         g.set_quiz_title(title.into());
     }
@@ -538,7 +586,11 @@ fn next_question(ui: &AppWindow, c: &mut Core) {
     let tr = ui.global::<Tr>();
     let g = ui.global::<LearnAdapter>();
     g.set_passed(result.passed);
-    g.set_score(tr.invoke_score(result.correct as i32, result.total as i32, q.doc.pass_mark as i32));
+    g.set_score(tr.invoke_score(
+        result.correct as i32,
+        result.total as i32,
+        q.doc.pass_mark as i32,
+    ));
     g.set_review(model(
         q.doc
             .questions
@@ -559,7 +611,9 @@ fn next_question(ui: &AppWindow, c: &mut Core) {
             .collect(),
     ));
     g.set_certificate_note(match &done {
-        Completed::Certified(cert) => tr.invoke_certificate_earned(cert.course_title.clone().into()),
+        Completed::Certified(cert) => {
+            tr.invoke_certificate_earned(cert.course_title.clone().into())
+        }
         Completed::Step => SharedString::default(),
     });
     g.set_mode("result".into());
@@ -583,7 +637,9 @@ fn open_result(ui: &AppWindow, c: &mut Core, item: &str) {
         return;
     }
     // A lesson: open its course, then the lesson.
-    let Some(rest) = item.strip_prefix("lesson:") else { return };
+    let Some(rest) = item.strip_prefix("lesson:") else {
+        return;
+    };
     let course = c
         .t()
         .store()
@@ -656,7 +712,11 @@ fn open_book(ui: &AppWindow, c: &mut Core, item: &str) {
             return;
         }
     };
-    let budget = if ui.global::<Theme>().get_large_text() { PAGE_CHARS_LARGE } else { PAGE_CHARS };
+    let budget = if ui.global::<Theme>().get_large_text() {
+        PAGE_CHARS_LARGE
+    } else {
+        PAGE_CHARS
+    };
     let pages = paginate(&v.paras, budget);
     let page = page_of(&pages, v.card.position.unwrap_or(0) as usize);
     let g = ui.global::<BooksAdapter>();
@@ -677,7 +737,11 @@ fn open_book(ui: &AppWindow, c: &mut Core, item: &str) {
 
 fn show_page(ui: &AppWindow, c: &mut Core) {
     // Text size may have changed since the book opened.
-    let budget = if ui.global::<Theme>().get_large_text() { PAGE_CHARS_LARGE } else { PAGE_CHARS };
+    let budget = if ui.global::<Theme>().get_large_text() {
+        PAGE_CHARS_LARGE
+    } else {
+        PAGE_CHARS
+    };
     let Some(b) = &mut c.lib.book else { return };
     if b.budget != budget {
         let at = b.pages.get(b.page).map(|p| p.start).unwrap_or(0);
@@ -685,25 +749,51 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
         b.page = page_of(&b.pages, at);
         b.budget = budget;
     }
-    let Some(pg) = b.pages.get(b.page).copied() else { return };
+    let Some(pg) = b.pages.get(b.page).copied() else {
+        return;
+    };
     let mut rows = Vec::new();
     for i in pg.start..pg.end.min(b.paras.len()).max(pg.start) {
         let p = &b.paras[i];
         let chars: Vec<char> = p.text.chars().collect();
         let from = if i == pg.start { pg.start_char } else { 0 };
-        rows.push(ParaRow { heading: p.heading, text: chars[from.min(chars.len())..].iter().collect::<String>().into() });
+        rows.push(ParaRow {
+            heading: p.heading,
+            text: chars[from.min(chars.len())..]
+                .iter()
+                .collect::<String>()
+                .into(),
+        });
     }
     if pg.end_char > 0 && pg.end < b.paras.len() {
         let p = &b.paras[pg.end];
         let chars: Vec<char> = p.text.chars().collect();
         let from = if pg.end == pg.start { pg.start_char } else { 0 };
         if pg.end != pg.start {
-            rows.push(ParaRow { heading: p.heading, text: chars[..pg.end_char.min(chars.len())].iter().collect::<String>().into() });
+            rows.push(ParaRow {
+                heading: p.heading,
+                text: chars[..pg.end_char.min(chars.len())]
+                    .iter()
+                    .collect::<String>()
+                    .into(),
+            });
         } else {
-            rows = vec![ParaRow { heading: p.heading, text: chars[from..pg.end_char.min(chars.len())].iter().collect::<String>().into() }];
+            rows = vec![ParaRow {
+                heading: p.heading,
+                text: chars[from..pg.end_char.min(chars.len())]
+                    .iter()
+                    .collect::<String>()
+                    .into(),
+            }];
         }
     }
-    let (item, page, total, start, end) = (b.item.clone(), b.page, b.pages.len(), pg.start, pg.end.max(pg.start + 1));
+    let (item, page, total, start, end) = (
+        b.item.clone(),
+        b.page,
+        b.pages.len(),
+        pg.start,
+        pg.end.max(pg.start + 1),
+    );
     let g = ui.global::<BooksAdapter>();
     let tr = ui.global::<Tr>();
     g.set_page(model(rows));
@@ -713,8 +803,17 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
     g.set_has_next(page + 1 < total);
     let Some(s) = &c.session else { return };
     let marks = c.t().bookmarks(s, &item).unwrap_or_default();
-    g.set_marked(marks.iter().any(|m| (start..end).contains(&(m.para as usize))));
-    let pages = &c.lib.book.as_ref().map(|b| b.pages.clone()).unwrap_or_default();
+    g.set_marked(
+        marks
+            .iter()
+            .any(|m| (start..end).contains(&(m.para as usize))),
+    );
+    let pages = &c
+        .lib
+        .book
+        .as_ref()
+        .map(|b| b.pages.clone())
+        .unwrap_or_default();
     g.set_marks(model(
         marks
             .iter()
@@ -743,9 +842,15 @@ fn turn(ui: &AppWindow, c: &mut Core, by: i64) {
 
 fn toggle_mark(ui: &AppWindow, c: &mut Core) {
     let Some(b) = &c.lib.book else { return };
-    let Some(pg) = b.pages.get(b.page) else { return };
+    let Some(pg) = b.pages.get(b.page) else {
+        return;
+    };
     let para = pg.start;
-    let excerpt: String = b.paras.get(para).map(|p| p.text.chars().skip(pg.start_char).take(80).collect()).unwrap_or_default();
+    let excerpt: String = b
+        .paras
+        .get(para)
+        .map(|p| p.text.chars().skip(pg.start_char).take(80).collect())
+        .unwrap_or_default();
     let item = b.item.clone();
     let Some(s) = &c.session else { return };
     // Toggle the bookmark the page holds, if any, else add one at its start.
@@ -773,7 +878,8 @@ fn go_mark(ui: &AppWindow, c: &mut Core, para: usize) {
 
 pub(super) fn open_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     c.lib.music_back.clear();
-    ui.global::<MusicAdapter>().set_query(SharedString::default());
+    ui.global::<MusicAdapter>()
+        .set_query(SharedString::default());
     show_music(ui, c, mode);
     ui.global::<AppState>().set_page("music".into());
 }
@@ -790,7 +896,8 @@ fn track_lines(c: &Core, tracks: &[TrackRow]) -> Vec<TrackLine> {
             album: t.album.clone().into(),
             length: mmss(t.duration_ms).into(),
             playable: t.playable,
-            current: current.as_deref() == Some(t.item.as_str()) && loaded.as_deref() == Some(t.item.as_str()),
+            current: current.as_deref() == Some(t.item.as_str())
+                && loaded.as_deref() == Some(t.item.as_str()),
         })
         .collect()
 }
@@ -805,7 +912,11 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     g.set_playlists(model(
         playlists
             .iter()
-            .map(|(id, name, n)| NamedRow { id: id.to_string().into(), name: name.clone().into(), note: tr.invoke_track_count(*n as i32) })
+            .map(|(id, name, n)| NamedRow {
+                id: id.to_string().into(),
+                name: name.clone().into(),
+                note: tr.invoke_track_count(*n as i32),
+            })
             .collect(),
     ));
     match mode {
@@ -839,7 +950,11 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
             g.set_artists(model(
                 artists
                     .into_iter()
-                    .map(|(a, n)| NamedRow { id: a.clone().into(), name: a.into(), note: tr.invoke_track_count(n as i32) })
+                    .map(|(a, n)| NamedRow {
+                        id: a.clone().into(),
+                        name: a.into(),
+                        note: tr.invoke_track_count(n as i32),
+                    })
                     .collect(),
             ));
         }
@@ -854,7 +969,8 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
 }
 
 fn set_view(ui: &AppWindow, c: &mut Core, tracks: Vec<TrackRow>) {
-    ui.global::<MusicAdapter>().set_tracks(model(track_lines(c, &tracks)));
+    ui.global::<MusicAdapter>()
+        .set_tracks(model(track_lines(c, &tracks)));
     c.lib.view = tracks;
 }
 
@@ -867,7 +983,11 @@ fn push_music(ui: &AppWindow, c: &mut Core) {
 
 fn music_back(ui: &AppWindow, c: &mut Core) {
     let to = c.lib.music_back.pop().unwrap_or_else(|| "albums".into());
-    let to = if matches!(to.as_str(), "album" | "playlist") { "albums".to_string() } else { to };
+    let to = if matches!(to.as_str(), "album" | "playlist") {
+        "albums".to_string()
+    } else {
+        to
+    };
     show_music(ui, c, &to);
 }
 
@@ -885,7 +1005,13 @@ fn open_album(ui: &AppWindow, c: &mut Core, item: &str) {
 
 fn open_artist(ui: &AppWindow, c: &mut Core, artist: &str) {
     let Some(s) = &c.session else { return };
-    let tracks: Vec<TrackRow> = c.t().tracks(s).unwrap_or_default().into_iter().filter(|t| t.artist == artist).collect();
+    let tracks: Vec<TrackRow> = c
+        .t()
+        .tracks(s)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.artist == artist)
+        .collect();
     push_music(ui, c);
     set_view(ui, c, tracks);
     let g = ui.global::<MusicAdapter>();
@@ -897,7 +1023,14 @@ fn open_playlist(ui: &AppWindow, c: &mut Core, id: &str) {
     let Some(s) = &c.session else { return };
     let Ok(id) = id.parse::<i64>() else { return };
     let tracks = c.t().playlist_tracks(s, id).unwrap_or_default();
-    let name = c.t().playlists(s).unwrap_or_default().into_iter().find(|p| p.0 == id).map(|p| p.1).unwrap_or_default();
+    let name = c
+        .t()
+        .playlists(s)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|p| p.0 == id)
+        .map(|p| p.1)
+        .unwrap_or_default();
     push_music(ui, c);
     set_view(ui, c, tracks);
     let g = ui.global::<MusicAdapter>();
@@ -911,13 +1044,21 @@ fn music_search(ui: &AppWindow, c: &mut Core, text: &str) {
         show_music(ui, c, "albums");
         return;
     }
-    let rows = c.t().search(s, text, &["track", "album"], None).unwrap_or_default();
+    let rows = c
+        .t()
+        .search(s, text, &["track", "album"], None)
+        .unwrap_or_default();
     let mut tracks: Vec<TrackRow> = Vec::new();
     for r in rows {
         let found = if r.kind == "album" {
             c.t().album_tracks(s, &r.item).unwrap_or_default()
         } else {
-            c.t().track_by_ref(s, &r.ref_id).ok().flatten().into_iter().collect()
+            c.t()
+                .track_by_ref(s, &r.ref_id)
+                .ok()
+                .flatten()
+                .into_iter()
+                .collect()
         };
         for t in found {
             if !tracks.iter().any(|x| x.item == t.item) {
@@ -933,7 +1074,9 @@ fn music_search(ui: &AppWindow, c: &mut Core, text: &str) {
 
 fn play_track(ui: &AppWindow, c: &mut Core, item: &str) {
     let queue: Vec<TrackRow> = c.lib.view.iter().filter(|t| t.playable).cloned().collect();
-    let Some(i) = queue.iter().position(|t| t.item == item) else { return };
+    let Some(i) = queue.iter().position(|t| t.item == item) else {
+        return;
+    };
     c.lib.queue = queue;
     start(ui, c, i, 0, true);
     show_music(ui, c, "now");
@@ -953,13 +1096,17 @@ fn play_all(ui: &AppWindow, c: &mut Core) {
 /// Load queue entry `i` at `at_ms`.
 fn start(ui: &AppWindow, c: &mut Core, i: usize, at_ms: u64, play: bool) {
     let Some(s) = &c.session else { return };
-    let Some(t) = c.lib.queue.get(i).cloned() else { return };
+    let Some(t) = c.lib.queue.get(i).cloned() else {
+        return;
+    };
     let file = c.t().track_file(s, &t.item);
     match file {
         Ok(path) => {
             c.lib.index = i;
             c.lib.ended_seen = c.lib.player.status().ended;
-            c.lib.player.load(&t.item, &path, at_ms, t.duration_ms, play);
+            c.lib
+                .player
+                .load(&t.item, &path, at_ms, t.duration_ms, play);
             apply_volume(c, true);
         }
         Err(e) => ui.global::<MusicAdapter>().set_notice(e.to_string().into()),
@@ -1009,7 +1156,10 @@ pub(super) fn update_player(ui: &AppWindow, c: &mut Core) {
     let st = c.lib.player.status();
     if st.ended > c.lib.ended_seen {
         c.lib.ended_seen = st.ended;
-        let is_queue = c.lib.queue.get(c.lib.index).is_some_and(|t| st.track.is_none() || st.track.as_deref() == Some(t.item.as_str()));
+        let is_queue =
+            c.lib.queue.get(c.lib.index).is_some_and(|t| {
+                st.track.is_none() || st.track.as_deref() == Some(t.item.as_str())
+            });
         if is_queue && c.lib.index + 1 < c.lib.queue.len() {
             let i = c.lib.index + 1;
             start(ui, c, i, 0, true);
@@ -1019,7 +1169,13 @@ pub(super) fn update_player(ui: &AppWindow, c: &mut Core) {
     let p = ui.global::<PlayerAdapter>();
     let current = c.lib.queue.get(c.lib.index).cloned();
     let loaded = st.track.is_some() || current.is_some();
-    p.set_loaded(loaded && st.track.as_deref().is_none_or(|t| !t.starts_with("narration:")));
+    p.set_loaded(
+        loaded
+            && st
+                .track
+                .as_deref()
+                .is_none_or(|t| !t.starts_with("narration:")),
+    );
     p.set_playing(st.playing);
     if let Some(t) = &current {
         p.set_title(t.title.clone().into());
@@ -1035,10 +1191,18 @@ pub(super) fn update_player(ui: &AppWindow, c: &mut Core) {
         p.set_has_cover(img.is_some());
         p.set_cover(img.unwrap_or_default());
     }
-    let dur = if st.duration_ms > 0 { st.duration_ms } else { current.as_ref().map(|t| t.duration_ms).unwrap_or(0) };
+    let dur = if st.duration_ms > 0 {
+        st.duration_ms
+    } else {
+        current.as_ref().map(|t| t.duration_ms).unwrap_or(0)
+    };
     p.set_elapsed(mmss(st.position_ms).into());
     p.set_total(mmss(dur).into());
-    p.set_progress(if dur == 0 { 0.0 } else { (st.position_ms as f32 / dur as f32).min(1.0) });
+    p.set_progress(if dur == 0 {
+        0.0
+    } else {
+        (st.position_ms as f32 / dur as f32).min(1.0)
+    });
     p.set_queue(model(track_lines(c, &c.lib.queue.clone())));
     if ui.global::<AppState>().get_page() == "learn" {
         update_narration(ui, c);
@@ -1057,7 +1221,11 @@ pub(super) fn on_logout(ui: &AppWindow, c: &mut Core) {
         let state = PlayerState {
             queue: c.lib.queue.iter().map(|t| t.ref_id.clone()).collect(),
             index: c.lib.index,
-            position_ms: if st.track.is_some() { st.position_ms } else { 0 },
+            position_ms: if st.track.is_some() {
+                st.position_ms
+            } else {
+                0
+            },
             playing: st.playing,
         };
         let saved = c.t().save_player(s, &state);
@@ -1115,27 +1283,47 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             });
         }};
     }
-    on!(LearnAdapter, on_home, |u, _c| u.global::<AppState>().set_page("home".into()));
+    on!(LearnAdapter, on_home, |u, _c| u
+        .global::<AppState>()
+        .set_page("home".into()));
     on!(LearnAdapter, on_back, |u, c| learn_back(&u, c));
-    on!(LearnAdapter, on_open_course, |u, c, item: SharedString| open_course(&u, c, &item));
-    on!(LearnAdapter, on_open_step, |u, c, place: SharedString| open_step(&u, c, &place));
-    on!(LearnAdapter, on_open_result, |u, c, item: SharedString| open_result(&u, c, &item));
-    on!(LearnAdapter, on_search, |u, c, text: SharedString| learn_search(&u, c, &text));
+    on!(LearnAdapter, on_open_course, |u, c, item: SharedString| {
+        open_course(&u, c, &item)
+    });
+    on!(LearnAdapter, on_open_step, |u, c, place: SharedString| {
+        open_step(&u, c, &place)
+    });
+    on!(LearnAdapter, on_open_result, |u, c, item: SharedString| {
+        open_result(&u, c, &item)
+    });
+    on!(LearnAdapter, on_search, |u, c, text: SharedString| {
+        learn_search(&u, c, &text)
+    });
     on!(LearnAdapter, on_pick_kind, |u, c, kind: SharedString| {
         c.lib.learn_kind = kind.to_string();
         u.global::<LearnAdapter>().set_kind(kind);
         let q = u.global::<LearnAdapter>().get_query();
         learn_search(&u, c, &q)
     });
-    on!(LearnAdapter, on_pick_subject, |u, c, subject: SharedString| {
-        c.lib.learn_subject = subject.to_string();
-        fill_courses(&u, c);
-        let q = u.global::<LearnAdapter>().get_query();
-        learn_search(&u, c, &q)
-    });
+    on!(
+        LearnAdapter,
+        on_pick_subject,
+        |u, c, subject: SharedString| {
+            c.lib.learn_subject = subject.to_string();
+            fill_courses(&u, c);
+            let q = u.global::<LearnAdapter>().get_query();
+            learn_search(&u, c, &q)
+        }
+    );
     on!(LearnAdapter, on_finish_lesson, |u, c| finish_lesson(&u, c));
-    on!(LearnAdapter, on_toggle_narration, |u, c| toggle_narration(&u, c));
-    on!(LearnAdapter, on_choose, |u, c, i: i32| choose(&u, c, i.max(0) as usize));
+    on!(LearnAdapter, on_toggle_narration, |u, c| toggle_narration(
+        &u, c
+    ));
+    on!(LearnAdapter, on_choose, |u, c, i: i32| choose(
+        &u,
+        c,
+        i.max(0) as usize
+    ));
     on!(LearnAdapter, on_next_question, |u, c| next_question(&u, c));
     on!(LearnAdapter, on_retry, |u, c| {
         if let Some(q) = &c.lib.quiz {
@@ -1154,14 +1342,24 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         let q = u.global::<BooksAdapter>().get_query();
         fill_books(&u, c, &q)
     });
-    on!(BooksAdapter, on_open, |u, c, item: SharedString| open_book(&u, c, &item));
-    on!(BooksAdapter, on_search, |u, c, text: SharedString| fill_books(&u, c, &text));
+    on!(BooksAdapter, on_open, |u, c, item: SharedString| open_book(
+        &u, c, &item
+    ));
+    on!(BooksAdapter, on_search, |u, c, text: SharedString| {
+        fill_books(&u, c, &text)
+    });
     on!(BooksAdapter, on_prev_page, |u, c| turn(&u, c, -1));
     on!(BooksAdapter, on_next_page, |u, c| turn(&u, c, 1));
     on!(BooksAdapter, on_toggle_mark, |u, c| toggle_mark(&u, c));
-    on!(BooksAdapter, on_go_mark, |u, c, para: i32| go_mark(&u, c, para.max(0) as usize));
+    on!(BooksAdapter, on_go_mark, |u, c, para: i32| go_mark(
+        &u,
+        c,
+        para.max(0) as usize
+    ));
 
-    on!(MusicAdapter, on_home, |u, _c| u.global::<AppState>().set_page("home".into()));
+    on!(MusicAdapter, on_home, |u, _c| u
+        .global::<AppState>()
+        .set_page("home".into()));
     on!(MusicAdapter, on_back, |u, c| music_back(&u, c));
     on!(MusicAdapter, on_show, |u, c, mode: SharedString| {
         if mode == "now" {
@@ -1171,37 +1369,75 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         }
         show_music(&u, c, &mode)
     });
-    on!(MusicAdapter, on_open_album, |u, c, item: SharedString| open_album(&u, c, &item));
-    on!(MusicAdapter, on_open_artist, |u, c, name: SharedString| open_artist(&u, c, &name));
-    on!(MusicAdapter, on_open_playlist, |u, c, id: SharedString| open_playlist(&u, c, &id));
-    on!(MusicAdapter, on_play_track, |u, c, item: SharedString| play_track(&u, c, &item));
+    on!(MusicAdapter, on_open_album, |u, c, item: SharedString| {
+        open_album(&u, c, &item)
+    });
+    on!(MusicAdapter, on_open_artist, |u, c, name: SharedString| {
+        open_artist(&u, c, &name)
+    });
+    on!(MusicAdapter, on_open_playlist, |u, c, id: SharedString| {
+        open_playlist(&u, c, &id)
+    });
+    on!(MusicAdapter, on_play_track, |u, c, item: SharedString| {
+        play_track(&u, c, &item)
+    });
     on!(MusicAdapter, on_play_all, |u, c| play_all(&u, c));
-    on!(MusicAdapter, on_search, |u, c, text: SharedString| music_search(&u, c, &text));
-    on!(MusicAdapter, on_create_playlist, |u, c, name: SharedString| {
-        if let Some(s) = &c.session {
-            let made = c.t().create_playlist(s, &name);
-            match made {
-                Ok(_) => u.global::<MusicAdapter>().set_new_playlist(SharedString::default()),
-                Err(e) => u.global::<MusicAdapter>().set_notice(e.to_string().into()),
+    on!(MusicAdapter, on_search, |u, c, text: SharedString| {
+        music_search(&u, c, &text)
+    });
+    on!(
+        MusicAdapter,
+        on_create_playlist,
+        |u, c, name: SharedString| {
+            if let Some(s) = &c.session {
+                let made = c.t().create_playlist(s, &name);
+                match made {
+                    Ok(_) => u
+                        .global::<MusicAdapter>()
+                        .set_new_playlist(SharedString::default()),
+                    Err(e) => u.global::<MusicAdapter>().set_notice(e.to_string().into()),
+                }
+            }
+            show_music(&u, c, "playlists")
+        }
+    );
+    on!(
+        MusicAdapter,
+        on_add_to_playlist,
+        |u, c, id: SharedString| {
+            if let (Some(s), Some(t), Ok(id)) = (
+                &c.session,
+                c.lib.queue.get(c.lib.index).cloned(),
+                id.parse::<i64>(),
+            ) {
+                let added = c.t().add_to_playlist(s, id, &t.ref_id);
+                let name = c
+                    .t()
+                    .playlists(s)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|p| p.0 == id)
+                    .map(|p| p.1)
+                    .unwrap_or_default();
+                if added.is_ok_and(|a| a) {
+                    let tr = u.global::<Tr>();
+                    u.global::<MusicAdapter>()
+                        .set_notice(tr.invoke_added_to(name.into()));
+                }
             }
         }
-        show_music(&u, c, "playlists")
-    });
-    on!(MusicAdapter, on_add_to_playlist, |u, c, id: SharedString| {
-        if let (Some(s), Some(t), Ok(id)) = (&c.session, c.lib.queue.get(c.lib.index).cloned(), id.parse::<i64>()) {
-            let added = c.t().add_to_playlist(s, id, &t.ref_id);
-            let name = c.t().playlists(s).unwrap_or_default().into_iter().find(|p| p.0 == id).map(|p| p.1).unwrap_or_default();
-            if added.is_ok_and(|a| a) {
-                let tr = u.global::<Tr>();
-                u.global::<MusicAdapter>().set_notice(tr.invoke_added_to(name.into()));
-            }
-        }
-    });
+    );
 
     on!(PlayerAdapter, on_toggle, |u, c| toggle(&u, c));
     on!(PlayerAdapter, on_next, |u, c| skip(&u, c, 1));
     on!(PlayerAdapter, on_prev, |u, c| skip(&u, c, -1));
-    on!(PlayerAdapter, on_play_index, |u, c, i: i32| start(&u, c, i.max(0) as usize, 0, true));
+    on!(PlayerAdapter, on_play_index, |u, c, i: i32| start(
+        &u,
+        c,
+        i.max(0) as usize,
+        0,
+        true
+    ));
     on!(PlayerAdapter, on_open_now, |u, c| {
         open_music(&u, c, "now");
         c.lib.music_back.push("albums".into())

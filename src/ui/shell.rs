@@ -681,6 +681,23 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
                 })
                 .collect();
             rows.reverse();
+            // Certificates first: what the person earned, and when.
+            let certs = c.t().certificates(s).unwrap_or_default();
+            for (cert, _, _) in certs.iter().rev() {
+                rows.insert(
+                    0,
+                    RecordRow {
+                        when: local(cert.completed, tz)
+                            .format("%Y-%m-%d")
+                            .to_string()
+                            .into(),
+                        what: tr.invoke_certificate_row(
+                            cert.course_title.clone().into(),
+                            cert.score_percent as i32,
+                        ),
+                    },
+                );
+            }
             ui.global::<RecordAdapter>()
                 .set_rows(ModelRc::new(VecModel::from(rows)));
             ui.global::<AppState>().set_page("record".into());
@@ -1045,7 +1062,9 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         "messages" => !d.allowed.contains(&Feature::Messages),
         "learn" => !d.allowed.contains(&Feature::Learn),
         "music" => !d.allowed.contains(&Feature::Music),
-        "books" => !d.allowed.contains(&Feature::Books) && !(d.free_content && c.lib.reading_free("books")),
+        "books" => {
+            !d.allowed.contains(&Feature::Books) && !(d.free_content && c.lib.reading_free("books"))
+        }
         "feature" => d.allowed.is_empty() && !d.free_content,
         _ => false,
     };

@@ -7,7 +7,9 @@ use berth::content::{self, Depth, audio, epub};
 use berth::domain::ContentType;
 
 fn demo(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/demo")
+        .join(sub)
 }
 
 #[test]
@@ -34,10 +36,16 @@ fn demo_trees_validate() {
     assert!(ix.books[0].free);
     let ix = content::index(&demo("music"), ContentType::Music, Depth::Full);
     let a = &ix.albums[0];
-    assert_eq!((a.title.as_str(), a.artist.as_str()), ("Open Air", "Berth Ensemble"));
+    assert_eq!(
+        (a.title.as_str(), a.artist.as_str()),
+        ("Open Air", "Berth Ensemble")
+    );
     // Titles from the tags where album.json gives none.
     let titles: Vec<&str> = a.tracks.iter().map(|t| t.title.as_str()).collect();
-    assert_eq!(titles, vec!["Ode to Joy", "Twinkle, Twinkle", "Amazing Grace"]);
+    assert_eq!(
+        titles,
+        vec!["Ode to Joy", "Twinkle, Twinkle", "Amazing Grace"]
+    );
 }
 
 /// The files were made with sox from known note lengths; decoding must
@@ -80,13 +88,21 @@ fn malformed_audio_and_epub_are_refused_with_their_path() {
     // A real OGG cut in half, a FLAC of random bytes, an MP3 that is text.
     let ogg = std::fs::read(demo("music/01-ode-to-joy.ogg")).unwrap();
     std::fs::write(src.join("01-ode-to-joy.ogg"), &ogg[..ogg.len() / 2]).unwrap();
-    let noise: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(src.join("02-twinkle.flac"), &noise).unwrap();
     std::fs::write(src.join("03-amazing-grace.mp3"), "not audio at all").unwrap();
     let p = content::validate(src, ContentType::Music);
     let text: Vec<String> = p.iter().map(|x| x.to_string()).collect();
-    assert!(text.iter().any(|t| t.starts_with("02-twinkle.flac: ")), "{text:?}");
-    assert!(text.iter().any(|t| t.starts_with("03-amazing-grace.mp3: ")), "{text:?}");
+    assert!(
+        text.iter().any(|t| t.starts_with("02-twinkle.flac: ")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|t| t.starts_with("03-amazing-grace.mp3: ")),
+        "{text:?}"
+    );
     // The half OGG still decodes (it is a shorter track), so it is not
     // listed: only the broken ones are.
     assert!(!text.iter().any(|t| t.starts_with("01-")), "{text:?}");
@@ -94,11 +110,19 @@ fn malformed_audio_and_epub_are_refused_with_their_path() {
     let b = tempfile::tempdir().unwrap();
     std::fs::copy(demo("books/books.json"), b.path().join("books.json")).unwrap();
     let epub_bytes = std::fs::read(demo("books/aesop-fables.epub")).unwrap();
-    std::fs::write(b.path().join("aesop-fables.epub"), &epub_bytes[..epub_bytes.len() - 400]).unwrap();
+    std::fs::write(
+        b.path().join("aesop-fables.epub"),
+        &epub_bytes[..epub_bytes.len() - 400],
+    )
+    .unwrap();
     let p = content::validate(b.path(), ContentType::Books);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].path, "aesop-fables.epub");
-    std::fs::write(b.path().join("aesop-fables.epub"), b"PK\x03\x04 this is no zip").unwrap();
+    std::fs::write(
+        b.path().join("aesop-fables.epub"),
+        b"PK\x03\x04 this is no zip",
+    )
+    .unwrap();
     assert!(epub::read(&b.path().join("aesop-fables.epub")).is_err());
 }
 
@@ -112,16 +136,26 @@ fn course_problems_name_the_file_and_line() {
         r#"{"id":"c","title":{"en":"C"},"units":[{"title":{"en":"U"},"lessons":["lessons/a.md","lessons/gone.md"],"quiz":"quiz.json"}]}"#,
     )
     .unwrap();
-    std::fs::write(src.join("lessons/a.md"), "# A\n\nSee <b>this</b>\n\n![x](images/none.png)\n").unwrap();
+    std::fs::write(
+        src.join("lessons/a.md"),
+        "# A\n\nSee <b>this</b>\n\n![x](images/none.png)\n",
+    )
+    .unwrap();
     std::fs::write(src.join("quiz.json"), r#"{"pass_mark":3,"questions":[]}"#).unwrap();
     let p: Vec<String> = content::validate(src, ContentType::Education)
         .iter()
         .map(|x| x.to_string())
         .collect();
     let all = p.join("\n");
-    assert!(all.contains("course.json: lesson lessons/gone.md is not in the bundle"), "{all}");
+    assert!(
+        all.contains("course.json: lesson lessons/gone.md is not in the bundle"),
+        "{all}"
+    );
     assert!(all.contains("lessons/a.md: line 3: HTML"), "{all}");
-    assert!(all.contains("quiz.json: a quiz has 1–100 questions"), "{all}");
+    assert!(
+        all.contains("quiz.json: a quiz has 1–100 questions"),
+        "{all}"
+    );
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("notes.txt"), "x").unwrap();
     let p = content::validate(empty.path(), ContentType::Education);

@@ -8,6 +8,7 @@ mod crash;
 mod helpers;
 mod input;
 mod install;
+mod library;
 mod messages;
 mod sync;
 mod sync_cuts;

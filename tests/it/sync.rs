@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use berth::dock::server::RunningDock;
 use berth::dock::{Dock, ReviewKind};
+use berth::domain::ContentType;
 use berth::sync::client::{self, SyncError, SyncSummary};
 use berth::tablet::{LoginOutcome, Session, Tablet};
 
@@ -42,7 +43,25 @@ impl DockWorld {
     }
 
     pub fn with_cuts(cut: Option<berth::dock::CutHook>) -> Self {
-        let w = World::new();
+        Self::with_world(World::new(), cut)
+    }
+
+    /// A dock whose vendor may ship education, books and music.
+    pub fn for_content() -> Self {
+        Self::with_world(
+            World::with_types(
+                vec![
+                    ContentType::Education,
+                    ContentType::Books,
+                    ContentType::Music,
+                ],
+                8 << 20,
+            ),
+            None,
+        )
+    }
+
+    pub fn with_world(w: World, cut: Option<berth::dock::CutHook>) -> Self {
         let data = w.path("dock");
         let mut dock = Dock::open(&w.path("facility"), &data).unwrap();
         for (name, text, kind) in [

@@ -1,0 +1,358 @@
+//! Content end to end on a real dock: a vendor uploads a course, a book
+//! and an album; facility IT approves them; tablets sync and install them;
+//! a person passes the quiz and gets a certificate the facility verifies
+//! offline; music entitlements follow the person to a new tablet; a
+//! withdrawn approval removes content but keeps records.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use berth::domain::ContentType;
+use berth::domain::content::EntitledItem;
+use berth::domain::people::PersonId;
+use berth::sync::client;
+use berth::tablet::Completed;
+
+use crate::helpers::*;
+use crate::sync::{DockWorld, maria};
+
+fn demo(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/demo")
+        .join(sub)
+}
+
+/// Pack a content tree (checked against its format first), upload it to
+/// the dock as the vendor, and approve it there for unit b-east.
+fn ship(dw: &DockWorld, src: &Path, id: &str, ct: ContentType) {
+    assert!(berth::content::validate(src, ct).is_empty());
+    let raw =
+        dw.w.pack(src, &dw.w.spec(id, 1, ct), &format!("{id}.berth"));
+    let root =
+        berth::trust::TrustedRoot::bootstrap(&std::fs::read(dw.w.root_json()).unwrap()).unwrap();
+    let vendor = berth::trust::SigningKey::load(&dw.w.path("vendor.pk8")).unwrap();
+    client::upload_bundle(&dw.addr, vendor, root, &raw).unwrap();
+    dw.dock()
+        .approve_bundle(id, &["unit:b-east".parse().unwrap()])
+        .unwrap();
+}
+
+fn grant(dw: &DockWorld, person: &str, item: &str) {
+    let (env, _) =
+        dw.w.facility
+            .sign_entitlement(
+                PersonId::parse(person).unwrap(),
+                EntitledItem::parse(item).unwrap(),
+                t0(),
+            )
+            .unwrap();
+    dw.dock().publish(&env).unwrap();
+}
+
+#[test]
+fn a_course_book_and_album_travel_from_vendor_to_person() {
+    let dw = DockWorld::for_content();
+    ship(&dw, &demo("course"), "acme.reading", ContentType::Education);
+    ship(&dw, &demo("books"), "acme.books", ContentType::Books);
+    ship(&dw, &demo("music"), "acme.music", ContentType::Music);
+    grant(&dw, "A12345", "album:berth-open-air-0001");
+    // Enrolment syncs once: the three bundles arrive with it.
+    let t = dw.tablet("tab-1");
+    assert_eq!(t.lock().unwrap().installed().unwrap().len(), 3);
+    assert_eq!(dw.sync(&t).unwrap().bundles_installed, 0, "installed once");
+    let s = maria(&t);
+
+    // Catalogue, and accent-insensitive search both ways.
+    {
+        let tab = t.lock().unwrap();
+        assert_eq!(tab.courses(&s).unwrap().len(), 1);
+        assert_eq!(tab.books(&s).unwrap()[0].title, "Aesop’s Fables");
+        let hits = |q: &str, kinds: &[&str]| -> Vec<String> {
+            tab.search(&s, q, kinds, None)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.item)
+                .collect()
+        };
+        assert!(
+            hits("lectura basica", &["course"])
+                .iter()
+                .any(|i| i.starts_with("course:"))
+        );
+        assert!(hits("xilófono", &[]).is_empty(), "nothing says xilófono");
+        assert!(
+            !hits("leccion", &["course"]).is_empty(),
+            "leccion finds Lecciones"
+        );
+        assert!(
+            !hits("sonidos", &["lesson"]).is_empty(),
+            "Spanish lesson text is indexed"
+        );
+        assert!(
+            !hits("fabulas", &["book"]).is_empty(),
+            "fabulas finds Fábulas"
+        );
+        assert_eq!(
+            hits("musica OR x", &[]).len(),
+            0,
+            "typed words are never query syntax"
+        );
+        let tracks = tab.tracks(&s).unwrap();
+        assert_eq!(tracks.len(), 3);
+        assert!(tracks.iter().all(|t| t.playable), "María owns the album");
+    }
+
+    // The course: read both lessons, pass the quiz; the certificate is
+    // signed by this tablet.
+    let course = t.lock().unwrap().courses(&s).unwrap()[0].item.clone();
+    let mut tab = t.lock().unwrap();
+    assert!(matches!(
+        tab.complete_lesson(&s, &course, 0).unwrap(),
+        Completed::Step
+    ));
+    let view = tab.course(&s, &course).unwrap();
+    assert_eq!(
+        view.resume.as_deref(),
+        Some("lesson:1"),
+        "the first step not done"
+    );
+    tab.lesson(&s, &course, 0).unwrap();
+    assert_eq!(
+        tab.course(&s, &course).unwrap().resume.as_deref(),
+        Some("lesson:0"),
+        "resume where she left off"
+    );
+    assert!(matches!(
+        tab.complete_lesson(&s, &course, 1).unwrap(),
+        Completed::Step
+    ));
+    let (fail, _) = tab
+        .submit_quiz(&s, &course, 0, &[vec![0], vec![1], vec![2]])
+        .unwrap();
+    assert!(!fail.passed);
+    let (pass, done) = tab
+        .submit_quiz(&s, &course, 0, &[vec![1], vec![0], vec![1, 0]])
+        .unwrap();
+    assert!(pass.passed && pass.correct == 3, "{pass:?}");
+    let Completed::Certified(cert) = done else {
+        panic!("no certificate: {done:?}")
+    };
+    assert_eq!(cert.person.as_str(), "A12345");
+    assert_eq!(cert.course, "reading-basics");
+    assert_eq!(cert.score_percent, 100);
+    assert_eq!(cert.tablet, tab.device_public_key());
+    assert_eq!(tab.certificates(&s).unwrap().len(), 1);
+    drop(tab);
+
+    // It reaches the dock at the next sync, once.
+    assert_eq!(dw.sync(&t).unwrap().certificates_sent, 1);
+    assert_eq!(dw.sync(&t).unwrap().certificates_sent, 0);
+    let at_dock = dw.dock().certificates().unwrap();
+    assert_eq!(at_dock.len(), 1);
+
+    // Facility IT verifies the exported file offline, and a changed byte
+    // is refused.
+    let file = dw.w.path("cert.json");
+    std::fs::write(&file, &at_dock[0].4).unwrap();
+    let verify = |f: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_berth-facility"))
+            .args(["certificate", "verify"])
+            .arg(f)
+            .arg("--dir")
+            .arg(dw.w.path("facility"))
+            .arg("--data")
+            .arg(&dw.data)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&file);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        out.contains("María González") && out.contains("reading-basics") && out.contains("100%"),
+        "{out}"
+    );
+    assert!(out.contains("signed by tablet tab-1"), "{out}");
+    let mut bytes = at_dock[0].4.clone();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x20;
+    let bad = dw.w.path("bad-cert.json");
+    std::fs::write(&bad, bytes).unwrap();
+    let refused = verify(&bad);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a valid certificate"));
+
+    // Withdrawing the course removes it at the next sync; her progress
+    // and certificate stay, and come back with the course.
+    dw.dock().withdraw_bundle("acme.reading").unwrap();
+    let sum = dw.sync(&t).unwrap();
+    assert_eq!(sum.bundles_removed, 1, "{sum:?}");
+    {
+        let tab = t.lock().unwrap();
+        assert!(tab.courses(&s).unwrap().is_empty());
+        assert!(tab.search(&s, "sounds", &[], None).unwrap().is_empty());
+        assert_eq!(
+            tab.certificates(&s).unwrap().len(),
+            1,
+            "the certificate stays"
+        );
+        assert_eq!(tab.books(&s).unwrap().len(), 1, "other bundles stay");
+    }
+    dw.dock()
+        .approve_bundle("acme.reading", &["unit:b-east".parse().unwrap()])
+        .unwrap();
+    dw.sync(&t).unwrap();
+    let tab = t.lock().unwrap();
+    let back = tab.courses(&s).unwrap();
+    assert_eq!(back.len(), 1);
+    assert!(back[0].certified && back[0].done == 2, "{:?}", back[0]);
+}
+
+#[test]
+fn entitlements_follow_the_person_to_a_new_empty_tablet() {
+    let dw = DockWorld::for_content();
+    ship(&dw, &demo("music"), "acme.music", ContentType::Music);
+    let first = dw.tablet("tab-1");
+    let s = maria(&first);
+    assert!(
+        first
+            .lock()
+            .unwrap()
+            .tracks(&s)
+            .unwrap()
+            .iter()
+            .all(|t| !t.playable),
+        "nothing bought yet"
+    );
+    grant(&dw, "A12345", "track:berth-oa-02");
+    dw.sync(&first).unwrap();
+    let playable: Vec<String> = first
+        .lock()
+        .unwrap()
+        .tracks(&s)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.playable)
+        .map(|t| t.ref_id)
+        .collect();
+    assert_eq!(playable, vec!["berth-oa-02"]);
+
+    // The tablet is lost. A new, empty one is enrolled; its first sync
+    // brings the music and the receipt.
+    drop(first);
+    let second = dw.tablet("tab-2");
+    let s2 = maria(&second);
+    let tab = second.lock().unwrap();
+    assert_eq!(tab.entitlements(&s2).unwrap(), vec!["track:berth-oa-02"]);
+    let t = tab.track_by_ref(&s2, "berth-oa-02").unwrap().unwrap();
+    assert!(t.playable);
+    assert!(tab.track_file(&s2, &t.item).unwrap().is_file());
+    let other = tab.track_by_ref(&s2, "berth-oa-01").unwrap().unwrap();
+    assert!(
+        tab.track_file(&s2, &other.item).is_err(),
+        "an unbought track does not play"
+    );
+}
+
+#[test]
+fn a_receipt_for_someone_else_or_forged_is_refused() {
+    let dw = DockWorld::for_content();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    // Signed by the vendor key instead of the facility's approval role.
+    let doc = berth::domain::content::EntitlementDoc {
+        facility: "test-facility".parse().unwrap(),
+        id: "forged".into(),
+        person: PersonId::parse("A12345").unwrap(),
+        item: EntitledItem::parse("album:x").unwrap(),
+        issued: t0(),
+    };
+    let vendor = berth::trust::SigningKey::load(&dw.w.path("vendor.pk8")).unwrap();
+    let forged = berth::trust::signed::sign(&vendor, berth::trust::payload_type::ENTITLEMENT, &doc);
+    assert!(dw.dock().publish(&forged).is_err(), "the dock refuses it");
+    assert!(
+        t.lock().unwrap().accept_entitlement(&forged).is_err(),
+        "so does the tablet"
+    );
+    assert!(t.lock().unwrap().entitlements(&s).unwrap().is_empty());
+}
+
+#[test]
+fn malformed_content_that_arrives_is_skipped_and_logged_never_a_crash() {
+    let dw = DockWorld::for_content();
+    // A vendor that skipped validation: a broken EPUB and a broken track
+    // beside good ones. The bundle is signed and approved, so it installs.
+    let src = dw.w.path("bad-music");
+    std::fs::create_dir_all(&src).unwrap();
+    for f in [
+        "album.json",
+        "cover.png",
+        "01-ode-to-joy.ogg",
+        "03-amazing-grace.mp3",
+    ] {
+        std::fs::copy(demo("music").join(f), src.join(f)).unwrap();
+    }
+    std::fs::write(src.join("02-twinkle.flac"), b"fLaC but not really").unwrap();
+    let raw = dw.w.pack(
+        &src,
+        &dw.w.spec("acme.bad", 1, ContentType::Music),
+        "bad.berth",
+    );
+    let approved = dw.w.approve(&raw, &["facility"]);
+    let books = dw.w.path("bad-books");
+    std::fs::create_dir_all(&books).unwrap();
+    std::fs::copy(demo("books/books.json"), books.join("books.json")).unwrap();
+    std::fs::write(books.join("aesop-fables.epub"), b"PK\x03\x04 broken").unwrap();
+    let rawb = dw.w.pack(
+        &books,
+        &dw.w.spec("acme.badbooks", 1, ContentType::Books),
+        "badb.berth",
+    );
+    let approvedb = dw.w.approve(&rawb, &["facility"]);
+
+    let tablet = dw.tablet("tab-x");
+    let s = maria(&tablet);
+    for b in [&approved, &approvedb] {
+        let out = tablet
+            .lock()
+            .unwrap()
+            .install(&mut berth::sync::FileSource::new(b))
+            .unwrap();
+        assert!(installed(&out));
+    }
+    let tab = tablet.lock().unwrap();
+    let skipped = tab.store().audit_of_kind("content-skipped").unwrap();
+    assert!(
+        skipped.iter().any(|e| e.detail.contains("02-twinkle.flac")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|e| e.detail.contains("aesop-fables.epub")),
+        "{skipped:?}"
+    );
+    // The good tracks show; the broken book and track do not.
+    let titles: Vec<String> = tab
+        .tracks(&s)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
+    assert_eq!(titles, vec!["Ode to Joy", "Amazing Grace"]);
+    assert!(tab.books(&s).unwrap().is_empty());
+    // The decoder given the broken file directly returns an error.
+    let dir = tab.content_path(
+        &tab.installed()
+            .unwrap()
+            .iter()
+            .find(|b| b.bundle_id == "acme.bad")
+            .unwrap()
+            .manifest_sha256,
+    );
+    assert!(berth::content::audio::probe(&dir.join("02-twinkle.flac")).is_err());
+}
