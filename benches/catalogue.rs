@@ -15,16 +15,54 @@ use std::time::Instant;
 use berth::store::{CatalogueRow, SearchFilter, Store};
 
 const WORDS: [&str; 24] = [
-    "música", "lección", "matemáticas", "canción", "historia", "árbol", "corazón", "camión",
-    "reading", "fractions", "welding", "guitar", "river", "mountain", "kitchen", "garden",
-    "número", "éxito", "fácil", "difícil", "español", "inglés", "álgebra", "geometría",
+    "música",
+    "lección",
+    "matemáticas",
+    "canción",
+    "historia",
+    "árbol",
+    "corazón",
+    "camión",
+    "reading",
+    "fractions",
+    "welding",
+    "guitar",
+    "river",
+    "mountain",
+    "kitchen",
+    "garden",
+    "número",
+    "éxito",
+    "fácil",
+    "difícil",
+    "español",
+    "inglés",
+    "álgebra",
+    "geometría",
 ];
-const QUERIES: [&str; 8] = ["musica", "leccion", "matematicas", "cancion", "arbol corazon", "algebra", "reading river", "exito facil"];
+const QUERIES: [&str; 8] = [
+    "musica",
+    "leccion",
+    "matematicas",
+    "cancion",
+    "arbol corazon",
+    "algebra",
+    "reading river",
+    "exito facil",
+];
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -34,7 +72,10 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::var("BERTH_BENCH_ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("BERTH_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("berth.sqlite")).unwrap();
     let kinds = ["course", "lesson", "book", "track"];
@@ -64,15 +105,33 @@ fn main() {
     }
     let t = Instant::now();
     store
-        .index_bundle("bench.bundle", "00", &["facility".into()], &rows, &bodies, "")
+        .index_bundle(
+            "bench.bundle",
+            "00",
+            &["facility".into()],
+            &rows,
+            &bodies,
+            "",
+        )
         .unwrap();
     let index_s = t.elapsed().as_secs_f64();
     let rss = rss_kib();
-    let groups = vec!["facility".to_string(), "unit:b-east".into(), "person:A12345".into()];
-    let f = SearchFilter { kinds: &[], subject: None, limit: 50 };
+    let groups = vec![
+        "facility".to_string(),
+        "unit:b-east".into(),
+        "person:A12345".into(),
+    ];
+    let f = SearchFilter {
+        kinds: &[],
+        subject: None,
+        limit: 50,
+    };
     // Warm up, then time.
     for q in QUERIES {
-        assert!(!store.search(q, &groups, &f).unwrap().is_empty(), "{q} finds its accented words");
+        assert!(
+            !store.search(q, &groups, &f).unwrap().is_empty(),
+            "{q} finds its accented words"
+        );
     }
     let mut search = Vec::new();
     let mut lookup = Vec::new();
@@ -89,6 +148,12 @@ fn main() {
     }
     let (p50, p99) = (pct(&mut search, 0.5), pct(&mut search, 0.99));
     let base99 = pct(&mut lookup, 0.99);
-    println!("catalogue: {n} items indexed in {index_s:.1} s; resident memory {:.1} MB", rss as f64 / 1024.0);
-    println!("search p50 {p50:.2} ms, p99 {p99:.2} ms (goal ≤ 10 ms); primary-key lookup p99 {base99:.3} ms; ratio {:.0}×", p99 / base99);
+    println!(
+        "catalogue: {n} items indexed in {index_s:.1} s; resident memory {:.1} MB",
+        rss as f64 / 1024.0
+    );
+    println!(
+        "search p50 {p50:.2} ms, p99 {p99:.2} ms (goal ≤ 10 ms); primary-key lookup p99 {base99:.3} ms; ratio {:.0}×",
+        p99 / base99
+    );
 }

@@ -323,12 +323,13 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLS} FROM catalogue_fts \
-                 JOIN catalogue c ON c.item = catalogue_fts.item \
-                 WHERE catalogue_fts MATCH ?2 AND {VISIBLE} \
+                "WITH hits AS (SELECT item, rank FROM catalogue_fts WHERE catalogue_fts MATCH ?2 \
+                 ORDER BY rank LIMIT 2000) \
+                 SELECT {COLS} FROM hits JOIN catalogue c ON c.item = hits.item \
+                 WHERE {VISIBLE} \
                  AND (?3 = '[]' OR c.kind IN (SELECT value FROM json_each(?3))) \
                  AND (?4 IS NULL OR c.subject = ?4) \
-                 ORDER BY bm25(catalogue_fts, 0.0, 5.0, 1.0) LIMIT ?5"
+                 ORDER BY hits.rank LIMIT ?5"
             ))
             .map_err(self.sq())?;
         let rows = st
