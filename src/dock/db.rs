@@ -114,6 +114,9 @@ fn split_groups(s: String) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
 
+/// An uploaded certificate: (id, person, course, received, envelope).
+pub type CertificateRecord = (String, String, String, String, Vec<u8>);
+
 /// Append a signed entry to a person's feed; the entry carries its own seq.
 pub fn append_feed(
     tx: &Transaction<'_>,
@@ -879,7 +882,7 @@ impl DockDb {
     }
 
     /// (id, person, course, received, envelope) of every certificate, newest first.
-    pub fn certificates(&self) -> Result<Vec<(String, String, String, String, Vec<u8>)>> {
+    pub fn certificates(&self) -> Result<Vec<CertificateRecord>> {
         let mut st = self.conn.prepare(
             "SELECT id, person, course, received_at, envelope FROM certificates ORDER BY received_at DESC, id",
         )?;

@@ -318,7 +318,7 @@ impl Dock {
     }
 
     /// Certificates tablets uploaded: (id, person, course, received, envelope).
-    pub fn certificates(&self) -> Result<Vec<(String, String, String, String, Vec<u8>)>> {
+    pub fn certificates(&self) -> Result<Vec<db::CertificateRecord>> {
         self.db.certificates()
     }
 

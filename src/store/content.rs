@@ -107,6 +107,22 @@ pub fn fts_query(typed: &str) -> Option<String> {
 }
 
 impl Store {
+    /// Run a query and collect its rows.
+    fn list<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.conn.prepare_cached(sql).map_err(self.sq())?;
+        let rows = st
+            .query_map(params, f)
+            .map_err(self.sq())?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(self.sq())?;
+        Ok(rows)
+    }
+
     /// Replace a bundle's catalogue entries with a new set, in one
     /// transaction (a crash leaves the old entries or the new).
     pub fn index_bundle(
@@ -119,7 +135,7 @@ impl Store {
         problems: &str,
     ) -> Result<()> {
         self.tx_run(|tx| {
-            clear_bundle(&tx, bundle_id)?;
+            clear_bundle(tx, bundle_id)?;
             {
                 let mut ins = tx
                     .prepare(
@@ -176,38 +192,24 @@ impl Store {
     /// Current bundles whose catalogue entries are missing or stale (a
     /// crash between install and indexing, or an older schema).
     pub fn unindexed_bundles(&self) -> Result<Vec<(String, String, String)>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT cb.bundle_id, cb.manifest_sha256, b.content_type FROM current_bundle cb \
+        self.list(
+            "SELECT cb.bundle_id, cb.manifest_sha256, b.content_type FROM current_bundle cb \
                  JOIN bundles b ON b.manifest_sha256 = cb.manifest_sha256 \
                  LEFT JOIN catalogue_indexed ci ON ci.bundle_id = cb.bundle_id \
                  WHERE ci.manifest IS NOT cb.manifest_sha256 ORDER BY cb.bundle_id",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// Index entries of bundles no longer current (withdrawn), if any.
     pub fn stale_index(&self) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT bundle_id FROM catalogue_indexed WHERE bundle_id NOT IN \
+        self.list(
+            "SELECT bundle_id FROM catalogue_indexed WHERE bundle_id NOT IN \
                  (SELECT bundle_id FROM current_bundle)",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([], |r| r.get(0))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            [],
+            |r| r.get(0),
+        )
     }
 
     /// Stop showing a bundle: its current pointer and catalogue entries go
@@ -224,10 +226,10 @@ impl Store {
                 "DELETE FROM current_bundle WHERE bundle_id = ?1",
                 [bundle_id],
             )?;
-            clear_bundle(&tx, bundle_id)?;
+            clear_bundle(tx, bundle_id)?;
             if n > 0 {
                 audit::append(
-                    &tx,
+                    tx,
                     now,
                     None,
                     crate::audit::kind::BUNDLE_REMOVED,
@@ -249,6 +251,21 @@ impl Store {
             .map_err(self.sq())
     }
 
+    /// Whether an item (a course, book, album, or a lesson or track of
+    /// one) is approved for one of `groups`.
+    pub fn is_visible(&self, item: &str, groups: &[String]) -> Result<bool> {
+        let g = serde_json::to_string(groups).unwrap_or_default();
+        self.conn
+            .query_row(
+                &format!("SELECT 1 FROM catalogue c WHERE c.item = ?2 AND {VISIBLE}"),
+                params![g, item],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(self.sq())
+    }
+
     /// Top-level items of a kind visible to `groups`, by title.
     pub fn catalogue(
         &self,
@@ -257,54 +274,37 @@ impl Store {
         subject: Option<&str>,
     ) -> Result<Vec<CatalogueRow>> {
         let g = serde_json::to_string(groups).unwrap_or_default();
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.list(
+            &format!(
                 "SELECT {COLS} FROM catalogue c WHERE {VISIBLE} AND c.kind = ?2 \
                  AND (?3 IS NULL OR c.subject = ?3) ORDER BY c.title COLLATE NOCASE, c.item"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![g, kind, subject], row)
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            ),
+            params![g, kind, subject],
+            row,
+        )
     }
 
     /// Children of a course (lessons) or album (tracks), in order.
     pub fn children(&self, parent: &str) -> Result<Vec<CatalogueRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM catalogue c WHERE c.parent = ?1 ORDER BY c.position"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([parent], row)
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+        self.list(
+            &format!("SELECT {COLS} FROM catalogue c WHERE c.parent = ?1 ORDER BY c.position"),
+            [parent],
+            row,
+        )
     }
 
     /// Catalogue entries of a kind whose vendor id is `ref_id` (a track
     /// carried by two bundles appears twice; the caller picks one).
     pub fn by_ref(&self, kind: &str, ref_id: &str, groups: &[String]) -> Result<Vec<CatalogueRow>> {
         let g = serde_json::to_string(groups).unwrap_or_default();
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.list(
+            &format!(
                 "SELECT {COLS} FROM catalogue c WHERE {VISIBLE} AND c.kind = ?2 AND c.ref = ?3 \
                  ORDER BY c.item"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![g, kind, ref_id], row)
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            ),
+            params![g, kind, ref_id],
+            row,
+        )
     }
 
     /// Full-text search over titles, descriptions and lesson text,
@@ -320,9 +320,8 @@ impl Store {
         };
         let g = serde_json::to_string(groups).unwrap_or_default();
         let kinds = serde_json::to_string(f.kinds).unwrap_or_default();
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.list(
+            &format!(
                 "WITH hits AS (SELECT item, rank FROM catalogue_fts WHERE catalogue_fts MATCH ?2 \
                  ORDER BY rank LIMIT 2000) \
                  SELECT {COLS} FROM hits JOIN catalogue c ON c.item = hits.item \
@@ -330,36 +329,24 @@ impl Store {
                  AND (?3 = '[]' OR c.kind IN (SELECT value FROM json_each(?3))) \
                  AND (?4 IS NULL OR c.subject = ?4) \
                  ORDER BY hits.rank LIMIT ?5"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(
-                params![g, q, kinds, f.subject, f.limit.clamp(1, 500) as i64],
-                row,
-            )
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            ),
+            params![g, q, kinds, f.subject, f.limit.clamp(1, 500) as i64],
+            row,
+        )
     }
 
     /// Subjects of a kind visible to `groups`.
     pub fn subjects(&self, kinds: &[&str], groups: &[String]) -> Result<Vec<String>> {
         let g = serde_json::to_string(groups).unwrap_or_default();
         let k = serde_json::to_string(kinds).unwrap_or_default();
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.list(
+            &format!(
                 "SELECT DISTINCT c.subject FROM catalogue c WHERE {VISIBLE} \
                  AND c.kind IN (SELECT value FROM json_each(?2)) AND c.subject != '' ORDER BY 1"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![g, k], |r| r.get(0))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            ),
+            params![g, k],
+            |r| r.get(0),
+        )
     }
 
     // ------------------------------------------------------------ learning
@@ -381,16 +368,11 @@ impl Store {
     }
 
     pub fn lessons_done(&self, person: &str, course: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT lesson FROM lesson_progress WHERE person = ?1 AND course = ?2")
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![person, course], |r| r.get(0))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+        self.list(
+            "SELECT lesson FROM lesson_progress WHERE person = ?1 AND course = ?2",
+            params![person, course],
+            |r| r.get(0),
+        )
     }
 
     pub fn set_resume(
@@ -441,7 +423,7 @@ impl Store {
             )
             ?;
             audit::append(
-                &tx,
+                tx,
                 at,
                 Some(person),
                 crate::audit::kind::QUIZ,
@@ -454,15 +436,11 @@ impl Store {
 
     /// Each quiz's best attempt in a course.
     pub fn quiz_best(&self, person: &str, course: &str) -> Result<Vec<QuizBest>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT quiz, MAX(correct), total, MAX(passed), COUNT(*) FROM quiz_attempts \
+        self.list(
+            "SELECT quiz, MAX(correct), total, MAX(passed), COUNT(*) FROM quiz_attempts \
                  WHERE person = ?1 AND course = ?2 GROUP BY quiz ORDER BY quiz",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![person, course], |r| {
+            params![person, course],
+            |r| {
                 Ok(QuizBest {
                     quiz: r.get(0)?,
                     correct: r.get::<_, i64>(1)? as u32,
@@ -470,11 +448,8 @@ impl Store {
                     passed: r.get::<_, i64>(3)? != 0,
                     attempts: r.get::<_, i64>(4)? as u32,
                 })
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Keep a certificate (once per person and course). `false` if one is
@@ -495,7 +470,7 @@ impl Store {
             )?;
             if n > 0 {
                 audit::append(
-                    &tx,
+                    tx,
                     at,
                     Some(person),
                     crate::audit::kind::CERTIFICATE,
@@ -507,28 +482,29 @@ impl Store {
     }
 
     pub fn certificates_for(&self, person: &str) -> Result<Vec<CertificateRow>> {
-        self.certificates_where("person = ?1", person, usize::MAX)
+        self.certificates_where("person = ?1 ORDER BY created_at", [person])
     }
 
     pub fn pending_certificates(&self, limit: usize) -> Result<Vec<CertificateRow>> {
-        self.certificates_where("uploaded_at IS NULL AND ?1 = ?1", "", limit)
+        self.certificates_where(
+            "uploaded_at IS NULL ORDER BY created_at LIMIT ?1",
+            [limit.min(i64::MAX as usize) as i64],
+        )
     }
 
+    /// Certificates matching `tail` (a WHERE condition and its LIMIT).
     fn certificates_where(
         &self,
-        cond: &str,
-        arg: &str,
-        limit: usize,
+        tail: &str,
+        p: impl rusqlite::Params,
     ) -> Result<Vec<CertificateRow>> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
+        self.list(
+            &format!(
                 "SELECT id, person, course, envelope, created_at, uploaded_at IS NOT NULL \
-                 FROM certificates WHERE {cond} ORDER BY created_at LIMIT ?2"
-            ))
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![arg, limit.min(i64::MAX as usize) as i64], |r| {
+                 FROM certificates WHERE {tail}"
+            ),
+            p,
+            |r| {
                 Ok(CertificateRow {
                     id: r.get(0)?,
                     person: r.get(1)?,
@@ -537,11 +513,8 @@ impl Store {
                     created_at: r.get(4)?,
                     uploaded: r.get(5)?,
                 })
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            },
+        )
     }
 
     pub fn mark_certificates_uploaded(
@@ -595,24 +568,17 @@ impl Store {
     }
 
     pub fn bookmarks(&self, person: &str, book: &str) -> Result<Vec<Bookmark>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT para, excerpt, at FROM bookmarks WHERE person = ?1 AND book = ?2 ORDER BY para",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![person, book], |r| {
+        self.list(
+            "SELECT para, excerpt, at FROM bookmarks WHERE person = ?1 AND book = ?2 ORDER BY para",
+            params![person, book],
+            |r| {
                 Ok(Bookmark {
                     para: r.get::<_, i64>(0)? as u32,
                     excerpt: r.get(1)?,
                     at: r.get(2)?,
                 })
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Add a bookmark, or remove it if there is one at `para`. Returns
@@ -687,18 +653,11 @@ impl Store {
 
     /// The items (`album:ID`, `track:ID`) a person may play.
     pub fn entitlements_for(&self, person: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT item FROM entitlements WHERE person = ?1 ORDER BY item",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([person], |r| r.get(0))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+        self.list(
+            "SELECT DISTINCT item FROM entitlements WHERE person = ?1 ORDER BY item",
+            [person],
+            |r| r.get(0),
+        )
     }
 
     pub fn create_playlist(&mut self, person: &str, name: &str, at: DateTime<Utc>) -> Result<i64> {
@@ -718,21 +677,12 @@ impl Store {
     }
 
     pub fn playlists(&self, person: &str) -> Result<Vec<(i64, String, u32)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, p.name, (SELECT COUNT(*) FROM playlist_tracks t WHERE t.playlist = p.id) \
+        self.list(
+            "SELECT p.id, p.name, (SELECT COUNT(*) FROM playlist_tracks t WHERE t.playlist = p.id) \
                  FROM playlists p WHERE p.person = ?1 ORDER BY p.name COLLATE NOCASE",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([person], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32))
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            [person],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)),
+        )
     }
 
     /// Append a track (by its vendor-neutral id) to a person's playlist.
@@ -750,19 +700,12 @@ impl Store {
     }
 
     pub fn playlist_tracks(&self, person: &str, playlist: i64) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT t.track FROM playlist_tracks t JOIN playlists p ON p.id = t.playlist \
+        self.list(
+            "SELECT t.track FROM playlist_tracks t JOIN playlists p ON p.id = t.playlist \
                  WHERE p.person = ?1 AND p.id = ?2 ORDER BY t.position",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map(params![person, playlist], |r| r.get(0))
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            params![person, playlist],
+            |r| r.get(0),
+        )
     }
 
     pub fn save_player(&mut self, person: &str, s: &PlayerState, at: DateTime<Utc>) -> Result<()> {

@@ -233,17 +233,11 @@ impl Tablet {
             .store
             .catalogue_item(item)?
             .ok_or_else(|| Error::Refused(format!("{item} is not on this tablet")))?;
-        let top = match &row.parent {
-            Some(p) => self.store.catalogue_item(p)?.unwrap_or_else(|| row.clone()),
-            None => row.clone(),
-        };
-        let groups = self.person_groups(&s.person);
-        let ok = self
+        // A lesson or track is as visible as its bundle, like its parent.
+        if !self
             .store
-            .catalogue(&top.kind, &groups, None)?
-            .iter()
-            .any(|r| r.item == top.item);
-        if !ok {
+            .is_visible(item, &self.person_groups(&s.person))?
+        {
             return Err(Error::Refused(format!("{item} is not approved for you")));
         }
         Ok(row)

@@ -59,6 +59,8 @@ pub(super) struct Library {
     view: Vec<TrackRow>,
     music_back: Vec<String>,
     covers: HashMap<PathBuf, Option<Image>>,
+    /// Each album's cover file, by album item.
+    album_covers: HashMap<String, Option<PathBuf>>,
     volume_set: Option<f32>,
     /// The open lesson's narration file.
     narration: Option<PathBuf>,
@@ -80,6 +82,7 @@ impl Library {
             view: Vec::new(),
             music_back: Vec::new(),
             covers: HashMap::new(),
+            album_covers: HashMap::new(),
             volume_set: None,
             narration: None,
         }
@@ -637,9 +640,9 @@ fn open_result(ui: &AppWindow, c: &mut Core, item: &str) {
         return;
     }
     // A lesson: open its course, then the lesson.
-    let Some(rest) = item.strip_prefix("lesson:") else {
+    if !item.starts_with("lesson:") {
         return;
-    };
+    }
     let course = c
         .t()
         .store()
@@ -647,7 +650,6 @@ fn open_result(ui: &AppWindow, c: &mut Core, item: &str) {
         .ok()
         .flatten()
         .and_then(|r| r.parent.map(|p| (p, r.position)));
-    let _ = rest;
     if let Some((course, pos)) = course {
         open_course(ui, c, &course);
         open_lesson(ui, c, &course, pos as usize);
@@ -1181,12 +1183,17 @@ pub(super) fn update_player(ui: &AppWindow, c: &mut Core) {
         p.set_title(t.title.clone().into());
         p.set_artist(t.artist.clone().into());
         p.set_album(t.album.clone().into());
-        let cover_path = c
-            .session
-            .as_ref()
-            .and_then(|s| c.t().albums(s).ok())
-            .and_then(|a| a.into_iter().find(|a| a.item == t.album_item))
-            .and_then(|a| a.cover);
+        // The album's cover, looked up once per album, not every second.
+        if !c.lib.album_covers.contains_key(&t.album_item) {
+            let cover_path = c
+                .session
+                .as_ref()
+                .and_then(|s| c.t().albums(s).ok())
+                .and_then(|a| a.into_iter().find(|a| a.item == t.album_item))
+                .and_then(|a| a.cover);
+            c.lib.album_covers.insert(t.album_item.clone(), cover_path);
+        }
+        let cover_path = c.lib.album_covers.get(&t.album_item).cloned().flatten();
         let img = cover(&mut c.lib, &cover_path);
         p.set_has_cover(img.is_some());
         p.set_cover(img.unwrap_or_default());
