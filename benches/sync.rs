@@ -146,10 +146,10 @@ fn tablet(site: &mut Site, name: &str, addr: &str) -> (Arc<Mutex<Tablet>>, Sessi
     berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap();
     let s = {
         let mut g = t.lock().unwrap();
-        let LoginOutcome::SetPin(ticket) = g.login("A12345", "731904").unwrap() else {
+        let LoginOutcome::SetPin(ticket) = g.people().login("A12345", "731904").unwrap() else {
             panic!("first login")
         };
-        g.set_pin(ticket, "4821").unwrap()
+        g.people().set_pin(ticket, "4821").unwrap()
     };
     (t, s)
 }
@@ -196,7 +196,7 @@ fn main() {
         let to = if i < 900 { "ana" } else { "lawyer" };
         t.lock()
             .unwrap()
-            .queue_letter(
+            .letters().queue_letter(
                 &sess,
                 to,
                 &format!("Querida familia: esta es la carta número {i}. Aquí todo bien, ¿y ustedes? Un abrazo."),
@@ -210,7 +210,12 @@ fn main() {
     );
     // This session's payload: the letters going up, and the feed entries
     // after the tablet's cursor that are not copies of its own letters.
-    let cursor = t.lock().unwrap().store().cursor("feed:A12345").unwrap();
+    let cursor = t
+        .lock()
+        .unwrap()
+        .sync()
+        .feed_cursor(&berth::domain::people::PersonId::parse("A12345").unwrap())
+        .unwrap();
     let me = t.lock().unwrap().device_public_key().to_hex();
     let reports_before: i64 = rusqlite::Connection::open(s.dir.path().join("dock/dock.db"))
         .unwrap()
@@ -285,6 +290,7 @@ fn main() {
             for k in 0..per {
                 t.lock()
                     .unwrap()
+                    .letters()
                     .queue_letter(sess, "lawyer", &format!("carta {round}.{k}"))
                     .unwrap();
             }

@@ -278,6 +278,7 @@ pub fn run_at(
     for doc in [&roster, &policy, &contacts] {
         let bytes = facility::read_capped(doc, crate::trust::MAX_ENVELOPE_BYTES)?;
         match tablet
+            .people()
             .accept_document(&bytes)
             .map_err(|e| Error::Document(e.to_string()))?
         {
@@ -342,6 +343,7 @@ pub fn run_at(
         dock.publish(&env)
             .map_err(|e| Error::Document(e.to_string()))?;
         tablet
+            .library()
             .accept_entitlement(&env)
             .map_err(|e| Error::Document(e.to_string()))?;
     }
@@ -357,6 +359,7 @@ pub fn run_at(
     for (id, name, code) in demo_people(&roster_src) {
         let enrolled = tablet
             .people()
+            .roster()
             .ok()
             .and_then(|v| v.into_iter().find(|p| p.id == id))
             .is_some_and(|p| p.enrolled);
@@ -407,4 +410,75 @@ pub fn demo_people(roster_toml: &Path) -> Vec<(String, String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Errors of [`screenshots`].
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenshotError {
+    #[error(transparent)]
+    Demo(#[from] Error),
+    #[error(transparent)]
+    Tour(#[from] crate::ui::tour::Error),
+    #[error(transparent)]
+    Platform(#[from] slint::PlatformError),
+    #[error("preparing the demo letter: {0}")]
+    Letter(String),
+}
+
+/// Build the demo in `work` at the screenshot time, then render every page
+/// of the tour into `out` as PNG (`berth --headless --screenshot`, the
+/// golden tests). Returns the files written, in order.
+pub fn screenshots(
+    work: &Path,
+    assets: &Path,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ScreenshotError> {
+    use std::sync::Arc;
+
+    use crate::device::clock::ManualClock;
+    use crate::domain::sync::{FeedEntry, FeedItem};
+
+    let window = crate::ui::headless::install()?;
+    let now = crate::ui::tour::screenshot_time();
+    let clock = Arc::new(ManualClock::new(now));
+    run_at(
+        work,
+        assets,
+        &mut std::io::sink(),
+        now,
+        Box::new(clock.clone()),
+    )?;
+    let paths = DemoPaths::new(work);
+    let (tablet, _) = Tablet::open(
+        DataDir::new(&paths.tablet),
+        tablet_options(&paths),
+        Box::new(clock.clone()),
+    )
+    .map_err(Error::from)?;
+    // The letter from Ana arrives as the dock would send it, signed by the
+    // facility's messaging key.
+    let letter = |e: &dyn std::fmt::Display| ScreenshotError::Letter(e.to_string());
+    let facility = Facility::open(&paths.facility).map_err(Error::from)?;
+    let key = facility.key("messaging").map_err(Error::from)?;
+    let person = crate::domain::people::PersonId::parse("A12345").map_err(|e| letter(&e))?;
+    let entry = FeedEntry {
+        seq: 1,
+        person: person.clone(),
+        at: now - Duration::hours(2),
+        item: FeedItem::Received {
+            id: "demo-letter-1".into(),
+            contact: crate::domain::messages::ContactId::parse("ana").map_err(|e| letter(&e))?,
+            attorney: false,
+            body: "¡Hola María! Los niños te mandan besos. Mamá está mejor. 💛".into(),
+            sent_at: now - Duration::hours(20),
+        },
+    };
+    let blob = crate::trust::signed::sign(&key, crate::trust::payload_type::FEED_ENTRY, &entry);
+    let world = crate::ui::tour::World {
+        tablet,
+        clock,
+        arriving: vec![blob],
+        asked: std::collections::BTreeMap::from([(person, 0)]),
+    };
+    Ok(crate::ui::tour::run(&window, world, out)?)
 }

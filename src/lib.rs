@@ -3,10 +3,13 @@
 pub mod audit;
 pub mod bundle;
 pub mod content;
+#[cfg(feature = "staff")]
 pub mod demo;
 pub mod device;
+#[cfg(feature = "staff")]
 pub mod dock;
 pub mod domain;
+#[cfg(feature = "staff")]
 pub mod facility;
 pub mod install;
 pub mod player;
@@ -15,6 +18,7 @@ pub mod sync;
 pub mod tablet;
 pub mod trust;
 pub mod ui;
+pub mod wire;
 
 /// One line for an error and its causes, for people: each cause is added
 /// unless an outer message already says it.

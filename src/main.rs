@@ -30,6 +30,10 @@ struct Cli {
     /// Where the demo keeps its facility, vendor, bundles and tablet.
     #[arg(long, default_value = "berth-demo")]
     dir: PathBuf,
+    /// Open the shell on this tablet's data directory (an enrolled tablet)
+    /// instead of setting up the demo.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
     /// The dock to sync with when the tablet is docked (or "Sync now").
     #[arg(long, value_name = "ADDR")]
     dock: Option<String>,
@@ -103,6 +107,7 @@ enum Command {
     },
     /// Run the whole pipeline in a fresh directory: facility, vendor, pack,
     /// approve, install. Safe to run again.
+    #[cfg(feature = "staff")]
     Demo {
         /// Where the demo keeps its facility, vendor, bundles and tablet.
         #[arg(long, default_value = "berth-demo")]
@@ -139,35 +144,22 @@ fn open_tablet(
     Ok(tablet)
 }
 
-/// No subcommand: set up the demo tablet (once) and open the shell, or
+/// No subcommand: open the shell on `--data`, or (with the facility side
+/// built in) set up the demo tablet once and open the shell on it, or
 /// render its pages headless.
 fn shell(cli: &Cli) -> Result<bool> {
     if cli.headless {
-        let Some(out) = &cli.screenshot else {
-            anyhow::bail!(
-                "--headless needs --screenshot DIR: there is no display to show the shell on"
-            );
-        };
-        let work = tempfile::tempdir().context("making a scratch directory")?;
-        let files =
-            berth::ui::headless::capture_all(work.path(), std::path::Path::new(ASSETS), out)?;
-        for f in files {
-            println!("wrote {}", f.display());
-        }
-        return Ok(true);
+        return screenshots(cli);
     }
-    println!("Berth demo in {}", cli.dir.display());
-    berth::demo::run(
-        &cli.dir,
-        std::path::Path::new(ASSETS),
-        &mut std::io::stdout(),
-    )?;
-    let paths = berth::demo::DemoPaths::new(&cli.dir);
-    let (tablet, _) = Tablet::open(
-        DataDir::new(&paths.tablet),
-        berth::demo::tablet_options(&paths),
-        Box::new(SystemClock),
-    )?;
+    let tablet = match &cli.data {
+        Some(data) => open_tablet(
+            data.clone(),
+            None,
+            vec![],
+            TabletModel::parse(DEFAULT_MODEL)?,
+        )?,
+        None => demo_tablet(cli)?,
+    };
     let shell = berth::ui::Shell::new(
         tablet,
         Box::new(berth::device::power::PowerSupply::default()),
@@ -180,6 +172,50 @@ fn shell(cli: &Cli) -> Result<bool> {
     }
     shell.run().context("running the shell")?;
     Ok(true)
+}
+
+#[cfg(feature = "staff")]
+fn screenshots(cli: &Cli) -> Result<bool> {
+    let Some(out) = &cli.screenshot else {
+        anyhow::bail!(
+            "--headless needs --screenshot DIR: there is no display to show the shell on"
+        );
+    };
+    let work = tempfile::tempdir().context("making a scratch directory")?;
+    let files = berth::demo::screenshots(work.path(), std::path::Path::new(ASSETS), out)?;
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(true)
+}
+
+#[cfg(not(feature = "staff"))]
+fn screenshots(_: &Cli) -> Result<bool> {
+    anyhow::bail!(
+        "this is the tablet build: the screenshot tour needs the demo facility, which only the desktop build has"
+    )
+}
+
+#[cfg(feature = "staff")]
+fn demo_tablet(cli: &Cli) -> Result<Tablet> {
+    println!("Berth demo in {}", cli.dir.display());
+    berth::demo::run(
+        &cli.dir,
+        std::path::Path::new(ASSETS),
+        &mut std::io::stdout(),
+    )?;
+    let paths = berth::demo::DemoPaths::new(&cli.dir);
+    let (tablet, _) = Tablet::open(
+        DataDir::new(&paths.tablet),
+        berth::demo::tablet_options(&paths),
+        Box::new(SystemClock),
+    )?;
+    Ok(tablet)
+}
+
+#[cfg(not(feature = "staff"))]
+fn demo_tablet(_: &Cli) -> Result<Tablet> {
+    anyhow::bail!("pass --data DIR, the tablet's data directory: this build has no demo")
 }
 
 fn run(cli: Cli) -> Result<bool> {
@@ -248,7 +284,7 @@ fn run(cli: Cli) -> Result<bool> {
                         continue;
                     }
                 };
-                match tablet.accept_document(&bytes) {
+                match tablet.people().accept_document(&bytes) {
                     Ok(DocOutcome::Accepted {
                         kind,
                         scope,
@@ -280,9 +316,9 @@ fn run(cli: Cli) -> Result<bool> {
             export,
             since,
         } => {
-            let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            let mut tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
             if verify {
-                match tablet.verify_audit()? {
+                match tablet.people().verify_audit()? {
                     Ok(n) => println!("audit log intact: {n} entries"),
                     Err(b) => {
                         eprintln!("audit log BROKEN: {b}");
@@ -291,14 +327,11 @@ fn run(cli: Cli) -> Result<bool> {
                 }
             }
             if let Some(out) = export {
-                berth::facility::write_atomic(&out, &tablet.export_audit(since)?)?;
+                berth::bundle::write_atomic(&out, &tablet.people().export_audit(since)?)?;
                 println!("wrote signed audit export to {}", out.display());
             }
             if !verify {
-                let entries = match &person {
-                    Some(p) => tablet.store().audit_for(p)?,
-                    None => tablet.store().audit_log()?,
-                };
+                let entries = tablet.people().audit_log(person.as_deref())?;
                 for e in entries {
                     println!(
                         "{:>5} {} {:<16} {:<10} {}",
@@ -333,8 +366,8 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Status { data } => {
-            let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
-            let root = tablet.root().doc();
+            let mut tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
+            let root = tablet.root().doc().clone();
             println!("facility {} (root version {})", root.facility, root.version);
             println!(
                 "groups: {}",
@@ -349,11 +382,12 @@ fn run(cli: Cli) -> Result<bool> {
             println!(
                 "last dock: {}",
                 tablet
+                    .sync()
                     .last_dock()?
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_else(|| "never".into())
             );
-            println!("people: {}", tablet.people()?.len());
+            println!("people: {}", tablet.people().roster()?.len());
             for b in tablet.installed()? {
                 println!(
                     "{} version {} [{}] from {}: {} files, {} bytes, manifest {}",
@@ -392,6 +426,7 @@ fn run(cli: Cli) -> Result<bool> {
                 && s.bundles_refused.is_empty()
                 && s.entries_refused == 0)
         }
+        #[cfg(feature = "staff")]
         Command::Demo { dir, assets } => {
             println!("Berth demo in {}", dir.display());
             berth::demo::run(&dir, &assets, &mut std::io::stdout())?;

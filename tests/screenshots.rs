@@ -39,7 +39,7 @@ fn pages_match_their_golden_screenshots() {
     let work = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let assets = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"));
-    let files = berth::ui::headless::capture_all(work.path(), assets, out.path()).unwrap();
+    let files = berth::demo::screenshots(work.path(), assets, out.path()).unwrap();
     let golden_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/screenshots"));
     let update = std::env::var_os("BERTH_UPDATE_GOLDENS").is_some();
     let required = [

@@ -10,9 +10,9 @@ use chrono::Utc;
 use super::db::BundleRow;
 use super::{Dock, Error, Result, io};
 use crate::domain::sync::ReplyBody;
+use crate::domain::time::ts;
 use crate::domain::{GroupId, PublicKey, Sha256};
 use crate::facility::Facility;
-use crate::store::ts;
 use crate::trust::Hasher;
 
 /// A bundle as `bundles pending` lists it.

@@ -9,7 +9,7 @@ use rusqlite_migration::{M, Migrations};
 use super::{Error, Result};
 use crate::domain::people::PersonId;
 use crate::domain::sync::{FeedEntry, FeedItem};
-use crate::store::ts;
+use crate::domain::time::ts;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![

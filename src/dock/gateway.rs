@@ -15,7 +15,7 @@ use mail_builder::MessageBuilder;
 use super::db::InboundRow;
 use super::{Dock, Error, Result, io};
 use crate::domain::messages::OutboundMessage;
-use crate::store::ts;
+use crate::domain::time::ts;
 
 /// Largest `.eml` file imported.
 pub const MAX_EML_BYTES: usize = 1 << 20;

@@ -15,8 +15,8 @@ use crate::domain::sync::{
     TabletReport,
 };
 use crate::domain::{PublicKey, Sha256};
-use crate::sync::wire::{self, Frame, WireError};
 use crate::trust::{payload_type as pt, signed};
+use crate::wire::{self, Frame, WireError};
 
 /// What a session did, for the log.
 #[derive(Debug, Default)]
@@ -189,7 +189,7 @@ impl Session<'_> {
         let people = self.dock.db.people_for(&tablet.groups)?;
         let mut msgs = Vec::with_capacity(blobs.len());
         let peer = self.peer;
-        let verified = crate::sync::par_map(&blobs, |b| signed::verify_letter(&peer, b));
+        let verified = crate::trust::par_map(&blobs, |b| signed::verify_letter(&peer, b));
         let mut contacts: std::collections::HashMap<String, Vec<String>> = Default::default();
         for m in verified {
             let m = m?;
@@ -222,7 +222,7 @@ impl Session<'_> {
                 attorney: m.attorney,
                 written_at: m.written_at,
                 envelope: env,
-                rejected: (!approved).then_some(crate::tablet::RETURNED_REASON),
+                rejected: (!approved).then_some(crate::domain::messages::RETURNED_REASON),
                 message: m,
             })
             .collect();

@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Error;
-
 /// Failures allowed before the back-off starts.
 pub const FREE_ATTEMPTS: u32 = 3;
 /// First back-off, doubled with each further failure, up to the cap.
@@ -23,18 +21,28 @@ pub fn locked_until(failures: u32, last_failure: DateTime<Utc>) -> Option<DateTi
 
 /// A PIN is 4 to 8 digits, not all the same digit and not a run such as
 /// 1234 or 9876.
-pub fn check_new_pin(pin: &str) -> Result<(), Error> {
-    let bad = |why: &str| Error::Refused(why.to_string());
+/// Why a new PIN is not allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PinRule {
+    #[error("a PIN is 4 to 8 digits")]
+    Length,
+    #[error("a PIN cannot be one digit repeated")]
+    Repeated,
+    #[error("a PIN cannot be a run of digits like 1234")]
+    Run,
+}
+
+pub fn check_new_pin(pin: &str) -> Result<(), PinRule> {
     if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("a PIN is 4 to 8 digits"));
+        return Err(PinRule::Length);
     }
     let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
     if d.iter().all(|x| *x == d[0]) {
-        return Err(bad("a PIN cannot be one digit repeated"));
+        return Err(PinRule::Repeated);
     }
     let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
     if steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1) {
-        return Err(bad("a PIN cannot be a run of digits like 1234"));
+        return Err(PinRule::Run);
     }
     Ok(())
 }
@@ -55,8 +63,15 @@ mod tests {
     #[test]
     fn pin_rules() {
         assert!(check_new_pin("4821").is_ok());
-        for bad in ["123", "1234", "9876", "0000", "12a4", "123456789"] {
-            assert!(check_new_pin(bad).is_err(), "{bad}");
+        for (bad, rule) in [
+            ("123", PinRule::Length),
+            ("1234", PinRule::Run),
+            ("9876", PinRule::Run),
+            ("0000", PinRule::Repeated),
+            ("12a4", PinRule::Length),
+            ("123456789", PinRule::Length),
+        ] {
+            assert_eq!(check_new_pin(bad), Err(rule), "{bad}");
         }
     }
 }

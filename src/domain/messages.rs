@@ -138,6 +138,9 @@ impl ContactListDoc {
     }
 }
 
+/// The reason on a letter returned because its contact was removed.
+pub const RETURNED_REASON: &str = "contact-removed";
+
 /// Where a letter is. Every state is shown to the person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -199,6 +202,31 @@ impl OutState {
                 | (InReview, Delivered)
                 | (InReview, Rejected)
         )
+    }
+}
+
+/// Where a letter in a thread stands, as the person sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LetterState {
+    /// A letter the person wrote, in its state.
+    Out(OutState),
+    /// A letter from the contact, on this tablet.
+    Received,
+}
+
+impl LetterState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterState::Out(s) => s.as_str(),
+            LetterState::Received => "received",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "received" => Some(LetterState::Received),
+            other => OutState::parse(other).map(LetterState::Out),
+        }
     }
 }
 

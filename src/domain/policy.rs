@@ -406,6 +406,12 @@ fn next_midnight(tz: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
     local_to_utc(tz, tomorrow, NaiveTime::MIN)
 }
 
+/// The facility-local calendar day of an instant, as `YYYY-MM-DD`: the key
+/// of daily use and of the letter quota.
+pub fn local_day(now: DateTime<Utc>, tz: Tz) -> String {
+    now.with_timezone(&tz).date_naive().to_string()
+}
+
 /// The rules engine.
 pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecision {
     let all: BTreeSet<Feature> = Feature::ALL.into_iter().collect();

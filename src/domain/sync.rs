@@ -1,5 +1,5 @@
 //! The dock sync protocol's messages: pure data. Framing lives in
-//! `sync::wire`, signing in `trust`, and each side's effects in `dock` and
+//! `wire`, signing in `trust`, and each side's effects in `dock` and
 //! `tablet`.
 //!
 //! A session is: the dock's signed `Hello` (nonce and dock time), then
@@ -29,7 +29,7 @@ pub const BUNDLE_RANGE: u64 = 1 << 20;
 pub struct Request {
     pub nonce: String,
     pub tablet: PublicKey,
-    /// SHA-256 over the frame's blobs (see `sync::wire::blobs_digest`).
+    /// SHA-256 over the frame's blobs (see `wire::blobs_digest`).
     pub blobs: Sha256,
     pub body: RequestBody,
 }

@@ -11,6 +11,12 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 use super::Error;
 
+/// A stored timestamp: RFC 3339 in UTC with nanoseconds, so text order is
+/// time order. Both sides' databases use it.
+pub fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
 /// An RTC this far behind trusted time is a tamper event, not drift.
 pub const TAMPER_THRESHOLD_SECS: i64 = 300;
 

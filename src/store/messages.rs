@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, audit, ts};
+use crate::domain::messages::OutState;
 
 /// A letter in the outbox, as the person's list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,7 +15,7 @@ pub struct OutboxRow {
     pub contact: String,
     pub attorney: bool,
     pub body: String,
-    pub state: String,
+    pub state: OutState,
     pub reason: String,
     pub written_at: String,
     pub envelope: Vec<u8>,
@@ -110,7 +111,7 @@ impl Store {
                     contact: r.get(3)?,
                     attorney: r.get::<_, i64>(4)? != 0,
                     body: r.get(5)?,
-                    state: r.get(6)?,
+                    state: super::sync::out_state(r, 6)?,
                     reason: r.get(7)?,
                     written_at: r.get(8)?,
                     envelope: r.get(9)?,

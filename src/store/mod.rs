@@ -42,9 +42,7 @@ pub fn migrations() -> Migrations<'static> {
 
 /// Timestamps are stored as RFC 3339 with nanoseconds, so they read back
 /// exactly (the audit chain hashes them).
-pub(crate) fn ts(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-}
+pub(crate) use crate::domain::time::ts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

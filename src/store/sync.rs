@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, audit, ts};
-use crate::domain::messages::OutState;
+use crate::domain::messages::{LetterState, OutState};
 use crate::domain::sync::{FeedEntry, FeedItem};
 
 /// One contact's thread, for the thread list.
@@ -26,13 +26,37 @@ pub struct ThreadItem {
     pub outgoing: bool,
     pub attorney: bool,
     pub body: String,
-    /// Outgoing: the letter's state. Incoming: `received`.
-    pub state: String,
+    /// Outgoing: the letter's state. Incoming: `Received`.
+    pub state: LetterState,
     pub reason: String,
     /// Outgoing: when it was written. Incoming: when it reached this tablet
     /// (trusted time; an email's own Date header is the sender's claim).
     pub at: String,
     pub unread: bool,
+}
+
+/// A letter-state column, read as its enum; a value no version wrote is
+/// a conversion error, not a state.
+pub(crate) fn letter_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<LetterState> {
+    let text: String = r.get(i)?;
+    LetterState::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown letter state {text:?}").into(),
+        )
+    })
+}
+
+pub(crate) fn out_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<OutState> {
+    match letter_state(r, i)? {
+        LetterState::Out(s) => Ok(s),
+        LetterState::Received => Err(rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            "a received letter in the outbox".into(),
+        )),
+    }
 }
 
 fn cursor_in(tx: &rusqlite::Connection, name: &str) -> rusqlite::Result<u64> {
@@ -342,7 +366,7 @@ impl Store {
                     outgoing: r.get::<_, i64>(1)? != 0,
                     attorney: r.get::<_, i64>(2)? != 0,
                     body: r.get(3)?,
-                    state: r.get(4)?,
+                    state: letter_state(r, 4)?,
                     reason: r.get(5)?,
                     at: r.get(6)?,
                     unread: r.get::<_, i64>(7)? != 0,

@@ -12,15 +12,15 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::domain::people::PersonId;
 use crate::domain::sync::{
     BundleOffer, MAX_BATCH, PROTOCOL_VERSION, ReplyBody, Request, RequestBody,
 };
 use crate::domain::{PublicKey, Sha256};
 use crate::sync::BundleSource;
-use crate::sync::wire::{self, Frame};
 use crate::tablet::Tablet;
+use crate::tablet::sync::PullState;
 use crate::trust::{SigningKey, TrustedRoot, channel, payload_type as pt, signed};
+use crate::wire::{self, Frame};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
@@ -72,11 +72,19 @@ pub enum SyncError {
     #[error("the dock's reply was not valid: {0}")]
     Protocol(String),
     #[error("this tablet: {0}")]
-    Tablet(String),
+    Tablet(#[from] crate::tablet::CoreError),
+    #[error("{path}: {source}")]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-fn tablet_err(e: impl std::fmt::Display) -> SyncError {
-    SyncError::Tablet(e.to_string())
+impl From<crate::install::Error> for SyncError {
+    fn from(e: crate::install::Error) -> Self {
+        SyncError::Tablet(e.into())
+    }
 }
 
 fn lock(t: &Mutex<Tablet>) -> MutexGuard<'_, Tablet> {
@@ -333,52 +341,24 @@ pub fn sync_with_cuts(
     cut: &dyn Fn(&str) -> bool,
 ) -> Result<SyncSummary, SyncError> {
     progress(Stage::Connecting);
-    let (key, root) = {
-        let t = lock(tablet);
-        (
-            t.device_key().try_clone().map_err(tablet_err)?,
-            t.root().clone(),
-        )
-    };
+    let (key, root) = lock(tablet).sync().credentials()?;
     let mut conn = DockConn::open(addr, key, root)?;
-    lock(tablet)
-        .accept_dock_time(conn.dock_time)
-        .map_err(tablet_err)?;
+    lock(tablet).sync().accept_dock_time(conn.dock_time)?;
     step("sync:after-hello", cut)?;
     let mut summary = SyncSummary::default();
 
     // Report: state and the audit log since the last acknowledged entry.
-    let (report, audit_from, audit) = {
-        let t = lock(tablet);
-        let from = t
-            .store()
-            .cursor(crate::tablet::sync::AUDIT_ACKED)
-            .map_err(tablet_err)?;
-        let export = t.export_audit(from).map_err(tablet_err)?;
-        (t.report().map_err(tablet_err)?, from, export)
-    };
+    let (report, audit_from, audit) = lock(tablet).sync().report_with_audit()?;
     if let (ReplyBody::ReportAck { audit_through }, _) =
         conn.request(RequestBody::Report { report, audit_from }, vec![audit])?
     {
-        let mut t = lock(tablet);
-        let held = t
-            .store()
-            .cursor(crate::tablet::sync::AUDIT_ACKED)
-            .map_err(tablet_err)?;
-        if audit_through > held {
-            t.store_mut()
-                .set_cursor(crate::tablet::sync::AUDIT_ACKED, audit_through)
-                .map_err(tablet_err)?;
-        }
+        lock(tablet).sync().audit_acked(audit_through)?;
     }
 
     // Upload letters, a batch at a time; each ack is applied at once.
-    let total = lock(tablet).store().queued_count().map_err(tablet_err)?;
+    let total = lock(tablet).sync().queued_count()?;
     loop {
-        let batch = lock(tablet)
-            .store()
-            .queued_letters(MAX_BATCH)
-            .map_err(tablet_err)?;
+        let batch = lock(tablet).sync().queued_letters(MAX_BATCH)?;
         if batch.is_empty() {
             break;
         }
@@ -402,11 +382,7 @@ pub fn sync_with_cuts(
             )));
         };
         step("sync:after-ack-received", cut)?;
-        let now = chrono::Utc::now();
-        let n = lock(tablet)
-            .store_mut()
-            .mark_uploaded(&seqs, through_seq, now)
-            .map_err(tablet_err)?;
+        let n = lock(tablet).sync().letters_acked(&seqs, through_seq)?;
         step("sync:after-ack-applied", cut)?;
         if n == 0 {
             return Err(SyncError::Protocol(
@@ -418,15 +394,11 @@ pub fn sync_with_cuts(
 
     // Certificates earned on this tablet, a batch at a time.
     loop {
-        let batch = lock(tablet)
-            .store()
-            .pending_certificates(MAX_BATCH)
-            .map_err(tablet_err)?;
+        let batch = lock(tablet).sync().pending_certificates(MAX_BATCH)?;
         if batch.is_empty() {
             break;
         }
-        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
-        let blobs: Vec<Vec<u8>> = batch.into_iter().map(|c| c.envelope).collect();
+        let (ids, blobs): (Vec<String>, Vec<Vec<u8>>) = batch.into_iter().unzip();
         let (reply, _) = conn.request(
             RequestBody::Certificates {
                 count: blobs.len() as u32,
@@ -438,10 +410,7 @@ pub fn sync_with_cuts(
                 "expected a certificate ack, got {reply:?}"
             )));
         };
-        let n = lock(tablet)
-            .store_mut()
-            .mark_certificates_uploaded(&ids, chrono::Utc::now())
-            .map_err(tablet_err)?;
+        let n = lock(tablet).sync().certificates_acked(&ids)?;
         if n == 0 {
             return Err(SyncError::Protocol(
                 "the dock acknowledged none of the certificates sent".into(),
@@ -454,26 +423,11 @@ pub fn sync_with_cuts(
     let mut offers = Vec::new();
     let mut withdrawn_ids = Vec::new();
     for _round in 0..1000 {
-        let (cursors, documents, installed) = {
-            let t = lock(tablet);
-            let people = t.sync_people().map_err(tablet_err)?;
-            let cursors = t.store().feed_cursors(&people).map_err(tablet_err)?;
-            let cursors: std::collections::BTreeMap<PersonId, u64> = cursors
-                .into_iter()
-                .filter_map(|(p, c)| PersonId::parse(&p).ok().map(|p| (p, c)))
-                .collect();
-            let installed: Vec<Sha256> = t
-                .installed()
-                .map_err(tablet_err)?
-                .iter()
-                .filter_map(|b| Sha256::from_hex(&b.manifest_sha256).ok())
-                .collect();
-            (
-                cursors,
-                t.store().document_versions().map_err(tablet_err)?,
-                installed,
-            )
-        };
+        let PullState {
+            cursors,
+            documents,
+            installed,
+        } = lock(tablet).sync().pull_state()?;
         let (reply, blobs) = conn.request(
             RequestBody::Pull {
                 cursors: cursors.clone(),
@@ -511,15 +465,13 @@ pub fn sync_with_cuts(
             // Documents first: a new roster or contact list decides what
             // the entries may show.
             for d in docs {
-                match t.accept_document(d) {
+                match t.people().accept_document(d) {
                     Ok(crate::tablet::DocOutcome::Accepted { .. }) => accepted_docs += 1,
                     Ok(_) => {}
                     Err(e) => summary.documents_refused.push(e.to_string()),
                 }
             }
-            let (applied, refused) = t
-                .apply_feed_through(feed, &cursors, &examined)
-                .map_err(tablet_err)?;
+            let (applied, refused) = t.sync().apply_feed_through(feed, &cursors, &examined)?;
             summary.entries_applied += applied;
             summary.entries_refused += refused;
         }
@@ -535,8 +487,8 @@ pub fn sync_with_cuts(
     // Withdrawn approvals: the content goes, the person's records stay.
     for id in withdrawn_ids {
         let removed = lock(tablet)
-            .remove_content(id.as_str(), "approval withdrawn at the dock")
-            .map_err(tablet_err)?;
+            .library()
+            .remove_content(id.as_str(), "approval withdrawn at the dock")?;
         if removed {
             summary.bundles_removed += 1;
         }
@@ -560,24 +512,13 @@ pub fn sync_with_cuts(
                 .push(format!("{} version {}: {e}", offer.bundle, offer.version)),
         }
     }
-    {
-        let mut t = lock(tablet);
-        let now = t.trusted_now().map_err(tablet_err)?;
-        t.store_mut()
-            .audit(
-                now,
-                None,
-                crate::audit::kind::SYNC,
-                &format!(
-                    "{} letter(s) sent, {} feed entries, {} document(s), {} bundle(s)",
-                    summary.letters_sent,
-                    summary.entries_applied,
-                    summary.documents_accepted,
-                    summary.bundles_installed
-                ),
-            )
-            .map_err(tablet_err)?;
-    }
+    lock(tablet).sync().record_session(&format!(
+        "{} letter(s) sent, {} feed entries, {} document(s), {} bundle(s)",
+        summary.letters_sent,
+        summary.entries_applied,
+        summary.documents_accepted,
+        summary.bundles_installed
+    ))?;
     conn.bye();
     progress(Stage::Finished);
     Ok(summary)
@@ -615,7 +556,10 @@ pub fn upload_bundle(
     root: TrustedRoot,
     path: &std::path::Path,
 ) -> Result<Uploaded, SyncError> {
-    let file_err = |e: std::io::Error| SyncError::Tablet(format!("{}: {e}", path.display()));
+    let file_err = |source: std::io::Error| SyncError::File {
+        path: path.to_path_buf(),
+        source,
+    };
     let total = std::fs::metadata(path).map_err(file_err)?.len();
     let mut h = crate::trust::Hasher::default();
     let mut f = std::fs::File::open(path).map_err(file_err)?;

@@ -115,6 +115,38 @@ pub enum Completed {
     Certified(CertificateDoc),
 }
 
+/// Why content could not be shown or used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentRefusal {
+    #[error("{0} is not on this tablet")]
+    NotHere(String),
+    #[error("{0} is not approved for you")]
+    NotApproved(String),
+    #[error("{0} does not exist")]
+    NoSuchStep(String),
+    #[error("{path}: {why}")]
+    Unreadable { path: PathBuf, why: String },
+    #[error("{0} is not on this tablet's roster; the receipt waits at the dock")]
+    ReceiptForAnotherPerson(String),
+    #[error("{0} is not in your music; ask staff about buying it")]
+    NotEntitled(String),
+    #[error("a playlist name has 1 to 60 letters")]
+    PlaylistName,
+}
+
+fn unreadable(path: &std::path::Path, why: impl std::fmt::Display) -> ContentRefusal {
+    ContentRefusal::Unreadable {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    }
+}
+
+impl From<ContentRefusal> for Error {
+    fn from(r: ContentRefusal) -> Self {
+        Error::Refused(r.into())
+    }
+}
+
 fn extra(r: &CatalogueRow) -> serde_json::Value {
     serde_json::from_str(&r.extra).unwrap_or_default()
 }
@@ -130,27 +162,49 @@ fn step_place(kind: &str, n: usize) -> String {
     format!("{kind}:{n}")
 }
 
+/// Courses, books and music: the catalogue and the person's records.
+pub struct Library<'a> {
+    pub(super) t: &'a mut Tablet,
+}
+
 impl Tablet {
+    pub fn library(&mut self) -> Library<'_> {
+        Library { t: self }
+    }
+}
+
+impl Library<'_> {
+    /// The course a lesson belongs to, and the lesson's place in it.
+    pub fn lesson_place(&self, item: &str) -> Result<Option<(String, u32)>> {
+        Ok(self
+            .t
+            .store
+            .catalogue_item(item)?
+            .and_then(|r| r.parent.map(|p| (p, r.position))))
+    }
+
     /// Index every current bundle not yet in the catalogue, and drop the
     /// entries of bundles no longer current. Runs at start-up and after
     /// each install, so a crash in between only delays indexing.
     pub fn index_content(&mut self) -> Result<usize> {
-        let now = self.trusted_now()?;
-        for stale in self.store.stale_index()? {
-            self.store.remove_bundle(&stale, now, "no longer current")?;
+        let now = self.t.trusted_now()?;
+        for stale in self.t.store.stale_index()? {
+            self.t
+                .store
+                .remove_bundle(&stale, now, "no longer current")?;
         }
-        let pending = self.store.unindexed_bundles()?;
+        let pending = self.t.store.unindexed_bundles()?;
         let mut n = 0;
         for (bundle_id, manifest, ct) in pending {
             let Some(ct) = ContentType::ALL.into_iter().find(|c| c.as_str() == ct) else {
                 continue;
             };
-            let dir = self.content_path(&manifest);
+            let dir = self.t.content_path(&manifest);
             let ix = content::index(&dir, ct, Depth::Headers);
             let groups = self.approval_groups(&manifest);
             let (rows, bodies) = catalogue_rows(&bundle_id, &ix);
             let problems: Vec<String> = ix.problems.iter().map(|p| p.to_string()).collect();
-            self.store.index_bundle(
+            self.t.store.index_bundle(
                 &bundle_id,
                 &manifest,
                 &groups,
@@ -160,7 +214,7 @@ impl Tablet {
             )?;
             for p in &ix.problems {
                 // A bad item is skipped and logged; the rest still shows.
-                self.store.audit(
+                self.t.store.audit(
                     now,
                     None,
                     crate::audit::kind::CONTENT_SKIPPED,
@@ -173,11 +227,12 @@ impl Tablet {
     }
 
     fn approval_groups(&self, manifest: &str) -> Vec<String> {
-        self.store
+        self.t
+            .store
             .approval_envelope(manifest)
             .ok()
             .flatten()
-            .and_then(|b| self.root.verify_approval(&b).ok())
+            .and_then(|b| self.t.root.verify_approval(&b).ok())
             .map(|a| a.groups.iter().map(|g| g.to_string()).collect())
             .unwrap_or_default()
     }
@@ -186,7 +241,7 @@ impl Tablet {
     /// and themselves.
     pub fn person_groups(&self, person: &str) -> Vec<String> {
         let mut g = vec!["facility".to_string(), format!("person:{person}")];
-        if let Ok(Some(p)) = self.store.person(person) {
+        if let Ok(Some(p)) = self.t.store.person(person) {
             g.push(p.unit);
         }
         g
@@ -195,10 +250,10 @@ impl Tablet {
     /// Stop showing a bundle (its approval was withdrawn). Progress,
     /// certificates, positions and entitlements stay.
     pub fn remove_content(&mut self, bundle_id: &str, why: &str) -> Result<bool> {
-        let now = self.trusted_now()?;
-        let removed = self.store.remove_bundle(bundle_id, now, why)?;
+        let now = self.t.trusted_now()?;
+        let removed = self.t.store.remove_bundle(bundle_id, now, why)?;
         if removed {
-            if let Err(e) = crate::install::clean_orphans(&self.data, &self.store) {
+            if let Err(e) = crate::install::clean_orphans(&self.t.data, &self.t.store) {
                 tracing::warn!("removing {bundle_id}'s files: {e}");
             }
         }
@@ -213,7 +268,7 @@ impl Tablet {
         subject: Option<&str>,
     ) -> Result<Vec<CatalogueRow>> {
         let groups = self.person_groups(&s.person);
-        Ok(self.store.search(
+        Ok(self.t.store.search(
             typed,
             &groups,
             &SearchFilter {
@@ -225,26 +280,31 @@ impl Tablet {
     }
 
     pub fn subjects(&self, s: &Session, kinds: &[&str]) -> Result<Vec<String>> {
-        Ok(self.store.subjects(kinds, &self.person_groups(&s.person))?)
+        Ok(self
+            .t
+            .store
+            .subjects(kinds, &self.person_groups(&s.person))?)
     }
 
     fn visible(&self, s: &Session, item: &str) -> Result<CatalogueRow> {
         let row = self
+            .t
             .store
             .catalogue_item(item)?
-            .ok_or_else(|| Error::Refused(format!("{item} is not on this tablet")))?;
+            .ok_or_else(|| ContentRefusal::NotHere(item.to_string()))?;
         // A lesson or track is as visible as its bundle, like its parent.
         if !self
+            .t
             .store
             .is_visible(item, &self.person_groups(&s.person))?
         {
-            return Err(Error::Refused(format!("{item} is not approved for you")));
+            return Err(ContentRefusal::NotApproved(item.to_string()).into());
         }
         Ok(row)
     }
 
     fn bundle_dir(&self, r: &CatalogueRow) -> PathBuf {
-        self.content_path(&r.manifest)
+        self.t.content_path(&r.manifest)
     }
 
     // ------------------------------------------------------------ learning
@@ -252,9 +312,8 @@ impl Tablet {
     fn course_doc(&self, r: &CatalogueRow) -> Result<CourseDoc> {
         let dir = extra(r)["dir"].as_str().unwrap_or("").to_string();
         let path = self.bundle_dir(r).join(&dir).join("course.json");
-        let bytes =
-            std::fs::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Refused(format!("course.json: {e}")))
+        let bytes = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| unreadable(&path, e).into())
     }
 
     fn course_dir(&self, r: &CatalogueRow) -> PathBuf {
@@ -264,7 +323,8 @@ impl Tablet {
 
     pub fn courses(&self, s: &Session) -> Result<Vec<CourseCard>> {
         let groups = self.person_groups(&s.person);
-        self.store
+        self.t
+            .store
             .catalogue("course", &groups, None)?
             .iter()
             .map(|r| self.course_card(s, r))
@@ -273,10 +333,11 @@ impl Tablet {
 
     fn course_card(&self, s: &Session, r: &CatalogueRow) -> Result<CourseCard> {
         let x = extra(r);
-        let done = self.store.lessons_done(&s.person, &r.ref_id)?;
-        let lessons = self.store.children(&r.item)?;
-        let best = self.store.quiz_best(&s.person, &r.ref_id)?;
+        let done = self.t.store.lessons_done(&s.person, &r.ref_id)?;
+        let lessons = self.t.store.children(&r.item)?;
+        let best = self.t.store.quiz_best(&s.person, &r.ref_id)?;
         let certified = self
+            .t
             .store
             .certificates_for(&s.person)?
             .iter()
@@ -307,9 +368,9 @@ impl Tablet {
         let r = self.visible(s, item)?;
         let card = self.course_card(s, &r)?;
         let doc = self.course_doc(&r)?;
-        let lessons = self.store.children(&r.item)?;
-        let done = self.store.lessons_done(&s.person, &r.ref_id)?;
-        let best = self.store.quiz_best(&s.person, &r.ref_id)?;
+        let lessons = self.t.store.children(&r.item)?;
+        let done = self.t.store.lessons_done(&s.person, &r.ref_id)?;
+        let best = self.t.store.quiz_best(&s.person, &r.ref_id)?;
         let mut steps = Vec::new();
         let mut li = 0;
         for (ui, unit) in doc.units.iter().enumerate() {
@@ -343,6 +404,7 @@ impl Tablet {
             }
         }
         let resume = self
+            .t
             .store
             .resume(&s.person, &r.ref_id)?
             .filter(|p| steps.iter().any(|st| &st.place == p))
@@ -356,10 +418,10 @@ impl Tablet {
 
     pub fn lesson(&mut self, s: &Session, course: &str, index: usize) -> Result<LessonView> {
         let r = self.visible(s, course)?;
-        let lessons = self.store.children(&r.item)?;
+        let lessons = self.t.store.children(&r.item)?;
         let l = lessons
             .get(index)
-            .ok_or_else(|| Error::Refused(format!("{course} has no lesson {}", index + 1)))?;
+            .ok_or_else(|| ContentRefusal::NoSuchStep(format!("{course} lesson {}", index + 1)))?;
         let dir = self.course_dir(&r);
         let file = l.ref_id.clone();
         let es = dir.join("es").join(&file);
@@ -368,15 +430,16 @@ impl Tablet {
         } else {
             dir.join(&file)
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(&path, e))?;
         let lesson = crate::domain::content::parse_lesson(&text)
-            .map_err(|e| Error::Refused(format!("{file}: {}", e.join("; "))))?;
+            .map_err(|e| unreadable(&path, e.join("; ")))?;
         let audio = extra(l)["audio"].as_str().map(|a| dir.join(a));
-        let now = self.trusted_now()?;
-        self.store
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
             .set_resume(&s.person, &r.ref_id, &step_place("lesson", index), now)?;
         let done = self
+            .t
             .store
             .lessons_done(&s.person, &r.ref_id)?
             .contains(&file);
@@ -399,12 +462,13 @@ impl Tablet {
         index: usize,
     ) -> Result<Completed> {
         let r = self.visible(s, course)?;
-        let lessons = self.store.children(&r.item)?;
+        let lessons = self.t.store.children(&r.item)?;
         let l = lessons
             .get(index)
-            .ok_or_else(|| Error::Refused(format!("{course} has no lesson {}", index + 1)))?;
-        let now = self.trusted_now()?;
-        self.store
+            .ok_or_else(|| ContentRefusal::NoSuchStep(format!("{course} lesson {}", index + 1)))?;
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
             .mark_lesson_done(&s.person, &r.ref_id, &l.ref_id, now)?;
         self.maybe_certify(s, &r, now)
     }
@@ -416,18 +480,19 @@ impl Tablet {
             .units
             .get(unit)
             .and_then(|u| u.quiz.clone())
-            .ok_or_else(|| Error::Refused(format!("unit {} has no quiz", unit + 1)))?;
+            .ok_or_else(|| {
+                ContentRefusal::NoSuchStep(format!("{course} unit {} quiz", unit + 1))
+            })?;
         let path = self.course_dir(&r).join(&q);
-        let bytes =
-            std::fs::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?;
-        let quiz: QuizDoc =
-            serde_json::from_slice(&bytes).map_err(|e| Error::Refused(format!("{q}: {e}")))?;
+        let bytes = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
+        let quiz: QuizDoc = serde_json::from_slice(&bytes).map_err(|e| unreadable(&path, e))?;
         let problems = quiz.check();
         if !problems.is_empty() {
-            return Err(Error::Refused(format!("{q}: {}", problems.join("; "))));
+            return Err(unreadable(&path, problems.join("; ")).into());
         }
-        let now = self.trusted_now()?;
-        self.store
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
             .set_resume(&s.person, &r.ref_id, &step_place("quiz", unit), now)?;
         Ok(quiz)
     }
@@ -444,8 +509,8 @@ impl Tablet {
         let quiz = self.quiz(s, course, unit)?;
         let r = self.visible(s, course)?;
         let result = quiz.score(answers);
-        let now = self.trusted_now()?;
-        self.store.record_quiz(
+        let now = self.t.trusted_now()?;
+        self.t.store.record_quiz(
             &s.person,
             &r.ref_id,
             &format!("unit-{}", unit + 1),
@@ -469,28 +534,28 @@ impl Tablet {
         if view.steps.is_empty() || view.steps.iter().any(|st| !st.done) || view.card.certified {
             return Ok(Completed::Step);
         }
-        let best = self.store.quiz_best(&s.person, &r.ref_id)?;
+        let best = self.t.store.quiz_best(&s.person, &r.ref_id)?;
         let (c, t) = best
             .iter()
             .fold((0u32, 0u32), |(c, t), b| (c + b.correct, t + b.total));
         let doc = CertificateDoc {
-            facility: self.root.doc().facility.clone(),
+            facility: self.t.root.doc().facility.clone(),
             id: uuid::Uuid::new_v4().to_string(),
-            person: crate::domain::people::PersonId::parse(&s.person)
-                .map_err(|e| Error::Refused(e.to_string()))?,
+            person: crate::domain::people::PersonId::parse(&s.person)?,
             person_name: s.display_name.clone(),
             course: r.ref_id.clone(),
             course_title: r.title.clone(),
             completed: now,
             score_percent: (c * 100).checked_div(t).unwrap_or(100),
-            tablet: self.device_key.public(),
+            tablet: self.t.device_key.public(),
         };
         let env = crate::trust::signed::sign(
-            &self.device_key,
+            &self.t.device_key,
             crate::trust::payload_type::CERTIFICATE,
             &doc,
         );
         if self
+            .t
             .store
             .add_certificate(&doc.id, &s.person, &doc.course, &env, now)?
         {
@@ -503,6 +568,7 @@ impl Tablet {
     /// A person's certificates, verified again as they are read.
     pub fn certificates(&self, s: &Session) -> Result<Vec<(CertificateDoc, Vec<u8>, bool)>> {
         Ok(self
+            .t
             .store
             .certificates_for(&s.person)?
             .into_iter()
@@ -518,7 +584,8 @@ impl Tablet {
 
     pub fn books(&self, s: &Session) -> Result<Vec<BookCard>> {
         let groups = self.person_groups(&s.person);
-        self.store
+        self.t
+            .store
             .catalogue("book", &groups, None)?
             .iter()
             .map(|r| self.book_card(s, r))
@@ -532,7 +599,7 @@ impl Tablet {
             author: r.subtitle.clone(),
             subject: r.subject.clone(),
             free: extra(r)["free"].as_bool().unwrap_or(false),
-            position: self.store.book_position(&s.person, &r.ref_id)?,
+            position: self.t.store.book_position(&s.person, &r.ref_id)?,
             paras: extra(r)["paras"].as_u64().unwrap_or(0) as u32,
         })
     }
@@ -540,19 +607,19 @@ impl Tablet {
     pub fn open_book(&self, s: &Session, item: &str) -> Result<BookView> {
         let r = self.visible(s, item)?;
         let path = self.bundle_dir(&r).join(&r.path);
-        let book =
-            content::epub::read(&path).map_err(|e| Error::Refused(format!("{}: {e}", r.title)))?;
+        let book = content::epub::read(&path).map_err(|e| unreadable(&path, e))?;
         Ok(BookView {
             card: self.book_card(s, &r)?,
             paras: book.paras,
-            bookmarks: self.store.bookmarks(&s.person, &r.ref_id)?,
+            bookmarks: self.t.store.bookmarks(&s.person, &r.ref_id)?,
         })
     }
 
     pub fn set_book_position(&mut self, s: &Session, item: &str, para: u32) -> Result<()> {
         let r = self.visible(s, item)?;
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         Ok(self
+            .t
             .store
             .set_book_position(&s.person, &r.ref_id, para, now)?)
     }
@@ -565,21 +632,23 @@ impl Tablet {
         excerpt: &str,
     ) -> Result<bool> {
         let r = self.visible(s, item)?;
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let excerpt: String = excerpt.chars().take(120).collect();
         Ok(self
+            .t
             .store
             .toggle_bookmark(&s.person, &r.ref_id, para, &excerpt, now)?)
     }
 
     pub fn bookmarks(&self, s: &Session, item: &str) -> Result<Vec<Bookmark>> {
         let r = self.visible(s, item)?;
-        Ok(self.store.bookmarks(&s.person, &r.ref_id)?)
+        Ok(self.t.store.bookmarks(&s.person, &r.ref_id)?)
     }
 
     /// Whether reading this item is free (never metered).
     pub fn is_free(&self, item: &str) -> bool {
-        self.store
+        self.t
+            .store
             .catalogue_item(item)
             .ok()
             .flatten()
@@ -594,15 +663,12 @@ impl Tablet {
         &mut self,
         bytes: &[u8],
     ) -> Result<crate::domain::content::EntitlementDoc> {
-        let doc = self.root.verify_entitlement(bytes)?;
-        if self.store.person(doc.person.as_str())?.is_none() {
-            return Err(Error::Refused(format!(
-                "{} is not on this tablet's roster; the receipt waits at the dock",
-                doc.person
-            )));
+        let doc = self.t.root.verify_entitlement(bytes)?;
+        if self.t.store.person(doc.person.as_str())?.is_none() {
+            return Err(ContentRefusal::ReceiptForAnotherPerson(doc.person.to_string()).into());
         }
-        let now = self.trusted_now()?;
-        self.store.add_entitlement(
+        let now = self.t.trusted_now()?;
+        self.t.store.add_entitlement(
             &doc.id,
             doc.person.as_str(),
             &doc.item.to_string(),
@@ -613,7 +679,7 @@ impl Tablet {
     }
 
     pub fn entitlements(&self, s: &Session) -> Result<Vec<String>> {
-        Ok(self.store.entitlements_for(&s.person)?)
+        Ok(self.t.store.entitlements_for(&s.person)?)
     }
 
     fn track_row(&self, t: &CatalogueRow, ent: &[String]) -> Result<TrackRow> {
@@ -621,6 +687,7 @@ impl Tablet {
         let album_ref = x["album"].as_str().unwrap_or("").to_string();
         let album = match &t.parent {
             Some(p) => self
+                .t
                 .store
                 .catalogue_item(p)?
                 .map(|a| a.title)
@@ -645,8 +712,8 @@ impl Tablet {
         let groups = self.person_groups(&s.person);
         let ent = self.entitlements(s)?;
         let mut out = Vec::new();
-        for a in self.store.catalogue("album", &groups, None)? {
-            let tracks = self.store.children(&a.item)?;
+        for a in self.t.store.catalogue("album", &groups, None)? {
+            let tracks = self.t.store.children(&a.item)?;
             let playable = tracks
                 .iter()
                 .filter_map(|t| self.track_row(t, &ent).ok())
@@ -671,7 +738,8 @@ impl Tablet {
     pub fn album_tracks(&self, s: &Session, album: &str) -> Result<Vec<TrackRow>> {
         let a = self.visible(s, album)?;
         let ent = self.entitlements(s)?;
-        self.store
+        self.t
+            .store
             .children(&a.item)?
             .iter()
             .map(|t| self.track_row(t, &ent))
@@ -692,7 +760,7 @@ impl Tablet {
     pub fn track_by_ref(&self, s: &Session, ref_id: &str) -> Result<Option<TrackRow>> {
         let groups = self.person_groups(&s.person);
         let ent = self.entitlements(s)?;
-        match self.store.by_ref("track", ref_id, &groups)?.first() {
+        match self.t.store.by_ref("track", ref_id, &groups)?.first() {
             Some(t) => Ok(Some(self.track_row(t, &ent)?)),
             None => Ok(None),
         }
@@ -703,36 +771,36 @@ impl Tablet {
         let t = self.visible(s, item)?;
         let row = self.track_row(&t, &self.entitlements(s)?)?;
         if !row.playable {
-            return Err(Error::Refused(format!(
-                "{} is not in your music; ask staff about buying it",
-                t.title
-            )));
+            return Err(ContentRefusal::NotEntitled(t.title.clone()).into());
         }
         Ok(self.bundle_dir(&t).join(&t.path))
     }
 
     pub fn playlists(&self, s: &Session) -> Result<Vec<(i64, String, u32)>> {
-        Ok(self.store.playlists(&s.person)?)
+        Ok(self.t.store.playlists(&s.person)?)
     }
 
     pub fn create_playlist(&mut self, s: &Session, name: &str) -> Result<i64> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
-            return Err(Error::Refused("a playlist name has 1 to 60 letters".into()));
+            return Err(ContentRefusal::PlaylistName.into());
         }
-        let now = self.trusted_now()?;
-        Ok(self.store.create_playlist(&s.person, name, now)?)
+        let now = self.t.trusted_now()?;
+        Ok(self.t.store.create_playlist(&s.person, name, now)?)
     }
 
     pub fn add_to_playlist(&mut self, s: &Session, playlist: i64, track_ref: &str) -> Result<bool> {
-        Ok(self.store.add_to_playlist(&s.person, playlist, track_ref)?)
+        Ok(self
+            .t
+            .store
+            .add_to_playlist(&s.person, playlist, track_ref)?)
     }
 
     /// A playlist's tracks that are on this tablet (a track whose bundle
     /// is gone stays in the list and shows again when it returns).
     pub fn playlist_tracks(&self, s: &Session, playlist: i64) -> Result<Vec<TrackRow>> {
         let mut out = Vec::new();
-        for r in self.store.playlist_tracks(&s.person, playlist)? {
+        for r in self.t.store.playlist_tracks(&s.person, playlist)? {
             if let Some(t) = self.track_by_ref(s, &r)? {
                 out.push(t);
             }
@@ -741,12 +809,12 @@ impl Tablet {
     }
 
     pub fn save_player(&mut self, s: &Session, st: &PlayerState) -> Result<()> {
-        let now = self.trusted_now()?;
-        Ok(self.store.save_player(&s.person, st, now)?)
+        let now = self.t.trusted_now()?;
+        Ok(self.t.store.save_player(&s.person, st, now)?)
     }
 
     pub fn player_state(&self, s: &Session) -> Result<Option<PlayerState>> {
-        Ok(self.store.player(&s.person)?)
+        Ok(self.t.store.player(&s.person)?)
     }
 }
 

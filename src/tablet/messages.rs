@@ -5,16 +5,38 @@
 use chrono::{DateTime, Utc};
 
 use super::Tablet;
-use super::people::{Error, Result, Session};
-use crate::domain::messages::{Contact, ContactId, ContactListDoc, OutboundMessage, check_send};
+use super::people::{Refusal, Result, Session};
+use crate::domain::messages::SendRefusal;
+use crate::domain::messages::{
+    Contact, ContactId, ContactListDoc, OutboundMessage, RETURNED_REASON, check_send,
+};
 use crate::domain::people::PersonId;
-use crate::store::{NewLetter, OutboxRow};
+use crate::domain::policy::Feature;
+use crate::store::{NewLetter, OutboxRow, ThreadItem, ThreadSummary};
 use crate::trust::{Envelope, payload_type, sha256};
 
-/// Shown on a letter returned because its contact was removed.
-pub const RETURNED_REASON: &str = "contact-removed";
+/// A letter queued for the next dock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queued {
+    pub id: String,
+    /// The tablet's outbox sequence number (the dock's `UNIQUE(tablet, seq)`).
+    pub seq: u64,
+    /// Letters the person may still queue today (attorney mail is free).
+    pub letters_left_today: u32,
+}
+
+/// Letters: contacts, drafts, the outbox and threads.
+pub struct Letters<'a> {
+    pub(super) t: &'a mut Tablet,
+}
 
 impl Tablet {
+    pub fn letters(&mut self) -> Letters<'_> {
+        Letters { t: self }
+    }
+}
+
+impl Letters<'_> {
     /// Verify a contact list and bind it to a person on this tablet's
     /// roster; queued letters to removed contacts come back to the writer.
     pub(super) fn accept_contacts(
@@ -22,31 +44,34 @@ impl Tablet {
         bytes: &[u8],
         now: DateTime<Utc>,
     ) -> Result<super::DocOutcome> {
-        let doc = self.root.verify_contacts(bytes)?;
+        let doc = self.t.root.verify_contacts(bytes)?;
         let person = self
+            .t
             .store
             .person(doc.person.as_str())?
             .filter(|p| p.active)
-            .ok_or_else(|| {
-                Error::Refused(format!(
-                    "this contact list is for {}, who is not on this tablet's roster",
-                    doc.person
-                ))
+            .ok_or_else(|| Refusal::ContactsForAnotherPerson {
+                person: doc.person.to_string(),
             })?;
         let scope = doc.person.group().to_string();
         let hash = sha256(&serde_json::to_vec(&doc).expect("serializes")).to_hex();
-        if let Some((v, h, _)) = self.store.document("contacts", &scope)? {
+        if let Some((v, h, _)) = self.t.store.document("contacts", &scope)? {
             if doc.version < v {
-                return Err(Error::Refused(format!(
-                    "contact list for {} version {} is older than version {v} on this tablet; replay refused",
-                    doc.person, doc.version
-                )));
+                return Err(Refusal::Replay {
+                    kind: "contact list",
+                    scope: doc.person.to_string(),
+                    offered: doc.version,
+                    held: v,
+                }
+                .into());
             }
             if doc.version == v && h != hash {
-                return Err(Error::Refused(format!(
-                    "contact list for {} version {v} differs from the one already accepted; refused",
-                    doc.person
-                )));
+                return Err(Refusal::SameVersionDiffers {
+                    kind: "contact list",
+                    scope: doc.person.to_string(),
+                    version: v,
+                }
+                .into());
             }
             if doc.version == v {
                 return Ok(super::DocOutcome::AlreadyCurrent {
@@ -57,7 +82,7 @@ impl Tablet {
             }
         }
         let kept: Vec<String> = doc.contacts.iter().map(|c| c.id.to_string()).collect();
-        self.store.accept_contacts(
+        self.t.store.accept_contacts(
             &person.id,
             doc.version,
             &hash,
@@ -75,8 +100,8 @@ impl Tablet {
 
     fn contact_list(&self, person: &str) -> Result<Option<ContactListDoc>> {
         let scope = PersonId::parse(person)?.group().to_string();
-        match self.store.document("contacts", &scope)? {
-            Some((_, _, bytes)) => Ok(Some(self.root.verify_contacts(&bytes)?)),
+        match self.t.store.document("contacts", &scope)? {
+            Some((_, _, bytes)) => Ok(Some(self.t.root.verify_contacts(&bytes)?)),
             None => Ok(None),
         }
     }
@@ -90,59 +115,48 @@ impl Tablet {
     }
 
     pub fn save_draft(&mut self, session: &Session, contact: &str, body: &str) -> Result<()> {
-        let now = self.trusted_now()?;
-        self.store.save_draft(&session.person, contact, body, now)?;
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
+            .save_draft(&session.person, contact, body, now)?;
         Ok(())
     }
 
     pub fn draft(&self, session: &Session, contact: &str) -> Result<Option<String>> {
-        Ok(self.store.draft(&session.person, contact)?)
+        Ok(self.t.store.draft(&session.person, contact)?)
     }
 
     /// Queue a letter for the next dock: the contact must be approved, the
     /// letter within the policy's length (in graphemes) and, unless it is
     /// attorney mail, within today's quota. It is signed by the device key.
-    pub fn queue_letter(
-        &mut self,
-        session: &Session,
-        contact: &str,
-        body: &str,
-    ) -> Result<OutboxRow> {
+    pub fn queue_letter(&mut self, session: &Session, contact: &str, body: &str) -> Result<Queued> {
         let contact_id = ContactId::parse(contact)?;
         let list = self.contact_list(&session.person)?;
         let c = list
             .as_ref()
             .and_then(|l| l.contact(&contact_id))
             .cloned()
-            .ok_or_else(|| {
-                Error::Refused(
-                    crate::domain::messages::SendRefusal::NotAContact(contact.into()).to_string(),
-                )
-            })?;
-        let d = self.decision_for(&session.person)?;
-        if !d
-            .allowed
-            .contains(&crate::domain::policy::Feature::Messages)
-        {
-            return Err(Error::Refused(format!("messages are closed now: {d}")));
+            .ok_or_else(|| SendRefusal::NotAContact(contact.into()))
+            .map_err(Refusal::from)?;
+        let st = self.t.people().standing(&session.person)?;
+        if !st.decision.allowed.contains(&Feature::Messages) {
+            return Err(Refusal::Closed(Feature::Messages, st.decision.reason).into());
         }
-        let e = self.effective_for(&session.person)?;
-        let now = self.trusted_now()?;
-        let day = now.with_timezone(&e.tz).date_naive().to_string();
-        let sent_today = self.store.usage(&session.person, &day)?.messages_today;
+        let e = &st.effective;
         check_send(
             body,
             e.message_max_graphemes,
-            sent_today,
+            st.usage.messages_sent_today,
             e.daily_message_quota,
             c.attorney,
         )
-        .map_err(|r| Error::Refused(r.to_string()))?;
+        .map_err(Refusal::from)?;
+        let (now, day) = (st.now, st.day.as_str());
         let id = uuid::Uuid::new_v4().to_string();
         let person = PersonId::parse(&session.person)?;
-        let tablet = self.device_key.public();
-        let key = &self.device_key;
-        let seq = self.store.queue_letter(
+        let tablet = self.t.device_key.public();
+        let key = &self.t.device_key;
+        let seq = self.t.store.queue_letter(
             &NewLetter {
                 id: &id,
                 person: &session.person,
@@ -150,7 +164,7 @@ impl Tablet {
                 attorney: c.attorney,
                 body,
                 written_at: now,
-                day: &day,
+                day,
             },
             |seq| {
                 let msg = OutboundMessage {
@@ -167,15 +181,28 @@ impl Tablet {
                 Envelope::sign(payload_type::MESSAGE, payload, &[key]).to_bytes()
             },
         )?;
-        self.store
-            .outbox_for(&session.person)?
-            .into_iter()
-            .find(|r| r.seq == seq)
-            .ok_or_else(|| Error::Refused("the queued letter could not be read back".into()))
+        let counted = u32::from(!c.attorney);
+        Ok(Queued {
+            id,
+            seq,
+            letters_left_today: st.decision.messages_left_today.saturating_sub(counted),
+        })
     }
 
     /// The person's letters, newest first, each with its state.
     pub fn outbox_for(&self, session: &Session) -> Result<Vec<OutboxRow>> {
-        Ok(self.store.outbox_for(&session.person)?)
+        Ok(self.t.store.outbox_for(&session.person)?)
+    }
+
+    /// The logged-in person's threads, most recent first.
+    pub fn threads_for(&self, session: &Session) -> Result<Vec<ThreadSummary>> {
+        Ok(self.t.store.threads(&session.person)?)
+    }
+
+    /// One thread, oldest first; opening it marks its letters read.
+    pub fn open_thread(&mut self, session: &Session, contact: &str) -> Result<Vec<ThreadItem>> {
+        let items = self.t.store.thread(&session.person, contact)?;
+        self.t.store.mark_thread_read(&session.person, contact)?;
+        Ok(items)
     }
 }

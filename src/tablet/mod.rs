@@ -6,14 +6,17 @@ mod messages;
 mod people;
 pub mod sync;
 
+pub use crate::store::{PlayerState, ThreadItem, ThreadSummary};
 pub use content::{
-    AlbumRow, BookCard, BookView, Completed, CourseCard, CourseStep, CourseView, LessonView,
-    TrackRow,
+    AlbumRow, BookCard, BookView, Completed, ContentRefusal, CourseCard, CourseStep, CourseView,
+    LessonView, Library, TrackRow,
 };
-pub use messages::RETURNED_REASON;
+pub use messages::{Letters, Queued};
 pub use people::{
-    DocOutcome, EnrolmentTicket, Error as CoreError, LoginError, LoginOutcome, Session,
+    DocOutcome, EnrolmentTicket, Error as CoreError, LoginError, LoginOutcome, People,
+    PersonSummary, Refusal, Session,
 };
+pub use sync::{PullState, SyncSide};
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -198,7 +201,7 @@ impl Tablet {
         };
         // Catalogue entries are derived state: anything installed but not
         // yet indexed (a crash right after an install) is indexed now.
-        if let Err(e) = tablet.index_content() {
+        if let Err(e) = tablet.library().index_content() {
             tracing::error!("indexing content: {e}");
         }
         Ok((tablet, report))
@@ -244,7 +247,7 @@ impl Tablet {
         }
         .install(source);
         if let Ok(Outcome::Installed { bundle_id, .. }) = &result
-            && let Err(e) = self.index_content()
+            && let Err(e) = self.library().index_content()
         {
             tracing::error!("indexing {bundle_id}: {e}");
         }
@@ -274,8 +277,9 @@ impl Tablet {
         &self.root
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// SQLite's own check of the database file ("ok" when sound).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.store.integrity_check()?)
     }
 
     pub fn data(&self) -> &DataDir {

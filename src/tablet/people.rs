@@ -6,8 +6,10 @@ use serde::Serialize;
 
 use super::Tablet;
 use crate::audit::{self, AuditEntry, ChainBreak, kind};
-use crate::domain::login::{check_new_pin, locked_until};
-use crate::domain::policy::{PolicyDecision, PolicyDoc, Usage, decide, effective, scope_rank};
+use crate::domain::login::{PinRule, check_new_pin, locked_until};
+use crate::domain::policy::{
+    Effective, PolicyDecision, PolicyDoc, Usage, decide, effective, local_day, scope_rank,
+};
 use crate::store::PersonRow;
 use crate::trust::secret::{self, Stretched};
 use crate::trust::{Envelope, MAX_ENVELOPE_BYTES, payload_type, sha256};
@@ -22,8 +24,62 @@ pub enum Error {
     Trust(#[from] crate::trust::Error),
     #[error(transparent)]
     Rule(#[from] crate::domain::Error),
+    #[error(transparent)]
+    Pin(#[from] PinRule),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// Why the tablet refused what it was asked to do. The UI maps each
+/// variant to a translated message in one place; nothing parses the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "this roster is for {roster}, and this tablet is in {tablet}; it was meant for another tablet"
+    )]
+    RosterForAnotherTablet { roster: String, tablet: String },
+    #[error(
+        "this policy is for {scope}, which is not this tablet ({tablet}) or a person on its roster"
+    )]
+    PolicyForAnotherTablet { scope: String, tablet: String },
+    #[error("this contact list is for {person}, who is not on this tablet's roster")]
+    ContactsForAnotherPerson { person: String },
+    #[error(
+        "a {found:?} document cannot be accepted here; only rosters, policies and contact lists"
+    )]
+    NotAcceptedHere { found: String },
+    #[error(
+        "{kind} for {scope} version {offered} is older than version {held} on this tablet; replay refused"
+    )]
+    Replay {
+        kind: &'static str,
+        scope: String,
+        offered: u64,
+        held: u64,
+    },
+    #[error(
+        "{kind} for {scope} version {version} differs from the version already accepted; refused"
+    )]
+    SameVersionDiffers {
+        kind: &'static str,
+        scope: String,
+        version: u64,
+    },
+    #[error("no person {0} on this tablet")]
+    UnknownPerson(String),
+    #[error("the person left the roster")]
+    LeftRoster,
+    #[error("the current PIN is not right")]
+    WrongPin,
+    #[error("{0:?} is closed now ({1:?})")]
+    Closed(
+        crate::domain::policy::Feature,
+        crate::domain::policy::Reason,
+    ),
+    #[error(transparent)]
+    Letter(#[from] crate::domain::messages::SendRefusal),
     #[error("{0}")]
-    Refused(String),
+    Content(#[from] crate::tablet::content::ContentRefusal),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,13 +99,31 @@ pub enum LoginError {
     Unavailable(String),
 }
 
-/// A logged-in person. Dropping it (or [`Tablet::logout`]) forgets them.
+/// A logged-in person. Only a successful login (or setting the first PIN)
+/// makes one; dropping it (or [`People::logout`]) forgets them.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Session {
-    pub person: String,
-    pub display_name: String,
-    pub language: String,
-    pub started: DateTime<Utc>,
+    pub(super) person: String,
+    pub(super) display_name: String,
+    pub(super) language: String,
+    pub(super) started: DateTime<Utc>,
+}
+
+impl Session {
+    /// The person's id on the roster.
+    pub fn person(&self) -> &str {
+        &self.person
+    }
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+    /// The roster's language for the person (their settings may override it).
+    pub fn language(&self) -> &str {
+        &self.language
+    }
+    pub fn started(&self) -> DateTime<Utc> {
+        self.started
+    }
 }
 
 /// Proof that a person just entered their valid enrolment code. Only
@@ -88,6 +162,16 @@ pub enum DocOutcome {
     },
 }
 
+/// A person's rules, use and decision at one instant.
+pub(super) struct Standing {
+    pub now: DateTime<Utc>,
+    /// The facility-local day of `now`.
+    pub day: String,
+    pub effective: Effective,
+    pub usage: Usage,
+    pub decision: PolicyDecision,
+}
+
 /// One row of "choose your name" on the lock screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonSummary {
@@ -119,15 +203,29 @@ fn attempt_key(typed: &str) -> String {
         .to_lowercase()
 }
 
+/// People and login, signed documents (rosters, policies; contact lists
+/// pass through to [`Letters`](super::Letters)), the policy decision,
+/// personal settings and the audit log.
+pub struct People<'a> {
+    pub(super) t: &'a mut Tablet,
+}
+
 impl Tablet {
+    pub fn people(&mut self) -> People<'_> {
+        People { t: self }
+    }
+}
+
+impl People<'_> {
     // ---- documents ----
 
     /// Verify and store a roster or policy (from the dock or a USB stick).
     pub fn accept_document(&mut self, bytes: &[u8]) -> Result<DocOutcome> {
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let result = self.accept_document_inner(bytes, now);
         if let Err(e) = &result {
             let _ = self
+                .t
                 .store
                 .audit(now, None, kind::DOCUMENT_REFUSED, &e.to_string());
         }
@@ -145,41 +243,49 @@ impl Tablet {
         let env = Envelope::from_bytes(bytes)?;
         let (kind_name, scope, version, payload_hash, roster) = match env.payload_type() {
             payload_type::ROSTER => {
-                let r = self.root.verify_roster(bytes)?;
-                if !self.target.groups.contains(&r.group) {
-                    return Err(Error::Refused(format!(
-                        "this roster is for {}, and this tablet is in {}; it was meant for another tablet",
-                        r.group,
-                        self.groups_text()
-                    )));
+                let r = self.t.root.verify_roster(bytes)?;
+                if !self.t.target.groups.contains(&r.group) {
+                    return Err(Refusal::RosterForAnotherTablet {
+                        roster: r.group.to_string(),
+                        tablet: self.groups_text(),
+                    }
+                    .into());
                 }
                 let h = sha256(&serde_json::to_vec(&r).expect("serializes"));
                 ("roster", r.group.to_string(), r.version, h, Some(r))
             }
             payload_type::POLICY => {
-                let p = self.root.verify_policy(bytes)?;
+                let p = self.t.root.verify_policy(bytes)?;
                 self.check_policy_binding(&p)?;
                 let h = sha256(&serde_json::to_vec(&p).expect("serializes"));
                 ("policy", p.scope.to_string(), p.version, h, None)
             }
-            payload_type::CONTACTS => return self.accept_contacts(bytes, now),
+            payload_type::CONTACTS => return self.t.letters().accept_contacts(bytes, now),
             other => {
-                return Err(Error::Refused(format!(
-                    "a {other:?} document cannot be accepted here; only rosters, policies and contact lists"
-                )));
+                return Err(Refusal::NotAcceptedHere {
+                    found: other.to_string(),
+                }
+                .into());
             }
         };
         let hash = payload_hash.to_hex();
-        if let Some((v, h, _)) = self.store.document(kind_name, &scope)? {
+        if let Some((v, h, _)) = self.t.store.document(kind_name, &scope)? {
             if version < v {
-                return Err(Error::Refused(format!(
-                    "{kind_name} for {scope} version {version} is older than version {v} on this tablet; replay refused"
-                )));
+                return Err(Refusal::Replay {
+                    kind: kind_name,
+                    scope,
+                    offered: version,
+                    held: v,
+                }
+                .into());
             }
             if version == v && h != hash {
-                return Err(Error::Refused(format!(
-                    "{kind_name} for {scope} version {version} differs from the version {v} already accepted; refused"
-                )));
+                return Err(Refusal::SameVersionDiffers {
+                    kind: kind_name,
+                    scope,
+                    version,
+                }
+                .into());
             }
             if version == v {
                 return Ok(DocOutcome::AlreadyCurrent {
@@ -194,7 +300,7 @@ impl Tablet {
         } else {
             kind::POLICY_ACCEPTED
         };
-        self.store.accept_document(
+        self.t.store.accept_document(
             kind_name,
             &scope,
             version,
@@ -212,7 +318,8 @@ impl Tablet {
     }
 
     fn groups_text(&self) -> String {
-        self.target
+        self.t
+            .target
             .groups
             .iter()
             .map(|g| g.as_str())
@@ -223,15 +330,16 @@ impl Tablet {
     fn check_policy_binding(&self, p: &PolicyDoc) -> Result<()> {
         let s = p.scope.as_str();
         let ok = if let Some(id) = s.strip_prefix("person:") {
-            self.store.person(id)?.is_some_and(|row| row.active)
+            self.t.store.person(id)?.is_some_and(|row| row.active)
         } else {
-            s == "facility" || self.target.groups.contains(&p.scope)
+            s == "facility" || self.t.target.groups.contains(&p.scope)
         };
         if !ok {
-            return Err(Error::Refused(format!(
-                "this policy is for {s}, which is not this tablet ({}) or a person on its roster",
-                self.groups_text()
-            )));
+            return Err(Refusal::PolicyForAnotherTablet {
+                scope: s.to_string(),
+                tablet: self.groups_text(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -240,11 +348,11 @@ impl Tablet {
     fn policies_for(&self, person: &PersonRow) -> Result<Vec<PolicyDoc>> {
         let mut out = Vec::new();
         let person_group = crate::domain::people::PersonId::parse(&person.id)?.group();
-        for bytes in self.store.documents("policy")? {
-            let p = self.root.verify_policy(&bytes)?;
+        for bytes in self.t.store.documents("policy")? {
+            let p = self.t.root.verify_policy(&bytes)?;
             let applies = p.scope.as_str() == "facility"
                 || p.scope.as_str() == person.unit
-                || self.target.groups.contains(&p.scope) && scope_rank(&p.scope) == 1
+                || self.t.target.groups.contains(&p.scope) && scope_rank(&p.scope) == 1
                 || p.scope == person_group;
             if applies {
                 out.push(p);
@@ -256,44 +364,62 @@ impl Tablet {
     /// The rules in force for a person.
     pub fn effective_for(&self, person_id: &str) -> Result<crate::domain::policy::Effective> {
         let person = self
+            .t
             .store
             .person(person_id)?
-            .ok_or_else(|| Error::Refused(format!("no person {person_id} on this tablet")))?;
+            .ok_or_else(|| Refusal::UnknownPerson(person_id.to_string()))?;
         let docs = self.policies_for(&person)?;
         Ok(effective(&docs.iter().collect::<Vec<_>>()))
     }
 
-    /// The policy decision for a person now.
-    pub fn decision_for(&mut self, person_id: &str) -> Result<PolicyDecision> {
-        let now = self.trusted_now()?;
+    /// A person's rules, today's use and the decision they give now, read
+    /// once (one clock reading, one pass over the policies).
+    pub(super) fn standing(&mut self, person_id: &str) -> Result<Standing> {
+        let now = self.t.trusted_now()?;
         let person = self
+            .t
             .store
             .person(person_id)?
-            .ok_or_else(|| Error::Refused(format!("no person {person_id} on this tablet")))?;
-        let e = self.effective_for(&person.id)?;
-        let day = now.with_timezone(&e.tz).date_naive().to_string();
-        let u = self.store.usage(&person.id, &day)?;
+            .ok_or_else(|| Refusal::UnknownPerson(person_id.to_string()))?;
+        let docs = self.policies_for(&person)?;
+        let effective = effective(&docs.iter().collect::<Vec<_>>());
+        let day = local_day(now, effective.tz);
+        let u = self.t.store.usage(&person.id, &day)?;
+        let last_dock = self.t.sync().last_dock()?;
         let usage = Usage {
             session_used_minutes: (u.session_used_secs / 60) as u32,
             session_exhausted_at: u.session_exhausted_at,
             used_today_minutes: (u.metered_secs_today / 60) as u32,
             messages_sent_today: u.messages_today,
-            last_dock: self.last_dock()?,
+            last_dock,
         };
-        Ok(decide(&e, &usage, now))
+        let decision = decide(&effective, &usage, now);
+        Ok(Standing {
+            now,
+            day,
+            effective,
+            usage,
+            decision,
+        })
+    }
+
+    /// The policy decision for a person now.
+    pub fn decision_for(&mut self, person_id: &str) -> Result<PolicyDecision> {
+        Ok(self.standing(person_id)?.decision)
     }
 
     /// Count `secs` of active use (metered unless the content is free).
     pub fn record_activity(&mut self, session: &Session, secs: u64, metered: bool) -> Result<()> {
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let person = self
+            .t
             .store
             .person(&session.person)?
-            .ok_or_else(|| Error::Refused("the person left the roster".into()))?;
+            .ok_or(Refusal::LeftRoster)?;
         let docs = self.policies_for(&person)?;
         let e = effective(&docs.iter().collect::<Vec<_>>());
-        let day = now.with_timezone(&e.tz).date_naive().to_string();
-        self.store.add_active_time(
+        let day = local_day(now, e.tz);
+        self.t.store.add_active_time(
             &person.id,
             &day,
             secs,
@@ -308,12 +434,13 @@ impl Tablet {
     /// The facility's time zone (from the facility and unit policies).
     pub fn time_zone(&self) -> chrono_tz::Tz {
         let docs: Vec<PolicyDoc> = self
+            .t
             .store
             .documents("policy")
             .unwrap_or_default()
             .iter()
-            .filter_map(|b| self.root.verify_policy(b).ok())
-            .filter(|p| p.scope.as_str() == "facility" || self.target.groups.contains(&p.scope))
+            .filter_map(|b| self.t.root.verify_policy(b).ok())
+            .filter(|p| p.scope.as_str() == "facility" || self.t.target.groups.contains(&p.scope))
             .collect();
         effective(&docs.iter().collect::<Vec<_>>()).tz
     }
@@ -321,9 +448,10 @@ impl Tablet {
     /// A person's own settings.
     pub fn settings_for(&self, person: &str) -> Result<crate::domain::people::PersonalSettings> {
         let row = self
+            .t
             .store
             .person(person)?
-            .ok_or_else(|| Error::Refused(format!("no person {person} on this tablet")))?;
+            .ok_or_else(|| Refusal::UnknownPerson(person.to_string()))?;
         Ok(serde_json::from_str(&row.settings).unwrap_or_default())
     }
 
@@ -333,15 +461,16 @@ impl Tablet {
         s: &crate::domain::people::PersonalSettings,
     ) -> Result<()> {
         let json = serde_json::to_string(s).expect("settings serialize");
-        self.store.save_settings(&session.person, &json)?;
+        self.t.store.save_settings(&session.person, &json)?;
         Ok(())
     }
 
     // ---- people and login ----
 
     /// Active people, for the lock screen.
-    pub fn people(&self) -> Result<Vec<PersonSummary>> {
+    pub fn roster(&self) -> Result<Vec<PersonSummary>> {
         Ok(self
+            .t
             .store
             .people()?
             .into_iter()
@@ -357,9 +486,10 @@ impl Tablet {
     /// Log in with an id and a PIN, or, the first time, the enrolment code.
     pub fn login(&mut self, typed_id: &str, secret_text: &str) -> Result<LoginOutcome, LoginError> {
         let unavailable = |e: &dyn std::fmt::Display| LoginError::Unavailable(e.to_string());
-        let now = self.trusted_now().map_err(|e| unavailable(&e))?;
+        let now = self.t.trusted_now().map_err(|e| unavailable(&e))?;
         let key = attempt_key(typed_id);
         if let Some((n, last)) = self
+            .t
             .store
             .login_failures(&key)
             .map_err(|e| unavailable(&e))?
@@ -368,6 +498,7 @@ impl Tablet {
             return Err(LoginError::LockedOut { until });
         }
         let person = self
+            .t
             .store
             .person(typed_id.trim())
             .map_err(|e| unavailable(&e))?
@@ -402,7 +533,8 @@ impl Tablet {
         match outcome {
             Some(o) => {
                 if let LoginOutcome::Session(s) = &o {
-                    self.store
+                    self.t
+                        .store
                         .record_login(&key, &s.person, now)
                         .map_err(|e| unavailable(&e))?;
                 }
@@ -410,6 +542,7 @@ impl Tablet {
             }
             None => {
                 let n = self
+                    .t
                     .store
                     .record_login_failure(&key, person.as_ref().map(|p| p.id.as_str()), now)
                     .map_err(|e| unavailable(&e))?;
@@ -424,21 +557,23 @@ impl Tablet {
     /// First login: set the PIN chosen after the enrolment code.
     pub fn set_pin(&mut self, ticket: EnrolmentTicket, pin: &str) -> Result<Session> {
         check_new_pin(pin)?;
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let stretched = secret::stretch(pin)?;
-        self.store.set_pin(
+        self.t.store.set_pin(
             &ticket.person,
             &stretched,
             &ticket.enrolment_hash,
             now,
             kind::ENROLLED,
         )?;
-        self.store
+        self.t
+            .store
             .record_login(&attempt_key(&ticket.person), &ticket.person, now)?;
         let p = self
+            .t
             .store
             .person(&ticket.person)?
-            .ok_or_else(|| Error::Refused("the person left the roster".into()))?;
+            .ok_or(Refusal::LeftRoster)?;
         Ok(Session {
             person: p.id,
             display_name: p.display_name,
@@ -450,26 +585,29 @@ impl Tablet {
     /// Change the PIN of the logged-in person.
     pub fn change_pin(&mut self, session: &Session, old: &str, new: &str) -> Result<()> {
         let p = self
+            .t
             .store
             .person(&session.person)?
-            .ok_or_else(|| Error::Refused("the person left the roster".into()))?;
+            .ok_or(Refusal::LeftRoster)?;
         let ok = p.pin.as_ref().is_some_and(|pin| secret::verify(old, pin));
         if !ok {
-            return Err(Error::Refused("the current PIN is not right".into()));
+            return Err(Refusal::WrongPin.into());
         }
         check_new_pin(new)?;
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let stretched = secret::stretch(new)?;
         let enrolled_with = p.enrolled_with.unwrap_or(p.enrolment.hash);
-        self.store
+        self.t
+            .store
             .set_pin(&p.id, &stretched, &enrolled_with, now, kind::PIN_CHANGED)?;
         Ok(())
     }
 
     /// End a session: the audit notes it and the session is gone.
     pub fn logout(&mut self, session: Session) -> Result<()> {
-        let now = self.trusted_now()?;
-        self.store
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
             .audit(now, Some(&session.person), kind::LOGOUT, "")?;
         drop(session);
         Ok(())
@@ -479,12 +617,32 @@ impl Tablet {
 
     /// A person's own entries, oldest first.
     pub fn audit_for(&self, session: &Session) -> Result<Vec<AuditEntry>> {
-        Ok(self.store.audit_for(&session.person)?)
+        Ok(self.t.store.audit_for(&session.person)?)
+    }
+
+    /// The whole log, or one person's entries, oldest first (the `berth
+    /// audit` command, for staff with the tablet in hand).
+    pub fn audit_log(&self, person: Option<&str>) -> Result<Vec<AuditEntry>> {
+        Ok(match person {
+            Some(p) => self.t.store.audit_for(p)?,
+            None => self.t.store.audit_log()?,
+        })
+    }
+
+    /// Entries of one kind (`audit::kind`), oldest first.
+    pub fn audit_of_kind(&self, kind: &str) -> Result<Vec<AuditEntry>> {
+        Ok(self.t.store.audit_of_kind(kind)?)
+    }
+
+    /// The version of an accepted document (`roster`, `policy`,
+    /// `contacts`) for a scope, if one was accepted.
+    pub fn document_version(&self, kind: &str, scope: &str) -> Result<Option<u64>> {
+        Ok(self.t.store.document(kind, scope)?.map(|(v, _, _)| v))
     }
 
     /// Check the whole chain; returns the number of entries.
     pub fn verify_audit(&self) -> Result<Result<usize, ChainBreak>> {
-        let log = self.store.audit_log()?;
+        let log = self.t.store.audit_log()?;
         Ok(audit::verify_chain(&log).map(|_| log.len()))
     }
 
@@ -497,10 +655,10 @@ impl Tablet {
             entries: Vec<AuditEntry>,
         }
         let payload = serde_json::to_vec(&Export {
-            facility: self.root.doc().facility.as_str(),
-            device: self.device_key.public().to_hex(),
+            facility: self.t.root.doc().facility.as_str(),
+            device: self.t.device_key.public().to_hex(),
             entries: {
-                let mut v = self.store.audit_since(since)?;
+                let mut v = self.t.store.audit_since(since)?;
                 // One export stays well under the envelope cap; the next
                 // sync carries on from where the dock acknowledged.
                 v.truncate(AUDIT_EXPORT_MAX);
@@ -508,6 +666,6 @@ impl Tablet {
             },
         })
         .expect("export serializes");
-        Ok(Envelope::sign(payload_type::AUDIT_EXPORT, payload, &[&self.device_key]).to_bytes())
+        Ok(Envelope::sign(payload_type::AUDIT_EXPORT, payload, &[&self.t.device_key]).to_bytes())
     }
 }

@@ -7,41 +7,46 @@ use chrono::{DateTime, Utc};
 
 use super::Tablet;
 use super::people::Result;
+use crate::domain::Sha256;
 use crate::domain::people::PersonId;
 use crate::domain::sync::{FeedEntry, TabletReport};
 use crate::domain::time;
-use crate::store::{ThreadItem, ThreadSummary};
 
 /// Cursor names in the store.
-pub const LAST_DOCK: &str = "last-dock";
-pub const AUDIT_ACKED: &str = "audit-acked";
+const LAST_DOCK: &str = "last-dock";
+const AUDIT_ACKED: &str = "audit-acked";
 /// Most usage rows in one report (a roster's people over two weeks).
 const USAGE_ROWS: usize = 2000;
 
+/// The tablet's half of a dock sync: what to send, and applying what
+/// came back. The sync client reaches the store only through this.
+pub struct SyncSide<'a> {
+    pub(super) t: &'a mut Tablet,
+}
+
 impl Tablet {
-    pub fn store_mut(&mut self) -> &mut crate::store::Store {
-        &mut self.store
+    pub fn sync(&mut self) -> SyncSide<'_> {
+        SyncSide { t: self }
     }
+}
 
-    pub(crate) fn device_key(&self) -> &crate::trust::SigningKey {
-        &self.device_key
-    }
-
+impl SyncSide<'_> {
     /// The dock's signed time raises the trusted clock and is remembered as
     /// the last dock (for grace mode and the status bar).
     pub fn accept_dock_time(&mut self, dock_time: DateTime<Utc>) -> Result<()> {
-        let (now, state) = self.read_clock()?;
+        let (now, state) = self.t.read_clock()?;
         let state = time::with_signed_time(state, dock_time);
-        self.store.save_clock(&state)?;
+        self.t.store.save_clock(&state)?;
         let at = now.max(dock_time);
-        self.store
+        self.t
+            .store
             .set_cursor(LAST_DOCK, at.timestamp().max(0) as u64)?;
         Ok(())
     }
 
     /// When the tablet last synced with a dock.
     pub fn last_dock(&self) -> Result<Option<DateTime<Utc>>> {
-        let secs = self.store.cursor(LAST_DOCK)?;
+        let secs = self.t.store.cursor(LAST_DOCK)?;
         Ok((secs > 0)
             .then(|| DateTime::from_timestamp(secs as i64, 0))
             .flatten())
@@ -51,6 +56,7 @@ impl Tablet {
     /// roster.
     pub fn sync_people(&self) -> Result<Vec<String>> {
         Ok(self
+            .t
             .store
             .people()?
             .into_iter()
@@ -60,8 +66,13 @@ impl Tablet {
     }
 
     pub fn report(&self) -> Result<TabletReport> {
-        let tamper = self.store.audit_of_kind(crate::audit::kind::TAMPER)?.len() as u64;
+        let tamper = self
+            .t
+            .store
+            .audit_of_kind(crate::audit::kind::TAMPER)?
+            .len() as u64;
         let usage = self
+            .t
             .store
             .usage_days(USAGE_ROWS)?
             .into_iter()
@@ -105,11 +116,11 @@ impl Tablet {
         asked: &BTreeMap<PersonId, u64>,
         through: &BTreeMap<PersonId, u64>,
     ) -> Result<(usize, usize)> {
-        let now = self.trusted_now()?;
+        let now = self.t.trusted_now()?;
         let mut good: Vec<FeedEntry> = Vec::with_capacity(blobs.len());
         let mut refused = 0;
-        let root = &self.root;
-        let verified = crate::sync::par_map(blobs, |b| root.verify_feed_entry(b));
+        let root = &self.t.root;
+        let verified = crate::trust::par_map(blobs, |b| root.verify_feed_entry(b));
         for v in verified {
             let checked = v.map_err(|e| e.to_string()).and_then(|e| {
                 if asked.contains_key(&e.person) {
@@ -125,7 +136,8 @@ impl Tablet {
                 Ok(e) => good.push(e),
                 Err(why) => {
                     refused += 1;
-                    self.store
+                    self.t
+                        .store
                         .audit(now, None, crate::audit::kind::FEED_REFUSED, &why)?;
                 }
             }
@@ -140,6 +152,7 @@ impl Tablet {
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| {
                             let doc = self
+                                .t
                                 .root
                                 .verify_entitlement(&bytes)
                                 .map_err(|e| e.to_string())?;
@@ -157,7 +170,7 @@ impl Tablet {
                     }
                     Err(why) => {
                         refused += 1;
-                        self.store.audit(
+                        self.t.store.audit(
                             now,
                             None,
                             crate::audit::kind::FEED_REFUSED,
@@ -173,24 +186,114 @@ impl Tablet {
             .map(|(p, v)| (p.to_string(), *v))
             .collect();
         let applied = self
+            .t
             .store
             .apply_feed_with(&good, &receipts, &through, now)?;
         Ok((applied, refused))
     }
 
-    /// The logged-in person's threads, most recent first.
-    pub fn threads_for(&self, session: &super::Session) -> Result<Vec<ThreadSummary>> {
-        Ok(self.store.threads(&session.person)?)
+    /// The device key and trust root a session is opened with.
+    pub fn credentials(&self) -> Result<(crate::trust::SigningKey, crate::trust::TrustedRoot)> {
+        Ok((self.t.device_key.try_clone()?, self.t.root.clone()))
     }
 
-    /// One thread, oldest first; opening it marks its letters read.
-    pub fn open_thread(
-        &mut self,
-        session: &super::Session,
-        contact: &str,
-    ) -> Result<Vec<ThreadItem>> {
-        let items = self.store.thread(&session.person, contact)?;
-        self.store.mark_thread_read(&session.person, contact)?;
-        Ok(items)
+    /// The report, where the audit export starts (the dock's last
+    /// acknowledgement), and the signed export from there.
+    pub fn report_with_audit(&mut self) -> Result<(TabletReport, u64, Vec<u8>)> {
+        let from = self.t.store.cursor(AUDIT_ACKED)?;
+        let export = self.t.people().export_audit(from)?;
+        Ok((self.report()?, from, export))
     }
+
+    /// The dock holds the audit log through `through`; the cursor only rises.
+    pub fn audit_acked(&mut self, through: u64) -> Result<()> {
+        if through > self.t.store.cursor(AUDIT_ACKED)? {
+            self.t.store.set_cursor(AUDIT_ACKED, through)?;
+        }
+        Ok(())
+    }
+
+    /// Letters waiting for the dock.
+    pub fn queued_count(&self) -> Result<usize> {
+        Ok(self.t.store.queued_count()?)
+    }
+
+    /// The oldest queued letters, at most `max`: (sequence number, signed
+    /// envelope).
+    pub fn queued_letters(&self, max: usize) -> Result<Vec<(u64, Vec<u8>)>> {
+        Ok(self.t.store.queued_letters(max)?)
+    }
+
+    /// The dock's signed ack covers these letters through `through`: mark
+    /// them uploaded (at trusted time) in one transaction. Returns how
+    /// many moved.
+    pub fn letters_acked(&mut self, seqs: &[u64], through: u64) -> Result<usize> {
+        let now = self.t.trusted_now()?;
+        Ok(self.t.store.mark_uploaded(seqs, through, now)?)
+    }
+
+    /// Certificates not yet at the dock, at most `max`: (id, signed envelope).
+    pub fn pending_certificates(&self, max: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .t
+            .store
+            .pending_certificates(max)?
+            .into_iter()
+            .map(|c| (c.id, c.envelope))
+            .collect())
+    }
+
+    /// The dock acknowledged these certificates.
+    pub fn certificates_acked(&mut self, ids: &[String]) -> Result<usize> {
+        let now = self.t.trusted_now()?;
+        Ok(self.t.store.mark_certificates_uploaded(ids, now)?)
+    }
+
+    /// What a pull asks for: each carried person's feed cursor, the
+    /// version of every accepted document, and the installed manifests.
+    pub fn pull_state(&self) -> Result<PullState> {
+        let people = self.sync_people()?;
+        let cursors = self
+            .t
+            .store
+            .feed_cursors(&people)?
+            .into_iter()
+            .filter_map(|(p, c)| PersonId::parse(&p).ok().map(|p| (p, c)))
+            .collect();
+        let installed = self
+            .t
+            .store
+            .current_bundles()?
+            .iter()
+            .filter_map(|b| Sha256::from_hex(&b.manifest_sha256).ok())
+            .collect();
+        Ok(PullState {
+            cursors,
+            documents: self.t.store.document_versions()?,
+            installed,
+        })
+    }
+
+    /// How far this tablet has read a person's feed.
+    pub fn feed_cursor(&self, person: &PersonId) -> Result<u64> {
+        Ok(self.t.store.cursor(&format!("feed:{person}"))?)
+    }
+
+    /// Record a finished session in the audit log.
+    pub fn record_session(&mut self, what: &str) -> Result<()> {
+        let now = self.t.trusted_now()?;
+        self.t
+            .store
+            .audit(now, None, crate::audit::kind::SYNC, what)?;
+        Ok(())
+    }
+}
+
+/// What a pull asks the dock for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullState {
+    pub cursors: BTreeMap<PersonId, u64>,
+    /// Accepted documents' versions, keyed `kind/scope`.
+    pub documents: BTreeMap<String, u64>,
+    pub installed: Vec<Sha256>,
 }

@@ -13,7 +13,7 @@ use slint::{
 use super::{AppWindow, Core};
 use crate::domain::content::{Block, Page, Para, QuizDoc, Span, page_of, paginate};
 use crate::player::Player;
-use crate::store::PlayerState;
+use crate::tablet::PlayerState;
 use crate::tablet::{Completed, TrackRow};
 use crate::ui::{
     AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter,
@@ -133,7 +133,7 @@ fn fill_courses(ui: &AppWindow, c: &mut Core) {
     let tr = ui.global::<Tr>();
     let g = ui.global::<LearnAdapter>();
     let subject = c.lib.learn_subject.clone();
-    let cards = c.t().courses(s).unwrap_or_default();
+    let cards = c.t().library().courses(s).unwrap_or_default();
     let rows: Vec<CourseCardRow> = cards
         .iter()
         .filter(|k| subject.is_empty() || k.subject == subject)
@@ -164,6 +164,7 @@ fn fill_courses(ui: &AppWindow, c: &mut Core) {
     g.set_courses(model(rows));
     let subjects: Vec<SharedString> = c
         .t()
+        .library()
         .subjects(s, &["course"])
         .unwrap_or_default()
         .into_iter()
@@ -184,8 +185,12 @@ fn learn_search(ui: &AppWindow, c: &mut Core, text: &str) {
         _ => vec!["course", "lesson"],
     };
     let subject = (!c.lib.learn_subject.is_empty()).then_some(c.lib.learn_subject.as_str());
-    let rows = c.t().search(s, text, &kinds, subject).unwrap_or_default();
-    let lang = s.language.clone();
+    let rows = c
+        .t()
+        .library()
+        .search(s, text, &kinds, subject)
+        .unwrap_or_default();
+    let lang = s.language().to_string();
     g.set_results(model(
         rows.into_iter()
             .map(|r| SearchRow {
@@ -214,7 +219,7 @@ fn learn_search(ui: &AppWindow, c: &mut Core, text: &str) {
 fn open_course(ui: &AppWindow, c: &mut Core, item: &str) {
     let Some(s) = &c.session else { return };
     let tr = ui.global::<Tr>();
-    let view = c.t().course(s, item);
+    let view = c.t().library().course(s, item);
     let Ok(v) = view else {
         tracing::warn!("opening {item}: {:?}", view.err());
         return;
@@ -330,7 +335,7 @@ fn styled(spans: &[Span]) -> (slint::StyledText, String) {
 fn open_lesson(ui: &AppWindow, c: &mut Core, course: &str, index: usize) {
     let Some(s) = &c.session else { return };
     let tr = ui.global::<Tr>();
-    let view = c.t().lesson(s, course, index);
+    let view = c.t().library().lesson(s, course, index);
     let v = match view {
         Ok(v) => v,
         Err(e) => {
@@ -451,7 +456,7 @@ fn finish_lesson(ui: &AppWindow, c: &mut Core) {
         return;
     };
     let Some(s) = &c.session else { return };
-    let done = c.t().complete_lesson(s, &course, index);
+    let done = c.t().library().complete_lesson(s, &course, index);
     match done {
         Ok(Completed::Certified(cert)) => {
             open_course(ui, c, &course);
@@ -486,7 +491,7 @@ fn show_certificate(ui: &AppWindow, course: &str) {
 
 fn open_quiz(ui: &AppWindow, c: &mut Core, course: &str, unit: usize) {
     let Some(s) = &c.session else { return };
-    let q = c.t().quiz(s, course, unit);
+    let q = c.t().library().quiz(s, course, unit);
     let doc = match q {
         Ok(d) => d,
         Err(e) => {
@@ -526,7 +531,7 @@ fn open_quiz(ui: &AppWindow, c: &mut Core, course: &str, unit: usize) {
 fn show_question(ui: &AppWindow, c: &Core) {
     let Some(q) = &c.lib.quiz else { return };
     let Some(s) = &c.session else { return };
-    let lang = s.language.as_str();
+    let lang = s.language();
     let question = &q.doc.questions[q.q];
     let g = ui.global::<LearnAdapter>();
     let tr = ui.global::<Tr>();
@@ -576,7 +581,7 @@ fn next_question(ui: &AppWindow, c: &mut Core) {
     }
     let (course, unit, answers) = (q.course.clone(), q.unit, q.answers.clone());
     let Some(s) = &c.session else { return };
-    let submitted = c.t().submit_quiz(s, &course, unit, &answers);
+    let submitted = c.t().library().submit_quiz(s, &course, unit, &answers);
     let (result, done) = match submitted {
         Ok(r) => r,
         Err(e) => {
@@ -584,7 +589,7 @@ fn next_question(ui: &AppWindow, c: &mut Core) {
             return;
         }
     };
-    let lang = s.language.clone();
+    let lang = s.language().to_string();
     let Some(q) = &c.lib.quiz else { return };
     let tr = ui.global::<Tr>();
     let g = ui.global::<LearnAdapter>();
@@ -643,13 +648,7 @@ fn open_result(ui: &AppWindow, c: &mut Core, item: &str) {
     if !item.starts_with("lesson:") {
         return;
     }
-    let course = c
-        .t()
-        .store()
-        .catalogue_item(item)
-        .ok()
-        .flatten()
-        .and_then(|r| r.parent.map(|p| (p, r.position)));
+    let course = c.t().library().lesson_place(item).ok().flatten();
     if let Some((course, pos)) = course {
         open_course(ui, c, &course);
         open_lesson(ui, c, &course, pos as usize);
@@ -670,9 +669,10 @@ pub(super) fn open_books(ui: &AppWindow, c: &mut Core) {
 fn fill_books(ui: &AppWindow, c: &mut Core, query: &str) {
     let Some(s) = &c.session else { return };
     let tr = ui.global::<Tr>();
-    let all = c.t().books(s).unwrap_or_default();
+    let all = c.t().library().books(s).unwrap_or_default();
     let keep: Option<Vec<String>> = (!query.trim().is_empty()).then(|| {
         c.t()
+            .library()
             .search(s, query, &["book"], None)
             .unwrap_or_default()
             .into_iter()
@@ -706,7 +706,7 @@ fn fill_books(ui: &AppWindow, c: &mut Core, query: &str) {
 
 fn open_book(ui: &AppWindow, c: &mut Core, item: &str) {
     let Some(s) = &c.session else { return };
-    let view = c.t().open_book(s, item);
+    let view = c.t().library().open_book(s, item);
     let v = match view {
         Ok(v) => v,
         Err(e) => {
@@ -804,7 +804,7 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
     g.set_has_prev(page > 0);
     g.set_has_next(page + 1 < total);
     let Some(s) = &c.session else { return };
-    let marks = c.t().bookmarks(s, &item).unwrap_or_default();
+    let marks = c.t().library().bookmarks(s, &item).unwrap_or_default();
     g.set_marked(
         marks
             .iter()
@@ -826,7 +826,7 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
             })
             .collect(),
     ));
-    let saved = c.t().set_book_position(s, &item, start as u32);
+    let saved = c.t().library().set_book_position(s, &item, start as u32);
     if let Err(e) = saved {
         tracing::error!("saving the reading position: {e}");
     }
@@ -856,14 +856,14 @@ fn toggle_mark(ui: &AppWindow, c: &mut Core) {
     let item = b.item.clone();
     let Some(s) = &c.session else { return };
     // Toggle the bookmark the page holds, if any, else add one at its start.
-    let marks = c.t().bookmarks(s, &item).unwrap_or_default();
+    let marks = c.t().library().bookmarks(s, &item).unwrap_or_default();
     let end = pg.end.max(pg.start + 1);
     let at = marks
         .iter()
         .find(|m| (para..end).contains(&(m.para as usize)))
         .map(|m| m.para)
         .unwrap_or(para as u32);
-    let r = c.t().toggle_bookmark(s, &item, at, &excerpt);
+    let r = c.t().library().toggle_bookmark(s, &item, at, &excerpt);
     if let Err(e) = r {
         tracing::error!("bookmark: {e}");
     }
@@ -910,7 +910,7 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     let tr = ui.global::<Tr>();
     g.set_notice(SharedString::default());
     g.set_heading(SharedString::default());
-    let playlists = c.t().playlists(s).unwrap_or_default();
+    let playlists = c.t().library().playlists(s).unwrap_or_default();
     g.set_playlists(model(
         playlists
             .iter()
@@ -923,7 +923,7 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     ));
     match mode {
         "albums" => {
-            let albums = c.t().albums(s).unwrap_or_default();
+            let albums = c.t().library().albums(s).unwrap_or_default();
             let cards: Vec<AlbumCard> = albums
                 .iter()
                 .map(|a| {
@@ -941,7 +941,7 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
             g.set_albums(model(cards));
         }
         "artists" => {
-            let tracks = c.t().tracks(s).unwrap_or_default();
+            let tracks = c.t().library().tracks(s).unwrap_or_default();
             let mut artists: Vec<(String, u32)> = Vec::new();
             for t in &tracks {
                 match artists.iter_mut().find(|(a, _)| *a == t.artist) {
@@ -961,7 +961,7 @@ fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
             ));
         }
         "tracks" => {
-            let tracks = c.t().tracks(s).unwrap_or_default();
+            let tracks = c.t().library().tracks(s).unwrap_or_default();
             set_view(ui, c, tracks);
         }
         "now" => update_player(ui, c),
@@ -995,7 +995,7 @@ fn music_back(ui: &AppWindow, c: &mut Core) {
 
 fn open_album(ui: &AppWindow, c: &mut Core, item: &str) {
     let Some(s) = &c.session else { return };
-    let tracks = c.t().album_tracks(s, item).unwrap_or_default();
+    let tracks = c.t().library().album_tracks(s, item).unwrap_or_default();
     push_music(ui, c);
     let title = tracks.first().map(|t| t.album.clone()).unwrap_or_default();
     set_view(ui, c, tracks);
@@ -1009,6 +1009,7 @@ fn open_artist(ui: &AppWindow, c: &mut Core, artist: &str) {
     let Some(s) = &c.session else { return };
     let tracks: Vec<TrackRow> = c
         .t()
+        .library()
         .tracks(s)
         .unwrap_or_default()
         .into_iter()
@@ -1024,9 +1025,10 @@ fn open_artist(ui: &AppWindow, c: &mut Core, artist: &str) {
 fn open_playlist(ui: &AppWindow, c: &mut Core, id: &str) {
     let Some(s) = &c.session else { return };
     let Ok(id) = id.parse::<i64>() else { return };
-    let tracks = c.t().playlist_tracks(s, id).unwrap_or_default();
+    let tracks = c.t().library().playlist_tracks(s, id).unwrap_or_default();
     let name = c
         .t()
+        .library()
         .playlists(s)
         .unwrap_or_default()
         .into_iter()
@@ -1048,14 +1050,16 @@ fn music_search(ui: &AppWindow, c: &mut Core, text: &str) {
     }
     let rows = c
         .t()
+        .library()
         .search(s, text, &["track", "album"], None)
         .unwrap_or_default();
     let mut tracks: Vec<TrackRow> = Vec::new();
     for r in rows {
         let found = if r.kind == "album" {
-            c.t().album_tracks(s, &r.item).unwrap_or_default()
+            c.t().library().album_tracks(s, &r.item).unwrap_or_default()
         } else {
             c.t()
+                .library()
                 .track_by_ref(s, &r.ref_id)
                 .ok()
                 .flatten()
@@ -1101,7 +1105,7 @@ fn start(ui: &AppWindow, c: &mut Core, i: usize, at_ms: u64, play: bool) {
     let Some(t) = c.lib.queue.get(i).cloned() else {
         return;
     };
-    let file = c.t().track_file(s, &t.item);
+    let file = c.t().library().track_file(s, &t.item);
     match file {
         Ok(path) => {
             c.lib.index = i;
@@ -1121,7 +1125,7 @@ pub(super) fn apply_volume(c: &mut Core, force: bool) {
     let cap = c
         .session
         .as_ref()
-        .and_then(|s| c.t().decision_for(&s.person).ok())
+        .and_then(|s| c.t().people().decision_for(s.person()).ok())
         .map(|d| d.max_volume_percent)
         .unwrap_or(80);
     let v = (c.volume as u32).min(cap) as f32 / 100.0;
@@ -1188,7 +1192,7 @@ pub(super) fn update_player(ui: &AppWindow, c: &mut Core) {
             let cover_path = c
                 .session
                 .as_ref()
-                .and_then(|s| c.t().albums(s).ok())
+                .and_then(|s| c.t().library().albums(s).ok())
                 .and_then(|a| a.into_iter().find(|a| a.item == t.album_item))
                 .and_then(|a| a.cover);
             c.lib.album_covers.insert(t.album_item.clone(), cover_path);
@@ -1235,7 +1239,7 @@ pub(super) fn on_logout(ui: &AppWindow, c: &mut Core) {
             },
             playing: st.playing,
         };
-        let saved = c.t().save_player(s, &state);
+        let saved = c.t().library().save_player(s, &state);
         if let Err(e) = saved {
             tracing::error!("saving the player: {e}");
         }
@@ -1257,11 +1261,11 @@ pub(super) fn on_logout(ui: &AppWindow, c: &mut Core) {
 /// it was playing.
 pub(super) fn on_login(ui: &AppWindow, c: &mut Core) {
     let Some(s) = &c.session else { return };
-    let saved = c.t().player_state(s).ok().flatten();
+    let saved = c.t().library().player_state(s).ok().flatten();
     let Some(state) = saved else { return };
     let mut queue = Vec::new();
     for r in &state.queue {
-        if let Ok(Some(t)) = c.t().track_by_ref(s, r)
+        if let Ok(Some(t)) = c.t().library().track_by_ref(s, r)
             && t.playable
         {
             queue.push(t);
@@ -1397,7 +1401,7 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         on_create_playlist,
         |u, c, name: SharedString| {
             if let Some(s) = &c.session {
-                let made = c.t().create_playlist(s, &name);
+                let made = c.t().library().create_playlist(s, &name);
                 match made {
                     Ok(_) => u
                         .global::<MusicAdapter>()
@@ -1417,9 +1421,10 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
                 c.lib.queue.get(c.lib.index).cloned(),
                 id.parse::<i64>(),
             ) {
-                let added = c.t().add_to_playlist(s, id, &t.ref_id);
+                let added = c.t().library().add_to_playlist(s, id, &t.ref_id);
                 let name = c
                     .t()
+                    .library()
                     .playlists(s)
                     .unwrap_or_default()
                     .into_iter()

@@ -12,6 +12,7 @@ pub mod headless;
 pub mod input;
 pub mod keys;
 pub mod shell;
+pub mod tour;
 
 pub use shell::{Hardware, Shell};
 

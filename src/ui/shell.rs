@@ -22,6 +22,7 @@ use super::{
 mod library;
 
 use crate::domain::login::check_new_pin;
+use crate::domain::messages::{LetterState, OutState};
 use crate::domain::people::PersonalSettings;
 use crate::domain::policy::{Feature, PolicyDecision, Reason};
 use crate::tablet::{EnrolmentTicket, LoginError, LoginOutcome, Session, Tablet};
@@ -145,7 +146,7 @@ impl Shell {
                     // Reading a free-tagged book is never metered.
                     let metered = !c.lib.reading_free(&ui.global::<AppState>().get_page());
                     if let Some(s) = &c.session
-                        && let Err(e) = c.t().record_activity(s, 60, metered)
+                        && let Err(e) = c.t().people().record_activity(s, 60, metered)
                     {
                         tracing::error!("recording usage: {e}");
                     }
@@ -436,6 +437,7 @@ impl Shell {
 fn person_name(core: &Core, id: &str) -> Option<(String, bool)> {
     core.t()
         .people()
+        .roster()
         .ok()?
         .into_iter()
         .find(|p| p.id.eq_ignore_ascii_case(id))
@@ -450,6 +452,7 @@ fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let people: Vec<PersonChoice> = c
         .t()
         .people()
+        .roster()
         .unwrap_or_default()
         .into_iter()
         .map(|p| PersonChoice {
@@ -492,7 +495,7 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
     match step.as_str() {
         "pin" | "code" => {
             let Some(id) = c.chosen.clone() else { return };
-            let outcome = c.t().login(&id, digits);
+            let outcome = c.t().people().login(&id, digits);
             match outcome {
                 Ok(LoginOutcome::Session(s)) => {
                     drop(c);
@@ -505,7 +508,7 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
                 }
                 Err(LoginError::Invalid) => g.set_message(tr.invoke_wrong_pin()),
                 Err(LoginError::LockedOut { until }) => {
-                    let tz = c.t().time_zone();
+                    let tz = c.t().people().time_zone();
                     g.set_message(
                         tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()),
                     );
@@ -535,7 +538,7 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
             let Some(ticket) = c.ticket.take() else {
                 return;
             };
-            let outcome = c.t().set_pin(ticket, digits);
+            let outcome = c.t().people().set_pin(ticket, digits);
             match outcome {
                 Ok(s) => {
                     drop(c);
@@ -569,16 +572,17 @@ fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str)
 fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: Session) {
     {
         let mut c = core.borrow_mut();
-        let settings = c.t().settings_for(&s.person).unwrap_or_default();
-        apply_settings(ui, &settings, &s.language);
+        let settings = c.t().people().settings_for(s.person()).unwrap_or_default();
+        apply_settings(ui, &settings, s.language());
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
-            .set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+            .set_greeting(tr.invoke_hello(s.display_name().to_string().into()));
         ui.global::<StatusAdapter>()
-            .set_person(s.display_name.clone().into());
+            .set_person(s.display_name().to_string().into());
         let idle_for = c
             .t()
-            .decision_for(&s.person)
+            .people()
+            .decision_for(s.person())
             .map(|d| Duration::from_secs(u64::from(d.idle_lock_seconds)))
             .unwrap_or(DEFAULT_IDLE);
         c.session = Some(s);
@@ -601,7 +605,7 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
         let mut c = core.borrow_mut();
         library::on_logout(ui, &mut c);
         if let Some(s) = c.session.take()
-            && let Err(e) = c.t().logout(s)
+            && let Err(e) = c.t().people().logout(s)
         {
             tracing::error!("logout: {e}");
         }
@@ -623,16 +627,16 @@ fn change_settings(
         let mut guard = core.borrow_mut();
         let c = &mut *guard;
         let Some(s) = &c.session else { return };
-        let mut settings = c.t().settings_for(&s.person).unwrap_or_default();
+        let mut settings = c.t().people().settings_for(s.person()).unwrap_or_default();
         f(&mut settings);
-        let saved = c.t().save_settings(s, &settings);
+        let saved = c.t().people().save_settings(s, &settings);
         if let Err(e) = saved {
             tracing::error!("saving settings: {e}");
         }
-        apply_settings(&ui, &settings, &s.language);
+        apply_settings(&ui, &settings, s.language());
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
-            .set_greeting(tr.invoke_hello(s.display_name.clone().into()));
+            .set_greeting(tr.invoke_hello(s.display_name().to_string().into()));
     }
     // Texts composed in Rust follow the new language at once.
     refresh(&ui, core);
@@ -661,17 +665,19 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
         // The tile may have closed since it was drawn.
         let open = c
             .t()
-            .decision_for(&s.person)
+            .people()
+            .decision_for(s.person())
             .is_ok_and(|d| d.allowed.contains(&feature));
         if !open {
             drop(ui);
             return;
         }
         if feature == Feature::Record {
-            let tz = c.t().time_zone();
+            let tz = c.t().people().time_zone();
             let tr = ui.global::<Tr>();
             let mut rows: Vec<RecordRow> = c
                 .t()
+                .people()
                 .audit_for(s)
                 .unwrap_or_default()
                 .into_iter()
@@ -682,7 +688,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
                 .collect();
             rows.reverse();
             // Certificates first: what the person earned, and when.
-            let certs = c.t().certificates(s).unwrap_or_default();
+            let certs = c.t().library().certificates(s).unwrap_or_default();
             for (cert, _, _) in certs.iter().rev() {
                 rows.insert(
                     0,
@@ -707,7 +713,8 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             library::open_books(&ui, c);
         } else if feature == Feature::Music {
             library::open_music(&ui, c, "albums");
-        } else if feature == Feature::Messages && c.t().contacts_for(s).is_ok_and(|l| !l.is_empty())
+        } else if feature == Feature::Messages
+            && c.t().letters().contacts_for(s).is_ok_and(|l| !l.is_empty())
         {
             fill_messages(&ui, c, None);
             ui.global::<AppState>().set_page("messages".into());
@@ -731,7 +738,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
 /// counter and quota, and every letter with its state.
 fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
     let Some(s) = &c.session else { return };
-    let contacts = c.t().contacts_for(s).unwrap_or_default();
+    let contacts = c.t().letters().contacts_for(s).unwrap_or_default();
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
     let current = select.unwrap_or_else(|| g.get_selected().to_string());
@@ -740,7 +747,7 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         .find(|x| x.id.as_str() == current)
         .or_else(|| contacts.first())
         .cloned();
-    let threads = c.t().threads_for(s).unwrap_or_default();
+    let threads = c.t().letters().threads_for(s).unwrap_or_default();
     let unread = |id: &str| {
         threads
             .iter()
@@ -763,6 +770,7 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         g.set_selected_name(ch.name.as_str().into());
         let draft = c
             .t()
+            .letters()
             .draft(s, ch.id.as_str())
             .ok()
             .flatten()
@@ -775,9 +783,13 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
     }
     g.set_contacts(ModelRc::new(VecModel::from(rows)));
     g.set_notice(SharedString::default());
-    let tz = c.t().time_zone();
+    let tz = c.t().people().time_zone();
     let items = match &chosen {
-        Some(ch) => c.t().open_thread(s, ch.id.as_str()).unwrap_or_default(),
+        Some(ch) => c
+            .t()
+            .letters()
+            .open_thread(s, ch.id.as_str())
+            .unwrap_or_default(),
         None => Vec::new(),
     };
     let name = chosen.as_ref().map(|x| x.name.clone()).unwrap_or_default();
@@ -788,10 +800,10 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
         .map(|r| {
             // The whole letter: a thread is for reading.
             let preview = r.body;
-            let tone = match r.state.as_str() {
-                "delivered" | "received" => "done",
-                "rejected" | "returned" => "problem",
-                _ => "waiting",
+            let tone = match r.state {
+                LetterState::Out(OutState::Delivered) | LetterState::Received => "done",
+                LetterState::Out(OutState::Rejected | OutState::Returned) => "problem",
+                LetterState::Out(_) => "waiting",
             };
             let when = DateTime::parse_from_rfc3339(&r.at)
                 .map(|t| {
@@ -807,7 +819,7 @@ fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
                     tr.invoke_from(name.clone().into())
                 },
                 preview: preview.into(),
-                state: tr.invoke_letter_state(r.state.into(), r.reason.into()),
+                state: tr.invoke_letter_state(r.state.as_str().into(), r.reason.into()),
                 tone: tone.into(),
                 when: when.into(),
                 incoming: !r.outgoing,
@@ -822,28 +834,26 @@ fn update_counter(ui: &AppWindow, c: &mut Core) {
     let Some(s) = &c.session else { return };
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
-    let Ok(e) = c.t().effective_for(&s.person) else {
+    let Ok(e) = c.t().people().effective_for(s.person()) else {
         return;
     };
     let n = crate::domain::messages::graphemes(g.get_text().as_str());
     g.set_counter(format!("{n} / {}", e.message_max_graphemes).into());
     g.set_over_limit(n > e.message_max_graphemes as usize);
-    let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
-    let day = local(now, e.tz).date_naive().to_string();
-    let sent = c
+    let left = c
         .t()
-        .store()
-        .usage(&s.person, &day)
-        .map(|u| u.messages_today)
+        .people()
+        .decision_for(s.person())
+        .map(|d| d.messages_left_today)
         .unwrap_or(0);
-    g.set_quota(tr.invoke_letters_left(e.daily_message_quota.saturating_sub(sent) as i32));
+    g.set_quota(tr.invoke_letters_left(left as i32));
 }
 
 fn letter_edited(ui: &AppWindow, c: &mut Core, text: &str) {
     let Some(s) = &c.session else { return };
     let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
     // Drafts save as they are typed: nothing written is lost.
-    let saved = c.t().save_draft(s, &contact, text);
+    let saved = c.t().letters().save_draft(s, &contact, text);
     if let Err(e) = saved {
         tracing::error!("saving a draft: {e}");
     }
@@ -857,7 +867,7 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
     let g = ui.global::<MessagesAdapter>();
     let tr = ui.global::<Tr>();
     let contact = g.get_selected().to_string();
-    let queued = c.t().queue_letter(s, &contact, text);
+    let queued = c.t().letters().queue_letter(s, &contact, text);
     match queued {
         Ok(_) => {
             fill_messages(ui, c, Some(contact));
@@ -866,21 +876,19 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
             update_counter(ui, c);
         }
         Err(e) => {
-            let e = &e;
-            let s = e.to_string();
-            let max = c
-                .session
-                .as_ref()
-                .and_then(|s| c.t().effective_for(&s.person).ok())
-                .map(|e| e.message_max_graphemes as i32)
-                .unwrap_or(0);
-            let msg = if s.contains("characters; the limit is") {
-                tr.invoke_too_long(crate::domain::messages::graphemes(text) as i32, max)
-            } else if s.contains("letters are used") {
-                tr.invoke_quota_used()
-            } else {
-                tracing::warn!("letter refused: {s}");
-                tr.invoke_cannot_send()
+            use crate::domain::messages::SendRefusal;
+            use crate::tablet::{CoreError, Refusal};
+            let msg = match &e {
+                CoreError::Refused(Refusal::Letter(SendRefusal::TooLong { count, max })) => {
+                    tr.invoke_too_long(*count as i32, *max as i32)
+                }
+                CoreError::Refused(Refusal::Letter(SendRefusal::QuotaUsed { .. })) => {
+                    tr.invoke_quota_used()
+                }
+                _ => {
+                    tracing::warn!("letter refused: {e}");
+                    tr.invoke_cannot_send()
+                }
             };
             g.set_notice(msg);
         }
@@ -971,7 +979,7 @@ fn sync_text(ui: &AppWindow, c: &Core, tz: Tz) -> SharedString {
         SyncShown::Running(_) => tr.invoke_sync_running(),
         SyncShown::Synced(t) => tr.invoke_synced_at(hm(*t, "%H:%M")),
         SyncShown::Failed => tr.invoke_sync_failed(),
-        SyncShown::Idle => match c.t().last_dock().ok().flatten() {
+        SyncShown::Idle => match c.t().sync().last_dock().ok().flatten() {
             Some(t) => tr.invoke_last_sync(hm(t, "%d/%m %H:%M")),
             None if c.dock_addr.is_some() => tr.invoke_never_synced(),
             None => SharedString::default(),
@@ -1001,7 +1009,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let c = &mut *c;
     library::update_player(ui, c);
     library::apply_volume(c, false);
-    let tz = c.t().time_zone();
+    let tz = c.t().people().time_zone();
     let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
     let t = local(now, tz);
     let status = ui.global::<StatusAdapter>();
@@ -1030,7 +1038,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         status.set_banner_text(SharedString::default());
         return;
     };
-    let decided = c.t().decision_for(&s.person);
+    let decided = c.t().people().decision_for(s.person());
     let d = match decided {
         Ok(d) => d,
         Err(e) => {

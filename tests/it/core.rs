@@ -9,6 +9,8 @@ use berth::tablet::{DocOutcome, LoginError, LoginOutcome, Tablet};
 use chrono::{Duration, Utc};
 
 use crate::helpers::*;
+use berth::domain::login::PinRule;
+use berth::tablet::{CoreError, Refusal};
 
 fn write(w: &World, name: &str, text: &str) -> PathBuf {
     let p = w.path(name);
@@ -57,26 +59,26 @@ fn unit_tablet(w: &World) -> Tablet {
     let mut t = w.open_unit_tablet("tablet");
     let r = signed_roster(w, 1, "unit:b-east", "731904");
     assert!(matches!(
-        t.accept_document(&r).unwrap(),
+        t.people().accept_document(&r).unwrap(),
         DocOutcome::Accepted { .. }
     ));
     t
 }
 
 fn enrol(t: &mut Tablet, id: &str, code: &str, pin: &str) -> berth::tablet::Session {
-    let LoginOutcome::SetPin(ticket) = t.login(id, code).unwrap() else {
+    let LoginOutcome::SetPin(ticket) = t.people().login(id, code).unwrap() else {
         panic!("expected first login")
     };
-    t.set_pin(ticket, pin).unwrap()
+    t.people().set_pin(ticket, pin).unwrap()
 }
 
 #[test]
 fn first_login_with_enrolment_code_sets_a_pin_and_the_code_works_once() {
     let w = World::new();
     let mut t = unit_tablet(&w);
-    assert_eq!(t.people().unwrap().len(), 2);
-    assert!(t.login("A12345", "000000").is_err(), "wrong code");
-    let LoginOutcome::SetPin(ticket) = t.login("a12345", "731904").unwrap() else {
+    assert_eq!(t.people().roster().unwrap().len(), 2);
+    assert!(t.people().login("A12345", "000000").is_err(), "wrong code");
+    let LoginOutcome::SetPin(ticket) = t.people().login("a12345", "731904").unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -84,40 +86,40 @@ fn first_login_with_enrolment_code_sets_a_pin_and_the_code_works_once() {
         "A12345",
         "ids match without regard to case"
     );
-    let e = t.set_pin(ticket, "1234").unwrap_err();
-    assert!(e.to_string().contains("run of digits"), "{e}");
-    let LoginOutcome::SetPin(ticket) = t.login("A12345", "731904").unwrap() else {
+    let e = t.people().set_pin(ticket, "1234").unwrap_err();
+    assert!(matches!(e, CoreError::Pin(PinRule::Run)), "{e}");
+    let LoginOutcome::SetPin(ticket) = t.people().login("A12345", "731904").unwrap() else {
         panic!()
     };
-    let s = t.set_pin(ticket, "4821").unwrap();
-    assert_eq!(
-        (s.display_name.as_str(), s.language.as_str()),
-        ("María González", "es")
-    );
-    t.logout(s).unwrap();
+    let s = t.people().set_pin(ticket, "4821").unwrap();
+    assert_eq!((s.display_name(), s.language()), ("María González", "es"));
+    t.people().logout(s).unwrap();
     // The code is spent; the PIN works.
-    assert_eq!(t.login("A12345", "731904"), Err(LoginError::Invalid));
+    assert_eq!(
+        t.people().login("A12345", "731904"),
+        Err(LoginError::Invalid)
+    );
     assert!(matches!(
-        t.login("A12345", "4821").unwrap(),
+        t.people().login("A12345", "4821").unwrap(),
         LoginOutcome::Session(_)
     ));
     // PIN change.
-    let LoginOutcome::Session(s) = t.login("A12345", "4821").unwrap() else {
+    let LoginOutcome::Session(s) = t.people().login("A12345", "4821").unwrap() else {
         panic!()
     };
-    assert!(t.change_pin(&s, "0000", "5930").is_err());
-    t.change_pin(&s, "4821", "5930").unwrap();
-    t.logout(s).unwrap();
+    assert!(t.people().change_pin(&s, "0000", "5930").is_err());
+    t.people().change_pin(&s, "4821", "5930").unwrap();
+    t.people().logout(s).unwrap();
     assert!(matches!(
-        t.login("A12345", "5930").unwrap(),
+        t.people().login("A12345", "5930").unwrap(),
         LoginOutcome::Session(_)
     ));
     // The facility issues a new code (a forgotten PIN): the old PIN stops working.
     let r2 = signed_roster(&w, 2, "unit:b-east", "112358");
-    t.accept_document(&r2).unwrap();
-    assert_eq!(t.login("A12345", "5930"), Err(LoginError::Invalid));
+    t.people().accept_document(&r2).unwrap();
+    assert_eq!(t.people().login("A12345", "5930"), Err(LoginError::Invalid));
     assert!(matches!(
-        t.login("A12345", "112358").unwrap(),
+        t.people().login("A12345", "112358").unwrap(),
         LoginOutcome::SetPin(_)
     ));
 }
@@ -127,10 +129,10 @@ fn wrong_pins_lock_out_then_let_back_in_after_the_backoff() {
     let w = World::new();
     let mut t = unit_tablet(&w);
     let s = enrol(&mut t, "B20417", "582316", "4821");
-    t.logout(s).unwrap();
-    assert_eq!(t.login("B20417", "1111"), Err(LoginError::Invalid));
-    assert_eq!(t.login("B20417", "2222"), Err(LoginError::Invalid));
-    let Err(LoginError::LockedOut { until }) = t.login("B20417", "3333") else {
+    t.people().logout(s).unwrap();
+    assert_eq!(t.people().login("B20417", "1111"), Err(LoginError::Invalid));
+    assert_eq!(t.people().login("B20417", "2222"), Err(LoginError::Invalid));
+    let Err(LoginError::LockedOut { until }) = t.people().login("B20417", "3333") else {
         panic!("third failure locks")
     };
     assert_eq!(
@@ -139,16 +141,16 @@ fn wrong_pins_lock_out_then_let_back_in_after_the_backoff() {
     );
     // Even the right PIN waits.
     assert!(matches!(
-        t.login("B20417", "4821"),
+        t.people().login("B20417", "4821"),
         Err(LoginError::LockedOut { .. })
     ));
     w.clock.advance(Duration::seconds(31));
     assert!(matches!(
-        t.login("B20417", "4821").unwrap(),
+        t.people().login("B20417", "4821").unwrap(),
         LoginOutcome::Session(_)
     ));
     // The next failure starts counting from zero again.
-    assert_eq!(t.login("B20417", "1111"), Err(LoginError::Invalid));
+    assert_eq!(t.people().login("B20417", "1111"), Err(LoginError::Invalid));
 }
 
 #[test]
@@ -156,9 +158,9 @@ fn unknown_ids_are_answered_exactly_like_wrong_pins() {
     let w = World::new();
     let mut t = unit_tablet(&w);
     let s = enrol(&mut t, "B20417", "582316", "4821");
-    t.logout(s).unwrap();
-    let known: Vec<_> = (0..4).map(|_| t.login("B20417", "9999")).collect();
-    let unknown: Vec<_> = (0..4).map(|_| t.login("Z99999", "9999")).collect();
+    t.people().logout(s).unwrap();
+    let known: Vec<_> = (0..4).map(|_| t.people().login("B20417", "9999")).collect();
+    let unknown: Vec<_> = (0..4).map(|_| t.people().login("Z99999", "9999")).collect();
     let shape = |v: &[Result<LoginOutcome, LoginError>]| {
         v.iter()
             .map(|r| matches!(r, Err(LoginError::LockedOut { .. })))
@@ -167,8 +169,8 @@ fn unknown_ids_are_answered_exactly_like_wrong_pins() {
     assert_eq!(shape(&known), shape(&unknown));
     assert_eq!(known[0], unknown[0]);
     assert_eq!(
-        t.login("Z99999", "1").unwrap_err().to_string(),
-        t.login("B20417", "1").unwrap_err().to_string()
+        t.people().login("Z99999", "1").unwrap_err().to_string(),
+        t.people().login("B20417", "1").unwrap_err().to_string()
     );
 }
 
@@ -191,26 +193,46 @@ fn older_policy_replayed_is_refused_and_same_version_other_content_too() {
         "p2b.toml",
         "scope = \"facility\"\nversion = 2\n[rules]\nsession_minutes = 45\n",
     );
-    t.accept_document(&v1).unwrap();
-    t.accept_document(&v2).unwrap();
-    let e = t.accept_document(&v1).unwrap_err();
-    assert!(e.to_string().contains("replay refused"), "{e}");
+    t.people().accept_document(&v1).unwrap();
+    t.people().accept_document(&v2).unwrap();
+    let e = t.people().accept_document(&v1).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CoreError::Refused(Refusal::Replay {
+                kind: "policy",
+                offered: 1,
+                held: 2,
+                ..
+            })
+        ),
+        "{e}"
+    );
     assert!(matches!(
-        t.accept_document(&v2).unwrap(),
+        t.people().accept_document(&v2).unwrap(),
         DocOutcome::AlreadyCurrent { .. }
     ));
-    let e = t.accept_document(&v2b).unwrap_err();
-    assert!(e.to_string().contains("differs"), "{e}");
-    let LoginOutcome::SetPin(ticket) = t.login("B20417", "582316").unwrap() else {
+    let e = t.people().accept_document(&v2b).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CoreError::Refused(Refusal::SameVersionDiffers { version: 2, .. })
+        ),
+        "{e}"
+    );
+    let LoginOutcome::SetPin(ticket) = t.people().login("B20417", "582316").unwrap() else {
         panic!()
     };
-    let s = t.set_pin(ticket, "4821").unwrap();
+    let s = t.people().set_pin(ticket, "4821").unwrap();
     assert_eq!(
-        t.decision_for(&s.person).unwrap().remaining_minutes,
+        t.people()
+            .decision_for(s.person())
+            .unwrap()
+            .remaining_minutes,
         Some(60)
     );
     assert_eq!(
-        t.store().audit_of_kind("document-refused").unwrap().len(),
+        t.people().audit_of_kind("document-refused").unwrap().len(),
         2
     );
 }
@@ -224,37 +246,46 @@ fn policy_or_roster_for_another_unit_or_person_is_refused() {
         "u.toml",
         "scope = \"unit:c-west\"\nversion = 1\n[rules]\nsession_minutes = 30\n",
     );
-    let e = t.accept_document(&other_unit).unwrap_err();
-    assert!(e.to_string().contains("for unit:c-west"), "{e}");
+    let e = t.people().accept_document(&other_unit).unwrap_err();
+    assert!(
+        matches!(&e, CoreError::Refused(Refusal::PolicyForAnotherTablet { scope, .. }) if scope == "unit:c-west"),
+        "{e}"
+    );
     let stranger = signed_policy(
         &w,
         "s.toml",
         "scope = \"person:z99999\"\nversion = 1\n[rules]\nsession_minutes = 30\n",
     );
-    let e = t.accept_document(&stranger).unwrap_err();
-    assert!(e.to_string().contains("person:z99999"), "{e}");
+    let e = t.people().accept_document(&stranger).unwrap_err();
+    assert!(
+        matches!(&e, CoreError::Refused(Refusal::PolicyForAnotherTablet { scope, .. }) if scope == "person:z99999"),
+        "{e}"
+    );
     let roster = signed_roster(&w, 5, "unit:c-west", "731904");
-    let e = t.accept_document(&roster).unwrap_err();
-    assert!(e.to_string().contains("meant for another tablet"), "{e}");
+    let e = t.people().accept_document(&roster).unwrap_err();
+    assert!(
+        matches!(&e, CoreError::Refused(Refusal::RosterForAnotherTablet { roster, .. }) if roster == "unit:c-west"),
+        "{e}"
+    );
     // A policy for a person on this tablet's roster is accepted and wins.
     let mine = signed_policy(
         &w,
         "m.toml",
         "scope = \"person:a12345\"\nversion = 1\n[rules]\nsession_minutes = 45\n",
     );
-    t.accept_document(&mine).unwrap();
+    t.people().accept_document(&mine).unwrap();
     let fac = signed_policy(
         &w,
         "f.toml",
         "scope = \"facility\"\nversion = 1\n[rules]\nsession_minutes = 30\n",
     );
-    t.accept_document(&fac).unwrap();
+    t.people().accept_document(&fac).unwrap();
     assert_eq!(
-        t.decision_for("A12345").unwrap().remaining_minutes,
+        t.people().decision_for("A12345").unwrap().remaining_minutes,
         Some(45)
     );
     assert_eq!(
-        t.decision_for("B20417").unwrap().remaining_minutes,
+        t.people().decision_for("B20417").unwrap().remaining_minutes,
         Some(30)
     );
     // A policy signed by the wrong role is refused.
@@ -265,7 +296,8 @@ fn policy_or_roster_for_another_unit_or_person_is_refused() {
         &[&w.facility.key("roster").unwrap()],
     );
     assert!(
-        t.accept_document(&forged.to_bytes())
+        t.people()
+            .accept_document(&forged.to_bytes())
             .unwrap_err()
             .to_string()
             .contains("policy role")
@@ -288,17 +320,18 @@ end = "06:00"
 fn rtc_moved_back_30_days_does_not_extend_a_session_or_reopen_curfew() {
     let w = World::new();
     let mut t = unit_tablet(&w);
-    t.accept_document(&signed_policy(&w, "c.toml", CURFEW_POLICY))
+    t.people()
+        .accept_document(&signed_policy(&w, "c.toml", CURFEW_POLICY))
         .unwrap();
     // Start at 12:00 UTC today.
     let noon = t0().date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
     w.clock.set_rtc(noon);
     let s = enrol(&mut t, "B20417", "582316", "4821");
-    t.record_activity(&s, 30 * 60, true).unwrap();
-    let d = t.decision_for("B20417").unwrap();
+    t.people().record_activity(&s, 30 * 60, true).unwrap();
+    let d = t.people().decision_for("B20417").unwrap();
     assert!(matches!(d.reason, Reason::Cooldown { .. }), "{d}");
     w.clock.set_rtc(noon - Duration::days(30));
-    let d = t.decision_for("B20417").unwrap();
+    let d = t.people().decision_for("B20417").unwrap();
     assert!(
         matches!(d.reason, Reason::Cooldown { .. }),
         "the session is not extended: {d}"
@@ -307,21 +340,21 @@ fn rtc_moved_back_30_days_does_not_extend_a_session_or_reopen_curfew() {
     // Curfew: at 23:00, moving the RTC back to a morning a month ago does not reopen.
     w.clock.set_rtc(noon + Duration::hours(11));
     assert!(matches!(
-        t.decision_for("B20417").unwrap().reason,
+        t.people().decision_for("B20417").unwrap().reason,
         Reason::Curfew { .. }
     ));
     w.clock
         .set_rtc(noon - Duration::days(30) - Duration::hours(2));
-    let d = t.decision_for("B20417").unwrap();
+    let d = t.people().decision_for("B20417").unwrap();
     assert!(matches!(d.reason, Reason::Curfew { .. }), "{d}");
-    assert!(!t.store().audit_of_kind("tamper").unwrap().is_empty());
+    assert!(!t.people().audit_of_kind("tamper").unwrap().is_empty());
 }
 
 #[test]
 fn free_content_is_never_metered() {
     let w = World::new();
     let mut t = unit_tablet(&w);
-    t.accept_document(&signed_policy(
+    t.people().accept_document(&signed_policy(
         &w,
         "p.toml",
         "scope = \"facility\"\nversion = 1\n[rules]\nsession_minutes = 30\ntimezone = \"UTC\"\n",
@@ -330,20 +363,21 @@ fn free_content_is_never_metered() {
     w.clock
         .set_rtc(t0().date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc());
     let s = enrol(&mut t, "B20417", "582316", "4821");
-    t.record_activity(&s, 3 * 3600, false).unwrap();
-    let d = t.decision_for("B20417").unwrap();
+    t.people().record_activity(&s, 3 * 3600, false).unwrap();
+    let d = t.people().decision_for("B20417").unwrap();
     assert_eq!(
         (d.reason.clone(), d.remaining_minutes),
         (Reason::Open, Some(30)),
         "{d}"
     );
-    t.record_activity(&s, 10 * 60, true).unwrap();
+    t.people().record_activity(&s, 10 * 60, true).unwrap();
     assert_eq!(
-        t.decision_for("B20417").unwrap().remaining_minutes,
+        t.people().decision_for("B20417").unwrap().remaining_minutes,
         Some(20)
     );
     assert!(
-        t.decision_for("B20417")
+        t.people()
+            .decision_for("B20417")
             .unwrap()
             .allowed
             .contains(&Feature::Messages)
@@ -355,12 +389,13 @@ fn audit_log_records_the_person_own_entries_and_editing_a_row_is_detected() {
     let w = World::new();
     let mut t = unit_tablet(&w);
     let s = enrol(&mut t, "A12345", "731904", "4821");
-    t.logout(s).unwrap();
-    let _ = t.login("A12345", "0000");
-    let LoginOutcome::Session(s) = t.login("A12345", "4821").unwrap() else {
+    t.people().logout(s).unwrap();
+    let _ = t.people().login("A12345", "0000");
+    let LoginOutcome::Session(s) = t.people().login("A12345", "4821").unwrap() else {
         panic!()
     };
     let mine: Vec<String> = t
+        .people()
         .audit_for(&s)
         .unwrap()
         .into_iter()
@@ -371,15 +406,16 @@ fn audit_log_records_the_person_own_entries_and_editing_a_row_is_detected() {
         ["enrolled", "login", "logout", "login-failed", "login"]
     );
     assert!(
-        t.audit_for(&s)
+        t.people()
+            .audit_for(&s)
             .unwrap()
             .iter()
             .all(|e| e.person.as_deref() == Some("A12345"))
     );
-    let n = t.verify_audit().unwrap().unwrap();
+    let n = t.people().verify_audit().unwrap().unwrap();
     assert!(n >= 7, "root, roster and logins: {n}");
     // The export is signed by the device key.
-    let export = t.export_audit(0).unwrap();
+    let export = t.people().export_audit(0).unwrap();
     let env = berth::trust::Envelope::from_bytes(&export).unwrap();
     let role = berth::domain::RoleKeys::single(t.device_public_key());
     assert!(
@@ -406,8 +442,8 @@ fn audit_log_records_the_person_own_entries_and_editing_a_row_is_detected() {
     conn.execute("UPDATE audit SET person = 'B20417' WHERE seq = 4", [])
         .unwrap();
     drop(conn);
-    let t = w.open_tablet("tablet");
-    let brk = t.verify_audit().unwrap().unwrap_err();
+    let mut t = w.open_tablet("tablet");
+    let brk = t.people().verify_audit().unwrap().unwrap_err();
     assert_eq!(brk.seq, 4, "{brk}");
     drop(t);
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -415,15 +451,20 @@ fn audit_log_records_the_person_own_entries_and_editing_a_row_is_detected() {
         .unwrap();
     conn.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
     drop(conn);
-    let brk = w.open_tablet("tablet").verify_audit().unwrap().unwrap_err();
+    let brk = w
+        .open_tablet("tablet")
+        .people()
+        .verify_audit()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(brk.seq, 4, "deletion: {brk}");
 }
 
 #[test]
 fn kill_9_during_an_audit_append_leaves_a_valid_chain() {
     let w = World::new();
-    let t = unit_tablet(&w);
-    let before = t.store().audit_log().unwrap().len();
+    let mut t = unit_tablet(&w);
+    let before = t.people().audit_log(None).unwrap().len();
     let data = t.data().root.clone();
     drop(t);
     let policy = w.path("p.signed");
@@ -439,15 +480,18 @@ fn kill_9_during_an_audit_append_leaves_a_valid_chain() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), None, "killed mid-append");
-    let t = w.open_tablet("tablet");
-    assert_eq!(t.store().integrity_check().unwrap(), "ok");
+    let mut t = w.open_tablet("tablet");
+    assert_eq!(t.integrity_check().unwrap(), "ok");
     assert_eq!(
-        t.verify_audit().unwrap().unwrap(),
+        t.people().verify_audit().unwrap().unwrap(),
         before,
         "the interrupted entry left no trace"
     );
     assert!(
-        t.store().document("policy", "facility").unwrap().is_none(),
+        t.people()
+            .document_version("policy", "facility")
+            .unwrap()
+            .is_none(),
         "nor did its document"
     );
     drop(t);
@@ -465,8 +509,8 @@ fn kill_9_during_an_audit_append_leaves_a_valid_chain() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = w.open_tablet("tablet");
-    assert_eq!(t.verify_audit().unwrap().unwrap(), before + 1);
+    let mut t = w.open_tablet("tablet");
+    assert_eq!(t.people().verify_audit().unwrap().unwrap(), before + 1);
 }
 
 #[test]
@@ -658,5 +702,5 @@ fn damaged_database_names_the_recovery_and_recover_sets_it_aside() {
     assert!(kept >= 1, "the damaged file is kept for inspection");
     // Starting clean needs the root again, as at enrolment.
     let t = w.open_tablet("tablet");
-    assert_eq!(t.store().integrity_check().unwrap(), "ok");
+    assert_eq!(t.integrity_check().unwrap(), "ok");
 }

@@ -8,6 +8,7 @@ use std::process::Command;
 use berth::store::Store;
 
 use crate::helpers::*;
+use berth::domain::messages::OutState;
 
 const STEPS: &[(&str, bool)] = &[
     // (failpoint, does the new version win?)
@@ -182,6 +183,7 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
         for i in 0..n {
             t.lock()
                 .unwrap()
+                .letters()
                 .queue_letter(&s, "ana", &format!("{tag} {i} — ñ"))
                 .unwrap();
         }
@@ -261,13 +263,13 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
     assert_eq!(held as usize, letters, "every letter once at the dock");
     let t = std::sync::Mutex::new(dw.w.open_unit_tablet("tab-1"));
     let s = crate::sync::maria(&t);
-    let out = t.lock().unwrap().outbox_for(&s).unwrap();
+    let out = t.lock().unwrap().letters().outbox_for(&s).unwrap();
     assert_eq!(out.len(), letters);
     assert!(
-        out.iter().all(|r| r.state == "in-review"),
+        out.iter().all(|r| r.state == OutState::InReview),
         "all acknowledged"
     );
-    let thread = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+    let thread = t.lock().unwrap().letters().open_thread(&s, "ana").unwrap();
     assert_eq!(thread.iter().filter(|i| !i.outgoing).count(), replies);
     let max: i64 = db
         .query_row(
@@ -277,8 +279,12 @@ fn kill_9_of_either_side_during_sync_loses_and_duplicates_nothing() {
         )
         .unwrap();
     assert_eq!(
-        t.lock().unwrap().store().cursor("feed:A12345").unwrap(),
+        t.lock()
+            .unwrap()
+            .sync()
+            .feed_cursor(&berth::domain::people::PersonId::parse("A12345").unwrap())
+            .unwrap(),
         max as u64
     );
-    assert!(t.lock().unwrap().verify_audit().unwrap().is_ok());
+    assert!(t.lock().unwrap().people().verify_audit().unwrap().is_ok());
 }

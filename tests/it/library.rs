@@ -64,11 +64,12 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
 
     // Catalogue, and accent-insensitive search both ways.
     {
-        let tab = t.lock().unwrap();
-        assert_eq!(tab.courses(&s).unwrap().len(), 1);
-        assert_eq!(tab.books(&s).unwrap()[0].title, "Aesop’s Fables");
-        let hits = |q: &str, kinds: &[&str]| -> Vec<String> {
-            tab.search(&s, q, kinds, None)
+        let mut tab = t.lock().unwrap();
+        assert_eq!(tab.library().courses(&s).unwrap().len(), 1);
+        assert_eq!(tab.library().books(&s).unwrap()[0].title, "Aesop’s Fables");
+        let mut hits = |q: &str, kinds: &[&str]| -> Vec<String> {
+            tab.library()
+                .search(&s, q, kinds, None)
                 .unwrap()
                 .into_iter()
                 .map(|r| r.item)
@@ -97,40 +98,44 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
             0,
             "typed words are never query syntax"
         );
-        let tracks = tab.tracks(&s).unwrap();
+        let tracks = tab.library().tracks(&s).unwrap();
         assert_eq!(tracks.len(), 3);
         assert!(tracks.iter().all(|t| t.playable), "María owns the album");
     }
 
     // The course: read both lessons, pass the quiz; the certificate is
     // signed by this tablet.
-    let course = t.lock().unwrap().courses(&s).unwrap()[0].item.clone();
+    let course = t.lock().unwrap().library().courses(&s).unwrap()[0]
+        .item
+        .clone();
     let mut tab = t.lock().unwrap();
     assert!(matches!(
-        tab.complete_lesson(&s, &course, 0).unwrap(),
+        tab.library().complete_lesson(&s, &course, 0).unwrap(),
         Completed::Step
     ));
-    let view = tab.course(&s, &course).unwrap();
+    let view = tab.library().course(&s, &course).unwrap();
     assert_eq!(
         view.resume.as_deref(),
         Some("lesson:1"),
         "the first step not done"
     );
-    tab.lesson(&s, &course, 0).unwrap();
+    tab.library().lesson(&s, &course, 0).unwrap();
     assert_eq!(
-        tab.course(&s, &course).unwrap().resume.as_deref(),
+        tab.library().course(&s, &course).unwrap().resume.as_deref(),
         Some("lesson:0"),
         "resume where she left off"
     );
     assert!(matches!(
-        tab.complete_lesson(&s, &course, 1).unwrap(),
+        tab.library().complete_lesson(&s, &course, 1).unwrap(),
         Completed::Step
     ));
     let (fail, _) = tab
+        .library()
         .submit_quiz(&s, &course, 0, &[vec![0], vec![1], vec![2]])
         .unwrap();
     assert!(!fail.passed);
     let (pass, done) = tab
+        .library()
         .submit_quiz(&s, &course, 0, &[vec![1], vec![0], vec![1, 0]])
         .unwrap();
     assert!(pass.passed && pass.correct == 3, "{pass:?}");
@@ -141,7 +146,7 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
     assert_eq!(cert.course, "reading-basics");
     assert_eq!(cert.score_percent, 100);
     assert_eq!(cert.tablet, tab.device_public_key());
-    assert_eq!(tab.certificates(&s).unwrap().len(), 1);
+    assert_eq!(tab.library().certificates(&s).unwrap().len(), 1);
     drop(tab);
 
     // It reaches the dock at the next sync, once.
@@ -192,22 +197,31 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
     let sum = dw.sync(&t).unwrap();
     assert_eq!(sum.bundles_removed, 1, "{sum:?}");
     {
-        let tab = t.lock().unwrap();
-        assert!(tab.courses(&s).unwrap().is_empty());
-        assert!(tab.search(&s, "sounds", &[], None).unwrap().is_empty());
+        let mut tab = t.lock().unwrap();
+        assert!(tab.library().courses(&s).unwrap().is_empty());
+        assert!(
+            tab.library()
+                .search(&s, "sounds", &[], None)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
-            tab.certificates(&s).unwrap().len(),
+            tab.library().certificates(&s).unwrap().len(),
             1,
             "the certificate stays"
         );
-        assert_eq!(tab.books(&s).unwrap().len(), 1, "other bundles stay");
+        assert_eq!(
+            tab.library().books(&s).unwrap().len(),
+            1,
+            "other bundles stay"
+        );
     }
     dw.dock()
         .approve_bundle("acme.reading", &["unit:b-east".parse().unwrap()])
         .unwrap();
     dw.sync(&t).unwrap();
-    let tab = t.lock().unwrap();
-    let back = tab.courses(&s).unwrap();
+    let mut tab = t.lock().unwrap();
+    let back = tab.library().courses(&s).unwrap();
     assert_eq!(back.len(), 1);
     assert!(back[0].certified && back[0].done == 2, "{:?}", back[0]);
 }
@@ -222,6 +236,7 @@ fn entitlements_follow_the_person_to_a_new_empty_tablet() {
         first
             .lock()
             .unwrap()
+            .library()
             .tracks(&s)
             .unwrap()
             .iter()
@@ -233,6 +248,7 @@ fn entitlements_follow_the_person_to_a_new_empty_tablet() {
     let playable: Vec<String> = first
         .lock()
         .unwrap()
+        .library()
         .tracks(&s)
         .unwrap()
         .into_iter()
@@ -246,14 +262,25 @@ fn entitlements_follow_the_person_to_a_new_empty_tablet() {
     drop(first);
     let second = dw.tablet("tab-2");
     let s2 = maria(&second);
-    let tab = second.lock().unwrap();
-    assert_eq!(tab.entitlements(&s2).unwrap(), vec!["track:berth-oa-02"]);
-    let t = tab.track_by_ref(&s2, "berth-oa-02").unwrap().unwrap();
+    let mut tab = second.lock().unwrap();
+    assert_eq!(
+        tab.library().entitlements(&s2).unwrap(),
+        vec!["track:berth-oa-02"]
+    );
+    let t = tab
+        .library()
+        .track_by_ref(&s2, "berth-oa-02")
+        .unwrap()
+        .unwrap();
     assert!(t.playable);
-    assert!(tab.track_file(&s2, &t.item).unwrap().is_file());
-    let other = tab.track_by_ref(&s2, "berth-oa-01").unwrap().unwrap();
+    assert!(tab.library().track_file(&s2, &t.item).unwrap().is_file());
+    let other = tab
+        .library()
+        .track_by_ref(&s2, "berth-oa-01")
+        .unwrap()
+        .unwrap();
     assert!(
-        tab.track_file(&s2, &other.item).is_err(),
+        tab.library().track_file(&s2, &other.item).is_err(),
         "an unbought track does not play"
     );
 }
@@ -275,10 +302,21 @@ fn a_receipt_for_someone_else_or_forged_is_refused() {
     let forged = berth::trust::signed::sign(&vendor, berth::trust::payload_type::ENTITLEMENT, &doc);
     assert!(dw.dock().publish(&forged).is_err(), "the dock refuses it");
     assert!(
-        t.lock().unwrap().accept_entitlement(&forged).is_err(),
+        t.lock()
+            .unwrap()
+            .library()
+            .accept_entitlement(&forged)
+            .is_err(),
         "so does the tablet"
     );
-    assert!(t.lock().unwrap().entitlements(&s).unwrap().is_empty());
+    assert!(
+        t.lock()
+            .unwrap()
+            .library()
+            .entitlements(&s)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -324,8 +362,8 @@ fn malformed_content_that_arrives_is_skipped_and_logged_never_a_crash() {
             .unwrap();
         assert!(installed(&out));
     }
-    let tab = tablet.lock().unwrap();
-    let skipped = tab.store().audit_of_kind("content-skipped").unwrap();
+    let mut tab = tablet.lock().unwrap();
+    let skipped = tab.people().audit_of_kind("content-skipped").unwrap();
     assert!(
         skipped.iter().any(|e| e.detail.contains("02-twinkle.flac")),
         "{skipped:?}"
@@ -338,13 +376,14 @@ fn malformed_content_that_arrives_is_skipped_and_logged_never_a_crash() {
     );
     // The good tracks show; the broken book and track do not.
     let titles: Vec<String> = tab
+        .library()
         .tracks(&s)
         .unwrap()
         .into_iter()
         .map(|t| t.title)
         .collect();
     assert_eq!(titles, vec!["Ode to Joy", "Amazing Grace"]);
-    assert!(tab.books(&s).unwrap().is_empty());
+    assert!(tab.library().books(&s).unwrap().is_empty());
     // The decoder given the broken file directly returns an error.
     let dir = tab.content_path(
         &tab.installed()

@@ -9,6 +9,8 @@ use berth::tablet::{DocOutcome, LoginOutcome, Session, Tablet};
 use berth::trust::{Envelope, payload_type};
 
 use crate::helpers::*;
+use berth::domain::messages::{OutState, SendRefusal};
+use berth::tablet::{CoreError, Refusal};
 
 fn write(w: &World, name: &str, text: &str) -> PathBuf {
     let p = w.path(name);
@@ -39,22 +41,25 @@ fn signed(w: &World, name: &str, text: &str, kind: &str) -> Vec<u8> {
 fn setup(w: &World) -> (Tablet, Session) {
     let mut t = w.open_unit_tablet("tablet");
     let roster = "group = \"unit:b-east\"\nversion = 1\n[[person]]\nid = \"A12345\"\nname = \"María González\"\nlanguage = \"es\"\nunit = \"unit:b-east\"\ncode = \"731904\"\n";
-    t.accept_document(&signed(w, "r.toml", roster, "roster"))
+    t.people()
+        .accept_document(&signed(w, "r.toml", roster, "roster"))
         .unwrap();
     let policy = "scope = \"facility\"\nversion = 1\n[rules]\ntimezone = \"UTC\"\nmessage_max_graphemes = 20\ndaily_message_quota = 2\n";
-    t.accept_document(&signed(w, "p.toml", policy, "policy"))
+    t.people()
+        .accept_document(&signed(w, "p.toml", policy, "policy"))
         .unwrap();
-    t.accept_document(&signed(
-        w,
-        "c1.toml",
-        &contacts_toml("A12345", 1, true),
-        "contacts",
-    ))
-    .unwrap();
-    let LoginOutcome::SetPin(ticket) = t.login("A12345", "731904").unwrap() else {
+    t.people()
+        .accept_document(&signed(
+            w,
+            "c1.toml",
+            &contacts_toml("A12345", 1, true),
+            "contacts",
+        ))
+        .unwrap();
+    let LoginOutcome::SetPin(ticket) = t.people().login("A12345", "731904").unwrap() else {
         panic!()
     };
-    let s = t.set_pin(ticket, "4821").unwrap();
+    let s = t.people().set_pin(ticket, "4821").unwrap();
     (t, s)
 }
 
@@ -62,25 +67,26 @@ fn setup(w: &World) -> (Tablet, Session) {
 fn contact_list_binds_to_a_person_on_the_roster_and_refuses_replay() {
     let w = World::new();
     let (mut t, s) = setup(&w);
-    assert_eq!(t.contacts_for(&s).unwrap().len(), 2);
+    assert_eq!(t.letters().contacts_for(&s).unwrap().len(), 2);
     let stranger = signed(&w, "x.toml", &contacts_toml("Z99999", 1, true), "contacts");
-    let e = t.accept_document(&stranger).unwrap_err();
-    assert!(e.to_string().contains("not on this tablet's roster"), "{e}");
+    let e = t.people().accept_document(&stranger).unwrap_err();
+    assert!(
+        matches!(&e, CoreError::Refused(Refusal::ContactsForAnotherPerson { person }) if person == "Z99999"),
+        "{e}"
+    );
     let v1 = signed(
         &w,
         "c1b.toml",
         &contacts_toml("A12345", 1, false),
         "contacts",
     );
-    assert!(
-        t.accept_document(&v1)
-            .unwrap_err()
-            .to_string()
-            .contains("differs")
-    );
+    assert!(matches!(
+        t.people().accept_document(&v1).unwrap_err(),
+        CoreError::Refused(Refusal::SameVersionDiffers { version: 1, .. })
+    ));
     let v2 = signed(&w, "c2.toml", &contacts_toml("A12345", 2, true), "contacts");
     assert!(matches!(
-        t.accept_document(&v2).unwrap(),
+        t.people().accept_document(&v2).unwrap(),
         DocOutcome::Accepted { version: 2, .. }
     ));
     let v1again = signed(
@@ -89,12 +95,14 @@ fn contact_list_binds_to_a_person_on_the_roster_and_refuses_replay() {
         &contacts_toml("A12345", 1, true),
         "contacts",
     );
-    assert!(
-        t.accept_document(&v1again)
-            .unwrap_err()
-            .to_string()
-            .contains("replay refused")
-    );
+    assert!(matches!(
+        t.people().accept_document(&v1again).unwrap_err(),
+        CoreError::Refused(Refusal::Replay {
+            offered: 1,
+            held: 2,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -104,27 +112,40 @@ fn letters_are_limited_in_graphemes_and_by_quota_but_attorney_mail_is_not_counte
     // 20 graphemes of Spanish and emoji fit; 21 do not.
     let twenty = "¡Hola, mamá! 👍🏽 ñandú";
     assert_eq!(berth::domain::messages::graphemes(twenty), 20);
-    t.queue_letter(&s, "ana", twenty).unwrap();
+    t.letters().queue_letter(&s, "ana", twenty).unwrap();
     let e = t
+        .letters()
         .queue_letter(&s, "ana", &format!("{twenty}!"))
         .unwrap_err();
     assert!(
-        e.to_string().contains("21 characters; the limit is 20"),
+        matches!(
+            e,
+            CoreError::Refused(Refusal::Letter(SendRefusal::TooLong { count: 21, max: 20 }))
+        ),
         "{e}"
     );
-    t.queue_letter(&s, "ana", "Te quiero").unwrap();
-    let e = t.queue_letter(&s, "ana", "otra").unwrap_err();
-    assert!(e.to_string().contains("today's 2 letters are used"), "{e}");
-    t.queue_letter(&s, "lawyer", "Caso 42").unwrap();
-    let e = t.queue_letter(&s, "mom", "hola").unwrap_err();
+    t.letters().queue_letter(&s, "ana", "Te quiero").unwrap();
+    let e = t.letters().queue_letter(&s, "ana", "otra").unwrap_err();
     assert!(
-        e.to_string().contains("not on your approved contacts"),
+        matches!(
+            e,
+            CoreError::Refused(Refusal::Letter(SendRefusal::QuotaUsed { quota: 2 }))
+        ),
         "{e}"
     );
-    assert!(t.queue_letter(&s, "ana", "   ").is_err());
-    let out = t.outbox_for(&s).unwrap();
+    t.letters().queue_letter(&s, "lawyer", "Caso 42").unwrap();
+    let e = t.letters().queue_letter(&s, "mom", "hola").unwrap_err();
+    assert!(
+        matches!(&e, CoreError::Refused(Refusal::Letter(SendRefusal::NotAContact(c))) if c == "mom"),
+        "{e}"
+    );
+    assert!(matches!(
+        t.letters().queue_letter(&s, "ana", "   "),
+        Err(CoreError::Refused(Refusal::Letter(SendRefusal::Empty)))
+    ));
+    let out = t.letters().outbox_for(&s).unwrap();
     assert_eq!(out.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 2, 1]);
-    assert!(out.iter().all(|r| r.state == "queued"));
+    assert!(out.iter().all(|r| r.state == OutState::Queued));
     assert_eq!(out[2].body, twenty, "UTF-8 survives the store");
 }
 
@@ -132,11 +153,24 @@ fn letters_are_limited_in_graphemes_and_by_quota_but_attorney_mail_is_not_counte
 fn queued_letters_are_signed_by_the_device_key_and_the_audit_names_only_their_id() {
     let w = World::new();
     let (mut t, s) = setup(&w);
-    t.save_draft(&s, "ana", "Querida Ana").unwrap();
-    assert_eq!(t.draft(&s, "ana").unwrap().as_deref(), Some("Querida Ana"));
-    let row = t.queue_letter(&s, "ana", "Querida Ana, secreto").unwrap();
+    t.letters().save_draft(&s, "ana", "Querida Ana").unwrap();
     assert_eq!(
-        t.draft(&s, "ana").unwrap(),
+        t.letters().draft(&s, "ana").unwrap().as_deref(),
+        Some("Querida Ana")
+    );
+    let queued = t
+        .letters()
+        .queue_letter(&s, "ana", "Querida Ana, secreto")
+        .unwrap();
+    let row = t
+        .letters()
+        .outbox_for(&s)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.seq == queued.seq)
+        .unwrap();
+    assert_eq!(
+        t.letters().draft(&s, "ana").unwrap(),
         None,
         "the draft became the letter"
     );
@@ -174,12 +208,12 @@ fn queued_letters_are_signed_by_the_device_key_and_the_audit_names_only_their_id
                 )
                 .is_err()
     );
-    let log = t.store().audit_of_kind("message-queued").unwrap();
+    let log = t.people().audit_of_kind("message-queued").unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].detail, row.id);
     assert!(
-        t.store()
-            .audit_log()
+        t.people()
+            .audit_log(None)
             .unwrap()
             .iter()
             .all(|e| !e.detail.contains("secreto")),
@@ -191,25 +225,25 @@ fn queued_letters_are_signed_by_the_device_key_and_the_audit_names_only_their_id
 fn removing_a_contact_returns_queued_letters_to_the_writer() {
     let w = World::new();
     let (mut t, s) = setup(&w);
-    t.queue_letter(&s, "ana", "uno").unwrap();
-    t.queue_letter(&s, "lawyer", "dos").unwrap();
+    t.letters().queue_letter(&s, "ana", "uno").unwrap();
+    t.letters().queue_letter(&s, "lawyer", "dos").unwrap();
     let v2 = signed(
         &w,
         "c2.toml",
         &contacts_toml("A12345", 2, false),
         "contacts",
     );
-    t.accept_document(&v2).unwrap();
-    let out = t.outbox_for(&s).unwrap();
+    t.people().accept_document(&v2).unwrap();
+    let out = t.letters().outbox_for(&s).unwrap();
     let ana = out.iter().find(|r| r.contact == "ana").unwrap();
     let lawyer = out.iter().find(|r| r.contact == "lawyer").unwrap();
     assert_eq!(
-        (ana.state.as_str(), ana.reason.as_str()),
-        ("returned", berth::tablet::RETURNED_REASON)
+        (ana.state, ana.reason.as_str()),
+        (OutState::Returned, berth::domain::messages::RETURNED_REASON)
     );
-    assert_eq!(lawyer.state, "queued");
+    assert_eq!(lawyer.state, OutState::Queued);
     assert!(
-        t.queue_letter(&s, "ana", "tres").is_err(),
+        t.letters().queue_letter(&s, "ana", "tres").is_err(),
         "no longer a contact"
     );
 }

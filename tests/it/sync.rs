@@ -12,6 +12,7 @@ use berth::sync::client::{self, SyncError, SyncSummary};
 use berth::tablet::{LoginOutcome, Session, Tablet};
 
 use crate::helpers::*;
+use berth::domain::messages::{LetterState, OutState};
 
 pub const ROSTER: &str = "group = \"unit:b-east\"\nversion = 1\n\
 [[person]]\nid = \"A12345\"\nname = \"María González\"\nlanguage = \"es\"\nunit = \"unit:b-east\"\ncode = \"731904\"\n\
@@ -144,18 +145,19 @@ pub fn sign_doc(w: &World, name: &str, text: &str, kind: &str) -> Vec<u8> {
 /// Log María in (setting her PIN the first time).
 pub fn maria(t: &Mutex<Tablet>) -> Session {
     let mut t = t.lock().unwrap();
-    match t.login("A12345", "731904") {
-        Ok(LoginOutcome::SetPin(ticket)) => t.set_pin(ticket, "4821").unwrap(),
-        _ => match t.login("A12345", "4821").unwrap() {
+    match t.people().login("A12345", "731904") {
+        Ok(LoginOutcome::SetPin(ticket)) => t.people().set_pin(ticket, "4821").unwrap(),
+        _ => match t.people().login("A12345", "4821").unwrap() {
             LoginOutcome::Session(s) => s,
             _ => panic!("María cannot log in"),
         },
     }
 }
 
-fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (String, String) {
-    let t = t.lock().unwrap();
+fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (OutState, String) {
+    let mut t = t.lock().unwrap();
     let row = t
+        .letters()
         .outbox_for(s)
         .unwrap()
         .into_iter()
@@ -181,12 +183,17 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     let t = dw.tablet("tab-1");
     let s = maria(&t);
     let text = "¡Hola Ana! Te extraño mucho 💛 — ñandú, corazón, acción. 👍🏽";
-    let row = t.lock().unwrap().queue_letter(&s, "ana", text).unwrap();
-    assert_eq!(state_of(&t, &s, &row.id).0, "queued");
+    let row = t
+        .lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "ana", text)
+        .unwrap();
+    assert_eq!(state_of(&t, &s, &row.id).0, OutState::Queued);
 
     let sum = dw.sync(&t).unwrap();
     assert_eq!(sum.letters_sent, 1);
-    assert_eq!(state_of(&t, &s, &row.id).0, "in-review");
+    assert_eq!(state_of(&t, &s, &row.id).0, OutState::InReview);
 
     let mut dock = dw.dock();
     let list = dock.review_list().unwrap();
@@ -222,7 +229,7 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     );
 
     dw.sync(&t).unwrap();
-    assert_eq!(state_of(&t, &s, &row.id).0, "delivered");
+    assert_eq!(state_of(&t, &s, &row.id).0, OutState::Delivered);
 
     // Ana replies; the gateway imports it into review.
     let reply = "¡Gracias, María! 🌻 Aquí todos bien. Ñoño te manda saludos.";
@@ -239,25 +246,39 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     assert_eq!(list[0].body.as_deref(), Some(reply));
     // Before approval, the tablet sees nothing new.
     dw.sync(&t).unwrap();
-    assert_eq!(t.lock().unwrap().threads_for(&s).unwrap()[0].unread, 0);
+    assert_eq!(
+        t.lock().unwrap().letters().threads_for(&s).unwrap()[0].unread,
+        0
+    );
     dock.review_approve(&list[0].id, "officer").unwrap();
 
     let sum = dw.sync(&t).unwrap();
     assert!(sum.entries_applied >= 1);
-    let threads = t.lock().unwrap().threads_for(&s).unwrap();
+    let threads = t.lock().unwrap().letters().threads_for(&s).unwrap();
     assert_eq!(threads.len(), 1);
     assert_eq!(threads[0].contact, "ana");
     assert_eq!(threads[0].unread, 1);
     assert_eq!(threads[0].letters, 2);
-    let items = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+    let items = t.lock().unwrap().letters().open_thread(&s, "ana").unwrap();
     assert_eq!(items.len(), 2);
     assert!(items[0].outgoing && items[0].body == text);
     assert!(!items[1].outgoing && items[1].body == reply);
-    assert_eq!(t.lock().unwrap().threads_for(&s).unwrap()[0].unread, 0);
+    assert_eq!(
+        t.lock().unwrap().letters().threads_for(&s).unwrap()[0].unread,
+        0
+    );
     // Syncing again changes nothing.
     let again = dw.sync(&t).unwrap();
     assert_eq!((again.letters_sent, again.entries_applied), (0, 0));
-    assert_eq!(t.lock().unwrap().open_thread(&s, "ana").unwrap().len(), 2);
+    assert_eq!(
+        t.lock()
+            .unwrap()
+            .letters()
+            .open_thread(&s, "ana")
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -268,6 +289,7 @@ fn rejected_letter_shows_the_staff_reason() {
     let row = t
         .lock()
         .unwrap()
+        .letters()
         .queue_letter(&s, "ana", "una carta")
         .unwrap();
     dw.sync(&t).unwrap();
@@ -283,7 +305,7 @@ fn rejected_letter_shows_the_staff_reason() {
     assert_eq!(
         state_of(&t, &s, &row.id),
         (
-            "rejected".to_string(),
+            OutState::Rejected,
             "Menciona el caso de otra persona".to_string()
         )
     );
@@ -305,6 +327,7 @@ fn attorney_body_is_unreadable_to_review_but_reaches_the_attorney() {
     let row = t
         .lock()
         .unwrap()
+        .letters()
         .queue_letter(&s, "lawyer", secret)
         .unwrap();
     dw.sync(&t).unwrap();
@@ -369,6 +392,7 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
     let row = a
         .lock()
         .unwrap()
+        .letters()
         .queue_letter(&sa, "ana", "desde A")
         .unwrap();
     dw.sync(&a).unwrap();
@@ -379,8 +403,8 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
     dw.sync(&a).unwrap();
     dw.sync(&b).unwrap();
     let sb = maria(&b);
-    let ta = a.lock().unwrap().open_thread(&sa, "ana").unwrap();
-    let tb = b.lock().unwrap().open_thread(&sb, "ana").unwrap();
+    let ta = a.lock().unwrap().letters().open_thread(&sa, "ana").unwrap();
+    let tb = b.lock().unwrap().letters().open_thread(&sb, "ana").unwrap();
     let view = |v: &[berth::store::ThreadItem]| {
         v.iter()
             .map(|i| (i.id.clone(), i.outgoing, i.body.clone(), i.state.clone()))
@@ -388,7 +412,7 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
     };
     assert_eq!(view(&ta), view(&tb));
     assert_eq!(ta.len(), 2);
-    assert_eq!(ta[0].state, "delivered");
+    assert_eq!(ta[0].state, LetterState::Out(OutState::Delivered));
 }
 
 #[test]
@@ -396,7 +420,12 @@ fn contact_removed_before_upload_means_the_letter_is_not_delivered() {
     let dw = DockWorld::new();
     let t = dw.tablet("tab-1");
     let s = maria(&t);
-    let row = t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    let row = t
+        .lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "ana", "hola")
+        .unwrap();
     // The facility removes Ana before the tablet docks.
     let mut dock = dw.dock();
     dock.publish(&sign_doc(&dw.w, "c2.toml", &contacts(2, false), "contacts"))
@@ -404,14 +433,15 @@ fn contact_removed_before_upload_means_the_letter_is_not_delivered() {
     dw.sync(&t).unwrap();
     let (state, reason) = state_of(&t, &s, &row.id);
     assert_eq!(
-        (state.as_str(), reason.as_str()),
-        ("rejected", berth::tablet::RETURNED_REASON)
+        (state, reason.as_str()),
+        (OutState::Rejected, berth::domain::messages::RETURNED_REASON)
     );
     assert!(dock.review_list().unwrap().is_empty());
     // The new list reached the tablet too: Ana is gone from the picker.
     let names: Vec<String> = t
         .lock()
         .unwrap()
+        .letters()
         .contacts_for(&s)
         .unwrap()
         .into_iter()
@@ -430,14 +460,21 @@ fn unknown_and_revoked_tablets_are_refused() {
     }
     let t = dw.tablet("tab-1");
     let s = maria(&t);
-    t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    t.lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "ana", "hola")
+        .unwrap();
     dw.dock().revoke("tab-1").unwrap();
     match dw.sync(&t) {
         Err(SyncError::Refused(r)) => assert!(r.contains("revoked"), "{r}"),
         other => panic!("unexpected {other:?}"),
     }
     assert!(dw.dock().review_list().unwrap().is_empty());
-    assert_eq!(t.lock().unwrap().outbox_for(&s).unwrap()[0].state, "queued");
+    assert_eq!(
+        t.lock().unwrap().letters().outbox_for(&s).unwrap()[0].state,
+        OutState::Queued
+    );
 }
 
 #[test]
@@ -471,6 +508,7 @@ fn a_body_changed_at_the_dock_is_refused_both_ways() {
     let row = t
         .lock()
         .unwrap()
+        .letters()
         .queue_letter(&s, "ana", "te quiero")
         .unwrap();
     dw.sync(&t).unwrap();
@@ -519,7 +557,7 @@ fn a_body_changed_at_the_dock_is_refused_both_ways() {
     .unwrap();
     let sum = dw.sync(&t).unwrap();
     assert_eq!(sum.entries_refused, 1);
-    let items = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+    let items = t.lock().unwrap().letters().open_thread(&s, "ana").unwrap();
     assert!(
         items.iter().all(|i| i.outgoing),
         "the altered letter is not shown"
@@ -585,8 +623,16 @@ fn usage_reaches_the_dock_and_a_repeated_report_does_not_double_it() {
     let dw = DockWorld::new();
     let t = dw.tablet("tab-1");
     let s = maria(&t);
-    t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
-    t.lock().unwrap().record_activity(&s, 600, true).unwrap();
+    t.lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "ana", "hola")
+        .unwrap();
+    t.lock()
+        .unwrap()
+        .people()
+        .record_activity(&s, 600, true)
+        .unwrap();
     dw.sync(&t).unwrap();
     dw.sync(&t).unwrap();
     let usage = dw.dock().usage_of("A12345").unwrap();

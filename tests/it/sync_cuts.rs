@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use berth::domain::messages::OutState;
+
 use proptest::prelude::*;
 
 use berth::sync::client::{self, SyncError};
@@ -62,13 +64,18 @@ fn a_lost_ack_then_a_resend_leaves_one_server_record() {
     let (dw, armed) = world();
     let t = dw.tablet("tab-1");
     let s = maria(&t);
-    let row = t.lock().unwrap().queue_letter(&s, "ana", "hola").unwrap();
+    let row = t
+        .lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "ana", "hola")
+        .unwrap();
     armed.arm("dock:after-store-letters", 0);
     assert!(matches!(dw.sync(&t), Err(SyncError::Broken(_))));
     assert_eq!(count(&dw, "SELECT COUNT(*) FROM letters"), 1, "committed");
     assert_eq!(
-        t.lock().unwrap().outbox_for(&s).unwrap()[0].state,
-        "queued",
+        t.lock().unwrap().letters().outbox_for(&s).unwrap()[0].state,
+        OutState::Queued,
         "no ack reached the tablet"
     );
     dw.sync(&t).unwrap();
@@ -77,10 +84,10 @@ fn a_lost_ack_then_a_resend_leaves_one_server_record() {
         1,
         "resend changed nothing"
     );
-    let out = t.lock().unwrap().outbox_for(&s).unwrap();
+    let out = t.lock().unwrap().letters().outbox_for(&s).unwrap();
     assert_eq!(
-        (out[0].id.as_str(), out[0].state.as_str()),
-        (row.id.as_str(), "in-review")
+        (out[0].id.as_str(), out[0].state),
+        (row.id.as_str(), OutState::InReview)
     );
     // Exactly one copy and one state entry went into the feed.
     assert_eq!(count(&dw, "SELECT COUNT(*) FROM feed"), 2);
@@ -120,7 +127,7 @@ proptest! {
         let mut replies = 0;
         for (i, r) in rounds.iter().enumerate() {
             for k in 0..r.letters {
-                let row = t.lock().unwrap().queue_letter(&s, "ana", &format!("carta {i}.{k} ñ")).unwrap();
+                let row = t.lock().unwrap().letters().queue_letter(&s, "ana", &format!("carta {i}.{k} ñ")).unwrap();
                 written.push(row.id);
             }
             for k in 0..r.replies {
@@ -159,14 +166,14 @@ proptest! {
         prop_assert_eq!(count(&dw, "SELECT COUNT(DISTINCT id) FROM letters") as usize, written.len());
         let eml_files = std::fs::read_dir(dw.data.join("gateway/outbox")).unwrap().count();
         prop_assert_eq!(eml_files, written.len(), "one .eml per letter");
-        let out = t.lock().unwrap().outbox_for(&s).unwrap();
+        let out = t.lock().unwrap().letters().outbox_for(&s).unwrap();
         prop_assert_eq!(out.len(), written.len());
-        prop_assert!(out.iter().all(|r| r.state == "delivered"), "{:?}", out.iter().map(|r| &r.state).collect::<Vec<_>>());
-        let thread = t.lock().unwrap().open_thread(&s, "ana").unwrap();
+        prop_assert!(out.iter().all(|r| r.state == OutState::Delivered), "{:?}", out.iter().map(|r| &r.state).collect::<Vec<_>>());
+        let thread = t.lock().unwrap().letters().open_thread(&s, "ana").unwrap();
         let incoming: Vec<_> = thread.iter().filter(|i| !i.outgoing).collect();
         prop_assert_eq!(incoming.len(), replies, "each reply exactly once");
         let max_seq = count(&dw, "SELECT COALESCE(MAX(seq), 0) FROM feed WHERE person = 'A12345'") as u64;
-        let cursor = t.lock().unwrap().store().cursor("feed:A12345").unwrap();
+        let cursor = t.lock().unwrap().sync().feed_cursor(&berth::domain::people::PersonId::parse("A12345").unwrap()).unwrap();
         prop_assert_eq!(cursor, max_seq);
     }
 }
