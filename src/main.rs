@@ -41,6 +41,7 @@ struct Cli {
     command: Option<Command>,
 }
 
+#[cfg(feature = "staff")]
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo");
 
 #[derive(Subcommand)]
