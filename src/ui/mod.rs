@@ -11,6 +11,9 @@ slint::include_modules!();
 pub mod headless;
 pub mod input;
 pub mod keys;
+pub mod messages;
+pub mod record;
+pub mod services;
 pub mod shell;
 pub mod tour;
 

@@ -14,15 +14,14 @@ use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel, Weak};
 
 use super::{
-    Activity, AppState, AppWindow, ContactRow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
-    LetterRow, LockAdapter, MessagesAdapter, PersonChoice, RecordAdapter, RecordRow,
-    SettingsAdapter, StatusAdapter, Theme, Tr, keys, set_language,
+    Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
+    LockAdapter, MessagesAdapter, PersonChoice, RecordAdapter, SettingsAdapter, StatusAdapter,
+    Theme, Tr, keys, messages, record, services, set_language,
 };
 #[path = "library.rs"]
 mod library;
 
 use crate::domain::login::check_new_pin;
-use crate::domain::messages::{LetterState, OutState};
 use crate::domain::people::PersonalSettings;
 use crate::domain::policy::{Feature, PolicyDecision, Reason};
 use crate::tablet::{EnrolmentTicket, LoginError, LoginOutcome, Session, Tablet};
@@ -673,39 +672,10 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
             return;
         }
         if feature == Feature::Record {
-            let tz = c.t().people().time_zone();
-            let tr = ui.global::<Tr>();
-            let mut rows: Vec<RecordRow> = c
-                .t()
-                .people()
-                .audit_for(s)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| RecordRow {
-                    when: local(e.at, tz).format("%Y-%m-%d %H:%M").to_string().into(),
-                    what: tr.invoke_record_what(e.kind.into()),
-                })
-                .collect();
-            rows.reverse();
-            // Certificates first: what the person earned, and when.
-            let certs = c.t().library().certificates(s).unwrap_or_default();
-            for (cert, _, _) in certs.iter().rev() {
-                rows.insert(
-                    0,
-                    RecordRow {
-                        when: local(cert.completed, tz)
-                            .format("%Y-%m-%d")
-                            .to_string()
-                            .into(),
-                        what: tr.invoke_certificate_row(
-                            cert.course_title.clone().into(),
-                            cert.score_percent as i32,
-                        ),
-                    },
-                );
-            }
-            ui.global::<RecordAdapter>()
-                .set_rows(ModelRc::new(VecModel::from(rows)));
+            record::show(
+                &ui,
+                &record::lines(&services::SessionRecord::new(&c.tablet, s)),
+            );
             ui.global::<AppState>().set_page("record".into());
         } else if feature == Feature::Learn {
             library::open_learn(&ui, c);
@@ -734,164 +704,39 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
     refresh(&ui, core);
 }
 
+/// Run `f` on the Messages controller of the person signed in.
+fn with_letters<R>(
+    c: &Core,
+    f: impl FnOnce(&messages::MessagesController<services::SessionLetters<'_>>) -> R,
+) -> Option<R> {
+    let session = c.session.as_ref()?;
+    let ctl = messages::MessagesController::new(services::SessionLetters::new(&c.tablet, session));
+    Some(f(&ctl))
+}
+
 /// Fill the Messages page: contacts, the draft for the chosen one, the
 /// counter and quota, and every letter with its state.
 fn fill_messages(ui: &AppWindow, c: &mut Core, select: Option<String>) {
-    let Some(s) = &c.session else { return };
-    let contacts = c.t().letters().contacts_for(s).unwrap_or_default();
-    let g = ui.global::<MessagesAdapter>();
-    let tr = ui.global::<Tr>();
-    let current = select.unwrap_or_else(|| g.get_selected().to_string());
-    let chosen = contacts
-        .iter()
-        .find(|x| x.id.as_str() == current)
-        .or_else(|| contacts.first())
-        .cloned();
-    let threads = c.t().letters().threads_for(s).unwrap_or_default();
-    let unread = |id: &str| {
-        threads
-            .iter()
-            .find(|t| t.contact == id)
-            .map(|t| t.unread as i32)
-            .unwrap_or(0)
-    };
-    let mut rows: Vec<ContactRow> = contacts
-        .iter()
-        .map(|x| ContactRow {
-            id: x.id.as_str().into(),
-            name: x.name.as_str().into(),
-            relationship: x.relationship.as_str().into(),
-            attorney: x.attorney,
-            unread: unread(x.id.as_str()),
-        })
-        .collect();
-    if let Some(ch) = &chosen {
-        g.set_selected(ch.id.as_str().into());
-        g.set_selected_name(ch.name.as_str().into());
-        let draft = c
-            .t()
-            .letters()
-            .draft(s, ch.id.as_str())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        g.set_text(draft.into());
-        // Opening a thread reads it.
-        for r in rows.iter_mut().filter(|r| r.id.as_str() == ch.id.as_str()) {
-            r.unread = 0;
-        }
+    let current =
+        select.unwrap_or_else(|| ui.global::<MessagesAdapter>().get_selected().to_string());
+    if let Some(v) = with_letters(c, |m| m.open(Some(&current))) {
+        messages::show(ui, &v);
     }
-    g.set_contacts(ModelRc::new(VecModel::from(rows)));
-    g.set_notice(SharedString::default());
-    let tz = c.t().people().time_zone();
-    let items = match &chosen {
-        Some(ch) => c
-            .t()
-            .letters()
-            .open_thread(s, ch.id.as_str())
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let name = chosen.as_ref().map(|x| x.name.clone()).unwrap_or_default();
-    // Newest first, as a person scans for news.
-    let letters: Vec<LetterRow> = items
-        .into_iter()
-        .rev()
-        .map(|r| {
-            // The whole letter: a thread is for reading.
-            let preview = r.body;
-            let tone = match r.state {
-                LetterState::Out(OutState::Delivered) | LetterState::Received => "done",
-                LetterState::Out(OutState::Rejected | OutState::Returned) => "problem",
-                LetterState::Out(_) => "waiting",
-            };
-            let when = DateTime::parse_from_rfc3339(&r.at)
-                .map(|t| {
-                    local(t.with_timezone(&Utc), tz)
-                        .format("%d/%m %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default();
-            LetterRow {
-                to: if r.outgoing {
-                    name.clone().into()
-                } else {
-                    tr.invoke_from(name.clone().into())
-                },
-                preview: preview.into(),
-                state: tr.invoke_letter_state(r.state.as_str().into(), r.reason.into()),
-                tone: tone.into(),
-                when: when.into(),
-                incoming: !r.outgoing,
-            }
-        })
-        .collect();
-    g.set_letters(ModelRc::new(VecModel::from(letters)));
-    update_counter(ui, c);
-}
-
-fn update_counter(ui: &AppWindow, c: &mut Core) {
-    let Some(s) = &c.session else { return };
-    let g = ui.global::<MessagesAdapter>();
-    let tr = ui.global::<Tr>();
-    let Ok(e) = c.t().people().effective_for(s.person()) else {
-        return;
-    };
-    let n = crate::domain::messages::graphemes(g.get_text().as_str());
-    g.set_counter(format!("{n} / {}", e.message_max_graphemes).into());
-    g.set_over_limit(n > e.message_max_graphemes as usize);
-    let left = c
-        .t()
-        .people()
-        .decision_for(s.person())
-        .map(|d| d.messages_left_today)
-        .unwrap_or(0);
-    g.set_quota(tr.invoke_letters_left(left as i32));
 }
 
 fn letter_edited(ui: &AppWindow, c: &mut Core, text: &str) {
-    let Some(s) = &c.session else { return };
     let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
-    // Drafts save as they are typed: nothing written is lost.
-    let saved = c.t().letters().save_draft(s, &contact, text);
-    if let Err(e) = saved {
-        tracing::error!("saving a draft: {e}");
+    if let Some(n) = with_letters(c, |m| m.edited(&contact, text)) {
+        ui.global::<MessagesAdapter>()
+            .set_notice(SharedString::default());
+        messages::show_counter(ui, n);
     }
-    ui.global::<MessagesAdapter>()
-        .set_notice(SharedString::default());
-    update_counter(ui, c);
 }
 
 fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
-    let Some(s) = &c.session else { return };
-    let g = ui.global::<MessagesAdapter>();
-    let tr = ui.global::<Tr>();
-    let contact = g.get_selected().to_string();
-    let queued = c.t().letters().queue_letter(s, &contact, text);
-    match queued {
-        Ok(_) => {
-            fill_messages(ui, c, Some(contact));
-            g.set_text(SharedString::default());
-            g.set_notice(tr.invoke_letter_queued());
-            update_counter(ui, c);
-        }
-        Err(e) => {
-            use crate::domain::messages::SendRefusal;
-            use crate::tablet::{CoreError, Refusal};
-            let msg = match &e {
-                CoreError::Refused(Refusal::Letter(SendRefusal::TooLong { count, max })) => {
-                    tr.invoke_too_long(*count as i32, *max as i32)
-                }
-                CoreError::Refused(Refusal::Letter(SendRefusal::QuotaUsed { .. })) => {
-                    tr.invoke_quota_used()
-                }
-                _ => {
-                    tracing::warn!("letter refused: {e}");
-                    tr.invoke_cannot_send()
-                }
-            };
-            g.set_notice(msg);
-        }
+    let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
+    if let Some(v) = with_letters(c, |m| m.send(&contact, text)) {
+        messages::show(ui, &v);
     }
 }
 
