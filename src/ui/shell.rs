@@ -11,20 +11,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
-use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel, Weak};
+use slint::{ComponentHandle, SharedString, Timer, TimerMode, Weak};
 
+use super::lock as lock_screen;
 use super::{
     Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
-    LockAdapter, MessagesAdapter, PersonChoice, RecordAdapter, SettingsAdapter, StatusAdapter,
-    Theme, Tr, keys, messages, record, services, set_language,
+    LockAdapter, MessagesAdapter, RecordAdapter, SettingsAdapter, StatusAdapter, Theme, Tr, keys,
+    messages, record, services, set_language,
 };
 #[path = "library.rs"]
 mod library;
 
-use crate::domain::login::check_new_pin;
 use crate::domain::people::PersonalSettings;
 use crate::domain::policy::{Feature, PolicyDecision, Reason};
-use crate::tablet::{EnrolmentTicket, LoginError, LoginOutcome, Session, Tablet};
+use crate::tablet::{Session, Tablet};
 
 /// What the shell reads from the hardware for the status bar.
 pub trait Hardware {
@@ -40,9 +40,8 @@ struct Core {
     tablet: Arc<Mutex<Tablet>>,
     hardware: Box<dyn Hardware>,
     session: Option<Session>,
-    chosen: Option<String>,
-    ticket: Option<EnrolmentTicket>,
-    new_pin: Option<String>,
+    /// The lock screen's controller.
+    lock: lock_screen::LockController<lock_screen::TabletLogin>,
     volume: u8,
     /// The dock switch, when the tablet has one; else external power.
     docked: Option<bool>,
@@ -98,13 +97,12 @@ fn local(t: DateTime<Utc>, tz: Tz) -> chrono::DateTime<Tz> {
 impl Shell {
     pub fn new(tablet: Tablet, hardware: Box<dyn Hardware>) -> Result<Self, slint::PlatformError> {
         let ui = AppWindow::new()?;
+        let tablet = Arc::new(Mutex::new(tablet));
         let core = Rc::new(RefCell::new(Core {
-            tablet: Arc::new(Mutex::new(tablet)),
+            lock: lock_screen::LockController::new(lock_screen::TabletLogin(tablet.clone())),
+            tablet,
             hardware,
             session: None,
-            chosen: None,
-            ticket: None,
-            new_pin: None,
             volume: 60,
             docked: None,
             dock_addr: None,
@@ -433,123 +431,32 @@ impl Shell {
     }
 }
 
-fn person_name(core: &Core, id: &str) -> Option<(String, bool)> {
-    core.t()
-        .people()
-        .roster()
-        .ok()?
-        .into_iter()
-        .find(|p| p.id.eq_ignore_ascii_case(id))
-        .map(|p| (p.display_name, p.enrolled))
-}
-
 fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
-    let mut c = core.borrow_mut();
-    c.chosen = None;
-    c.ticket = None;
-    c.new_pin = None;
-    let people: Vec<PersonChoice> = c
-        .t()
-        .people()
-        .roster()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| PersonChoice {
-            id: p.id.into(),
-            name: p.display_name.into(),
-            enrolled: p.enrolled,
-        })
-        .collect();
-    let g = ui.global::<LockAdapter>();
-    g.set_people(ModelRc::new(VecModel::from(people)));
-    g.set_step("choose".into());
-    g.set_message(SharedString::default());
-    g.set_typed_id(SharedString::default());
-    g.set_chosen_name(SharedString::default());
+    let (people, v) = {
+        let mut c = core.borrow_mut();
+        (c.lock.people(), c.lock.reset())
+    };
+    lock_screen::show_people(ui, &people);
+    lock_screen::show(ui, &v);
+    ui.global::<LockAdapter>()
+        .set_typed_id(SharedString::default());
     ui.global::<AppState>().set_page("lock".into());
 }
 
 fn choose(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, id: &str) {
     let Some(ui) = weak.upgrade() else { return };
-    let id = id.trim();
-    if id.is_empty() {
-        return;
+    let v = core.borrow_mut().lock.choose(id);
+    if let Some(v) = v {
+        lock_screen::show(&ui, &v);
     }
-    let mut c = core.borrow_mut();
-    // An id nobody has still gets a PIN pad: the screen never says which ids exist.
-    let (name, enrolled) = person_name(&c, id).unwrap_or_else(|| (id.to_string(), true));
-    c.chosen = Some(id.to_string());
-    let g = ui.global::<LockAdapter>();
-    g.set_chosen_name(name.into());
-    g.set_step(if enrolled { "pin" } else { "code" }.into());
-    g.set_message(SharedString::default());
 }
 
 fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, digits: &str) {
     let Some(ui) = weak.upgrade() else { return };
-    let g = ui.global::<LockAdapter>();
-    let tr = ui.global::<Tr>();
-    let step = g.get_step();
-    let mut c = core.borrow_mut();
-    match step.as_str() {
-        "pin" | "code" => {
-            let Some(id) = c.chosen.clone() else { return };
-            let outcome = c.t().people().login(&id, digits);
-            match outcome {
-                Ok(LoginOutcome::Session(s)) => {
-                    drop(c);
-                    start_session(&ui, core, idle, s);
-                }
-                Ok(LoginOutcome::SetPin(t)) => {
-                    c.ticket = Some(t);
-                    g.set_step("new-pin".into());
-                    g.set_message(SharedString::default());
-                }
-                Err(LoginError::Invalid) => g.set_message(tr.invoke_wrong_pin()),
-                Err(LoginError::LockedOut { until }) => {
-                    let tz = c.t().people().time_zone();
-                    g.set_message(
-                        tr.invoke_locked_until(local(until, tz).format("%H:%M").to_string().into()),
-                    );
-                }
-                Err(LoginError::Unavailable(e)) => {
-                    tracing::error!("login: {e}");
-                    g.set_message(tr.invoke_cannot_check());
-                }
-            }
-        }
-        "new-pin" => {
-            if check_new_pin(digits).is_err() {
-                g.set_message(tr.invoke_pin_rule());
-            } else {
-                c.new_pin = Some(digits.to_string());
-                g.set_step("confirm-pin".into());
-                g.set_message(SharedString::default());
-            }
-        }
-        "confirm-pin" => {
-            if c.new_pin.as_deref() != Some(digits) {
-                c.new_pin = None;
-                g.set_step("new-pin".into());
-                g.set_message(tr.invoke_pins_differ());
-                return;
-            }
-            let Some(ticket) = c.ticket.take() else {
-                return;
-            };
-            let outcome = c.t().people().set_pin(ticket, digits);
-            match outcome {
-                Ok(s) => {
-                    drop(c);
-                    start_session(&ui, core, idle, s);
-                }
-                Err(e) => {
-                    tracing::error!("set pin: {e}");
-                    g.set_message(tr.invoke_cannot_check());
-                }
-            }
-        }
-        _ => {}
+    let outcome = core.borrow_mut().lock.submit(digits);
+    match outcome {
+        Ok(v) => lock_screen::show(&ui, &v),
+        Err(session) => start_session(&ui, core, idle, session),
     }
 }
 
@@ -585,7 +492,6 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
             .map(|d| Duration::from_secs(u64::from(d.idle_lock_seconds)))
             .unwrap_or(DEFAULT_IDLE);
         c.session = Some(s);
-        c.chosen = None;
         library::on_login(ui, &mut c);
         let (weak, core2, idle2) = (ui.as_weak(), core.clone(), idle.clone());
         idle.start(TimerMode::SingleShot, idle_for, move || {
