@@ -149,7 +149,8 @@ impl DockConn {
             root,
             key,
             me,
-            dock_time: chrono::Utc::now(),
+            // Until the signed hello below says otherwise.
+            dock_time: chrono::DateTime::UNIX_EPOCH,
         };
         let (hello, _) = c.read_reply(true)?;
         match hello {

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod record;
 pub mod services;
 pub mod shell;
+pub mod status;
 pub mod tour;
 
 pub use shell::{Hardware, Shell};

@@ -9,21 +9,20 @@ use crate::sync::client::{Stage, SyncSummary};
 use std::rc::Rc;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Utc};
-use chrono_tz::Tz;
 use slint::{ComponentHandle, SharedString, Timer, TimerMode, Weak};
 
 use super::lock as lock_screen;
+use super::status::SyncShown;
 use super::{
     Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
     LockAdapter, MessagesAdapter, RecordAdapter, SettingsAdapter, StatusAdapter, Theme, Tr, keys,
-    messages, record, services, set_language,
+    messages, record, services, set_language, status,
 };
 #[path = "library.rs"]
 mod library;
 
 use crate::domain::people::PersonalSettings;
-use crate::domain::policy::{Feature, PolicyDecision, Reason};
+use crate::domain::policy::Feature;
 use crate::tablet::{Session, Tablet};
 
 /// What the shell reads from the hardware for the status bar.
@@ -57,20 +56,11 @@ struct Core {
     lib: library::Library,
 }
 
-/// The sync part of the status bar.
-enum SyncShown {
-    /// No sync this session: the last dock time, if any.
-    Idle,
-    Running(Stage),
-    Synced(DateTime<Utc>),
-    Failed,
-}
-
 /// From the sync worker to the UI thread (polled by the status timer, so
 /// no Slint type crosses threads).
 enum SyncEvent {
     Stage(Stage),
-    Done(Result<SyncSummary, String>),
+    Done(Result<SyncSummary, crate::sync::client::SyncError>),
 }
 
 pub struct Shell {
@@ -88,10 +78,6 @@ impl Core {
     fn t(&self) -> MutexGuard<'_, Tablet> {
         self.tablet.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-fn local(t: DateTime<Utc>, tz: Tz) -> chrono::DateTime<Tz> {
-    t.with_timezone(&tz)
 }
 
 impl Shell {
@@ -646,19 +632,6 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
     }
 }
 
-fn banner(ui: &AppWindow, d: &PolicyDecision) -> (String, SharedString) {
-    let tr = ui.global::<Tr>();
-    let hm = |t: DateTime<Utc>| SharedString::from(local(t, d.tz).format("%H:%M").to_string());
-    match &d.reason {
-        Reason::Open => (String::new(), SharedString::default()),
-        Reason::Curfew { until } => ("curfew".into(), tr.invoke_curfew_until(hm(*until))),
-        Reason::Lockdown(r) => ("lockdown".into(), tr.invoke_lockdown(r.as_str().into())),
-        Reason::DailyCapReached => ("cap".into(), tr.invoke_cap_reached()),
-        Reason::Cooldown { until } => ("cooldown".into(), tr.invoke_cooldown_until(hm(*until))),
-        Reason::Grace { days_offline } => ("grace".into(), tr.invoke_grace(*days_offline as i32)),
-    }
-}
-
 /// Start the sync worker unless one runs or no dock is set. The worker
 /// locks the tablet only for store work, and reports through a channel the
 /// status timer reads.
@@ -680,7 +653,7 @@ fn start_sync(ui: &AppWindow, core: &Rc<RefCell<Core>>) -> bool {
         if let Err(e) = &result {
             tracing::warn!("sync with {addr}: {e}");
         }
-        let _ = tx.send(SyncEvent::Done(result.map_err(|e| e.to_string())));
+        let _ = tx.send(SyncEvent::Done(result));
     });
     c.sync_rx = Some(rx);
     c.sync_shown = SyncShown::Running(Stage::Connecting);
@@ -700,7 +673,15 @@ fn poll_sync(c: &mut Core) -> bool {
             SyncEvent::Stage(stage) => SyncShown::Running(stage),
             SyncEvent::Done(Ok(_)) => {
                 finished = true;
-                SyncShown::Synced(c.t().trusted_now().unwrap_or_else(|_| Utc::now()))
+                let now = c.t().trusted_now();
+                match now {
+                    Ok(t) => SyncShown::Synced(t),
+                    // The last dock time still shows.
+                    Err(e) => {
+                        tracing::error!("reading the trusted clock: {e}");
+                        SyncShown::Idle
+                    }
+                }
             }
             SyncEvent::Done(Err(_)) => {
                 finished = true;
@@ -712,30 +693,6 @@ fn poll_sync(c: &mut Core) -> bool {
         c.sync_rx = None;
     }
     finished
-}
-
-/// The status bar's sync text, in the current language.
-fn sync_text(ui: &AppWindow, c: &Core, tz: Tz) -> SharedString {
-    let tr = ui.global::<Tr>();
-    let hm =
-        |t: DateTime<Utc>, f: &str| -> SharedString { local(t, tz).format(f).to_string().into() };
-    match &c.sync_shown {
-        SyncShown::Running(Stage::Sending { done, total }) => {
-            tr.invoke_sync_sending(*done as i32, *total as i32)
-        }
-        SyncShown::Running(Stage::Receiving { entries }) => {
-            tr.invoke_sync_receiving(*entries as i32)
-        }
-        SyncShown::Running(Stage::Content { title, .. }) => tr.invoke_sync_content(title.into()),
-        SyncShown::Running(_) => tr.invoke_sync_running(),
-        SyncShown::Synced(t) => tr.invoke_synced_at(hm(*t, "%H:%M")),
-        SyncShown::Failed => tr.invoke_sync_failed(),
-        SyncShown::Idle => match c.t().sync().last_dock().ok().flatten() {
-            Some(t) => tr.invoke_last_sync(hm(t, "%d/%m %H:%M")),
-            None if c.dock_addr.is_some() => tr.invoke_never_synced(),
-            None => SharedString::default(),
-        },
-    }
 }
 
 fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
@@ -760,75 +717,57 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let c = &mut *c;
     library::update_player(ui, c);
     library::apply_volume(c, false);
-    let tz = c.t().people().time_zone();
-    let now = c.t().trusted_now().unwrap_or_else(|_| Utc::now());
-    let t = local(now, tz);
-    let status = ui.global::<StatusAdapter>();
-    let tr = ui.global::<Tr>();
-    status.set_time(t.format("%H:%M").to_string().into());
-    status.set_date(tr.invoke_date(
-        t.weekday().num_days_from_sunday() as i32,
-        t.day() as i32,
-        t.month() as i32,
-    ));
-    status.set_battery(
-        c.hardware
-            .battery_percent()
-            .map(|b| format!("{b}%"))
-            .unwrap_or_else(|| "–".into())
-            .into(),
-    );
-    status.set_docked(docked_now);
-    status.set_can_sync(c.dock_addr.is_some());
-    status.set_syncing(c.sync_rx.is_some());
-    status.set_sync(sync_text(ui, c, tz));
-    status.set_volume(c.volume as i32);
-    let Some(s) = &c.session else {
-        status.set_minutes_left(SharedString::default());
-        status.set_banner_kind(SharedString::default());
-        status.set_banner_text(SharedString::default());
-        return;
+    let (tz, now, last_dock, decision) = {
+        let mut t = c.t();
+        let tz = t.people().time_zone();
+        let now = t.trusted_now();
+        let last_dock = t.sync().last_dock();
+        let decision = c
+            .session
+            .as_ref()
+            .map(|s| t.people().decision_for(s.person()));
+        (tz, now, last_dock, decision)
     };
-    let decided = c.t().people().decision_for(s.person());
-    let d = match decided {
+    let now = match now {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!("reading the trusted clock: {e}");
+            return;
+        }
+    };
+    let decision = match decision.transpose() {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("policy decision: {e}");
             return;
         }
     };
-    let (kind, text) = banner(ui, &d);
-    status.set_banner_kind(kind.into());
-    status.set_banner_text(text);
-    status.set_minutes_left(match d.remaining_minutes {
-        Some(m) if d.reason == Reason::Open || matches!(d.reason, Reason::Grace { .. }) => {
-            tr.invoke_minutes_left(m as i32)
-        }
-        _ => SharedString::default(),
+    let last_dock = last_dock
+        .map_err(|e| tracing::error!("last dock: {e}"))
+        .ok()
+        .flatten();
+    let v = status::view(&status::Inputs {
+        now,
+        tz,
+        battery: c.hardware.battery_percent(),
+        docked: docked_now,
+        sync: &c.sync_shown,
+        last_dock,
+        can_sync: c.dock_addr.is_some(),
+        decision: decision.as_ref(),
     });
-    let home = ui.global::<HomeAdapter>();
-    home.set_messages_open(d.allowed.contains(&Feature::Messages));
-    home.set_learn_open(d.allowed.contains(&Feature::Learn));
-    home.set_books_open(d.allowed.contains(&Feature::Books) || d.free_content);
-    home.set_music_open(d.allowed.contains(&Feature::Music));
-    home.set_record_open(d.allowed.contains(&Feature::Record));
-    home.set_closed_note(tr.invoke_closed_now());
+    let bar = ui.global::<StatusAdapter>();
+    bar.set_can_sync(c.dock_addr.is_some());
+    bar.set_syncing(c.sync_rx.is_some());
+    bar.set_volume(c.volume as i32);
+    status::show(ui, &v, decision.is_some());
     // A page whose feature just closed (curfew began) returns home.
-    let app = ui.global::<AppState>();
-    let page = app.get_page();
-    let feature_closed = match page.as_str() {
-        "record" => !d.allowed.contains(&Feature::Record),
-        "messages" => !d.allowed.contains(&Feature::Messages),
-        "learn" => !d.allowed.contains(&Feature::Learn),
-        "music" => !d.allowed.contains(&Feature::Music),
-        "books" => {
-            !d.allowed.contains(&Feature::Books) && !(d.free_content && c.lib.reading_free("books"))
+    if let Some(d) = &decision {
+        let app = ui.global::<AppState>();
+        let page = app.get_page();
+        if status::page_closes(page.as_str(), d, c.lib.reading_free("books")) {
+            app.set_page("home".into());
         }
-        "feature" => d.allowed.is_empty() && !d.free_content,
-        _ => false,
-    };
-    if feature_closed {
-        app.set_page("home".into());
     }
 }
 
