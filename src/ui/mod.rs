@@ -15,6 +15,7 @@ pub mod lock;
 pub mod messages;
 pub mod record;
 pub mod services;
+pub mod settings;
 pub mod shell;
 pub mod status;
 pub mod tour;

@@ -16,7 +16,7 @@ use super::status::SyncShown;
 use super::{
     Activity, AppState, AppWindow, FeatureAdapter, HomeAdapter, Icons, KeyboardAdapter,
     LockAdapter, MessagesAdapter, RecordAdapter, SettingsAdapter, StatusAdapter, Theme, Tr, keys,
-    messages, record, services, set_language, status,
+    messages, record, services, settings, status,
 };
 #[path = "library.rs"]
 mod library;
@@ -447,25 +447,19 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, di
 }
 
 fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str) {
-    let lang = s.language.as_deref().unwrap_or(fallback_language);
-    set_language(lang);
-    ui.global::<KeyboardAdapter>().set_layout(lang.into());
-    ui.global::<LockAdapter>().set_language(lang.into());
-    ui.global::<LockAdapter>().set_large_text(s.large_text);
-    let sg = ui.global::<SettingsAdapter>();
-    sg.set_language(lang.into());
-    sg.set_large_text(s.large_text);
-    sg.set_high_contrast(s.high_contrast);
-    let theme = ui.global::<Theme>();
-    theme.set_large_text(s.large_text);
-    theme.set_high_contrast(s.high_contrast);
+    settings::apply(ui, s, fallback_language);
 }
 
 fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: Session) {
     {
         let mut c = core.borrow_mut();
-        let settings = c.t().people().settings_for(s.person()).unwrap_or_default();
-        apply_settings(ui, &settings, s.language());
+        let chosen = settings::SettingsService::load(&settings::SessionSettings {
+            tablet: &c.tablet,
+            session: &s,
+        })
+        .map_err(|e| tracing::error!("reading settings: {e}"))
+        .unwrap_or_default();
+        apply_settings(ui, &chosen, s.language());
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
             .set_greeting(tr.invoke_hello(s.display_name().to_string().into()));
@@ -518,13 +512,12 @@ fn change_settings(
         let mut guard = core.borrow_mut();
         let c = &mut *guard;
         let Some(s) = &c.session else { return };
-        let mut settings = c.t().people().settings_for(s.person()).unwrap_or_default();
-        f(&mut settings);
-        let saved = c.t().people().save_settings(s, &settings);
-        if let Err(e) = saved {
-            tracing::error!("saving settings: {e}");
-        }
-        apply_settings(&ui, &settings, s.language());
+        let svc = settings::SessionSettings {
+            tablet: &c.tablet,
+            session: s,
+        };
+        let chosen = settings::change(&svc, f);
+        apply_settings(&ui, &chosen, s.language());
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
             .set_greeting(tr.invoke_hello(s.display_name().to_string().into()));
