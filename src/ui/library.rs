@@ -11,19 +11,16 @@ use slint::{
 };
 
 use super::{AppWindow, Core};
-use crate::domain::content::{Block, Page, Para, QuizDoc, Span, page_of, paginate};
+use crate::domain::content::{Block, QuizDoc, Span};
 use crate::player::Player;
 use crate::tablet::PlayerState;
 use crate::tablet::{Completed, TrackRow};
+use crate::ui::reader::{self, Reader};
 use crate::ui::{
     AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter,
     LessonBlock, MarkRow, MusicAdapter, NamedRow, ParaRow, PlayerAdapter, ReviewRow, SearchRow,
     StepRow, Theme, Tr, TrackLine,
 };
-
-/// Characters on a page of a book, at each text size.
-const PAGE_CHARS: usize = 900;
-const PAGE_CHARS_LARGE: usize = 520;
 
 struct QuizState {
     course: String,
@@ -31,15 +28,6 @@ struct QuizState {
     doc: QuizDoc,
     q: usize,
     answers: Vec<Vec<usize>>,
-}
-
-struct BookState {
-    item: String,
-    paras: Vec<Para>,
-    pages: Vec<Page>,
-    page: usize,
-    free: bool,
-    budget: usize,
 }
 
 /// What the content pages remember between taps.
@@ -52,7 +40,7 @@ pub(super) struct Library {
     course: Option<String>,
     lesson: Option<usize>,
     quiz: Option<QuizState>,
-    book: Option<BookState>,
+    book: Option<Reader>,
     learn_kind: String,
     learn_subject: String,
     /// Tracks of the list on screen (what "Play all" plays).
@@ -714,88 +702,37 @@ fn open_book(ui: &AppWindow, c: &mut Core, item: &str) {
             return;
         }
     };
-    let budget = if ui.global::<Theme>().get_large_text() {
-        PAGE_CHARS_LARGE
-    } else {
-        PAGE_CHARS
-    };
-    let pages = paginate(&v.paras, budget);
-    let page = page_of(&pages, v.card.position.unwrap_or(0) as usize);
+    let budget = reader::budget(ui.global::<Theme>().get_large_text());
     let g = ui.global::<BooksAdapter>();
     g.set_title(v.card.title.clone().into());
     g.set_free(v.card.free);
     g.set_show_marks(false);
-    c.lib.book = Some(BookState {
-        item: item.to_string(),
-        paras: v.paras,
-        pages,
-        page,
-        free: v.card.free,
+    c.lib.book = Some(Reader::new(
+        item,
+        v.paras,
+        v.card.free,
         budget,
-    });
+        v.card.position.unwrap_or(0) as usize,
+    ));
     show_page(ui, c);
     g.set_mode("reader".into());
 }
 
 fn show_page(ui: &AppWindow, c: &mut Core) {
-    // Text size may have changed since the book opened.
-    let budget = if ui.global::<Theme>().get_large_text() {
-        PAGE_CHARS_LARGE
-    } else {
-        PAGE_CHARS
-    };
     let Some(b) = &mut c.lib.book else { return };
-    if b.budget != budget {
-        let at = b.pages.get(b.page).map(|p| p.start).unwrap_or(0);
-        b.pages = paginate(&b.paras, budget);
-        b.page = page_of(&b.pages, at);
-        b.budget = budget;
-    }
-    let Some(pg) = b.pages.get(b.page).copied() else {
-        return;
-    };
-    let mut rows = Vec::new();
-    for i in pg.start..pg.end.min(b.paras.len()).max(pg.start) {
-        let p = &b.paras[i];
-        let chars: Vec<char> = p.text.chars().collect();
-        let from = if i == pg.start { pg.start_char } else { 0 };
-        rows.push(ParaRow {
+    // Text size may have changed since the book opened.
+    b.set_budget(reader::budget(ui.global::<Theme>().get_large_text()));
+    let Some((start, end)) = b.span() else { return };
+    let rows: Vec<ParaRow> = b
+        .pieces()
+        .into_iter()
+        .map(|p| ParaRow {
             heading: p.heading,
-            text: chars[from.min(chars.len())..]
-                .iter()
-                .collect::<String>()
-                .into(),
-        });
-    }
-    if pg.end_char > 0 && pg.end < b.paras.len() {
-        let p = &b.paras[pg.end];
-        let chars: Vec<char> = p.text.chars().collect();
-        let from = if pg.end == pg.start { pg.start_char } else { 0 };
-        if pg.end != pg.start {
-            rows.push(ParaRow {
-                heading: p.heading,
-                text: chars[..pg.end_char.min(chars.len())]
-                    .iter()
-                    .collect::<String>()
-                    .into(),
-            });
-        } else {
-            rows = vec![ParaRow {
-                heading: p.heading,
-                text: chars[from..pg.end_char.min(chars.len())]
-                    .iter()
-                    .collect::<String>()
-                    .into(),
-            }];
-        }
-    }
-    let (item, page, total, start, end) = (
-        b.item.clone(),
-        b.page,
-        b.pages.len(),
-        pg.start,
-        pg.end.max(pg.start + 1),
-    );
+            text: p.text.into(),
+        })
+        .collect();
+    let (page, total) = b.position();
+    let item = b.item.clone();
     let g = ui.global::<BooksAdapter>();
     let tr = ui.global::<Tr>();
     g.set_page(model(rows));
@@ -804,25 +741,23 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
     g.set_has_prev(page > 0);
     g.set_has_next(page + 1 < total);
     let Some(s) = &c.session else { return };
-    let marks = c.t().library().bookmarks(s, &item).unwrap_or_default();
+    let marks = c.t().library().bookmarks(s, &item);
+    let marks = marks
+        .map_err(|e| tracing::error!("reading bookmarks: {e}"))
+        .unwrap_or_default();
     g.set_marked(
         marks
             .iter()
             .any(|m| (start..end).contains(&(m.para as usize))),
     );
-    let pages = &c
-        .lib
-        .book
-        .as_ref()
-        .map(|b| b.pages.clone())
-        .unwrap_or_default();
+    let Some(b) = &c.lib.book else { return };
     g.set_marks(model(
         marks
             .iter()
             .map(|m| MarkRow {
                 para: m.para as i32,
                 excerpt: m.excerpt.clone().into(),
-                page: tr.invoke_page_of(page_of(pages, m.para as usize) as i32 + 1, total as i32),
+                page: tr.invoke_page_of(b.page_of(m.para as usize) as i32 + 1, total as i32),
             })
             .collect(),
     ));
@@ -834,35 +769,27 @@ fn show_page(ui: &AppWindow, c: &mut Core) {
 
 fn turn(ui: &AppWindow, c: &mut Core, by: i64) {
     let Some(b) = &mut c.lib.book else { return };
-    let next = b.page as i64 + by;
-    if next < 0 || next as usize >= b.pages.len() {
-        return;
+    if b.turn(by) {
+        show_page(ui, c);
     }
-    b.page = next as usize;
-    show_page(ui, c);
 }
 
 fn toggle_mark(ui: &AppWindow, c: &mut Core) {
-    let Some(b) = &c.lib.book else { return };
-    let Some(pg) = b.pages.get(b.page) else {
+    let Some(s) = &c.session else { return };
+    let Some(item) = c.lib.book.as_ref().map(|b| b.item.clone()) else {
         return;
     };
-    let para = pg.start;
-    let excerpt: String = b
-        .paras
-        .get(para)
-        .map(|p| p.text.chars().skip(pg.start_char).take(80).collect())
-        .unwrap_or_default();
-    let item = b.item.clone();
-    let Some(s) = &c.session else { return };
-    // Toggle the bookmark the page holds, if any, else add one at its start.
-    let marks = c.t().library().bookmarks(s, &item).unwrap_or_default();
-    let end = pg.end.max(pg.start + 1);
-    let at = marks
+    let marks = c.t().library().bookmarks(s, &item);
+    let marks: Vec<u32> = marks
+        .map_err(|e| tracing::error!("reading bookmarks: {e}"))
+        .unwrap_or_default()
         .iter()
-        .find(|m| (para..end).contains(&(m.para as usize)))
         .map(|m| m.para)
-        .unwrap_or(para as u32);
+        .collect();
+    // Toggle the bookmark the page holds, if any, else add one at its start.
+    let Some((at, excerpt)) = c.lib.book.as_ref().and_then(|b| b.mark_target(&marks)) else {
+        return;
+    };
     let r = c.t().library().toggle_bookmark(s, &item, at, &excerpt);
     if let Err(e) = r {
         tracing::error!("bookmark: {e}");
@@ -872,7 +799,7 @@ fn toggle_mark(ui: &AppWindow, c: &mut Core) {
 
 fn go_mark(ui: &AppWindow, c: &mut Core, para: usize) {
     let Some(b) = &mut c.lib.book else { return };
-    b.page = page_of(&b.pages, para);
+    b.go_to(para);
     show_page(ui, c);
 }
 
