@@ -11,24 +11,17 @@ use slint::{
 };
 
 use super::{AppWindow, Core};
-use crate::domain::content::{Block, QuizDoc, Span};
+use crate::domain::content::{Block, Span};
 use crate::player::Player;
 use crate::tablet::PlayerState;
 use crate::tablet::{Completed, TrackRow};
+use crate::ui::quiz::{Next, QuizRun};
 use crate::ui::reader::{self, Reader};
 use crate::ui::{
     AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter,
     LessonBlock, MarkRow, MusicAdapter, NamedRow, ParaRow, PlayerAdapter, ReviewRow, SearchRow,
     StepRow, Theme, Tr, TrackLine,
 };
-
-struct QuizState {
-    course: String,
-    unit: usize,
-    doc: QuizDoc,
-    q: usize,
-    answers: Vec<Vec<usize>>,
-}
 
 /// What the content pages remember between taps.
 pub(super) struct Library {
@@ -39,7 +32,7 @@ pub(super) struct Library {
     /// The course open, and the lesson open in it.
     course: Option<String>,
     lesson: Option<usize>,
-    quiz: Option<QuizState>,
+    quiz: Option<QuizRun>,
     book: Option<Reader>,
     learn_kind: String,
     learn_subject: String,
@@ -487,7 +480,6 @@ fn open_quiz(ui: &AppWindow, c: &mut Core, course: &str, unit: usize) {
             return;
         }
     };
-    let n = doc.questions.len();
     let title = ui
         .global::<LearnAdapter>()
         .get_steps()
@@ -495,13 +487,7 @@ fn open_quiz(ui: &AppWindow, c: &mut Core, course: &str, unit: usize) {
         .find(|st| st.place == format!("quiz:{unit}").as_str())
         .map(|st| st.title.to_string())
         .unwrap_or_default();
-    c.lib.quiz = Some(QuizState {
-        course: course.to_string(),
-        unit,
-        doc,
-        q: 0,
-        answers: vec![Vec::new(); n],
-    });
+    c.lib.quiz = Some(QuizRun::new(course, unit, doc));
     let g = ui.global::<LearnAdapter>();
     g.set_quiz_title(
         ui.global::<Tr>()
@@ -520,12 +506,13 @@ fn show_question(ui: &AppWindow, c: &Core) {
     let Some(q) = &c.lib.quiz else { return };
     let Some(s) = &c.session else { return };
     let lang = s.language();
-    let question = &q.doc.questions[q.q];
+    let (at, total) = q.position();
+    let question = &q.doc.questions[at];
     let g = ui.global::<LearnAdapter>();
     let tr = ui.global::<Tr>();
     g.set_question(question.prompt.get(lang).into());
-    g.set_question_position(tr.invoke_question_of(q.q as i32 + 1, q.doc.questions.len() as i32));
-    g.set_multiple(question.kind == crate::domain::content::QuestionKind::Multiple);
+    g.set_question_position(tr.invoke_question_of(at as i32 + 1, total as i32));
+    g.set_multiple(q.multiple());
     g.set_choices(model(
         question
             .choices
@@ -533,41 +520,31 @@ fn show_question(ui: &AppWindow, c: &Core) {
             .enumerate()
             .map(|(i, ch)| ChoiceRow {
                 text: ch.get(lang).into(),
-                chosen: q.answers[q.q].contains(&i),
+                chosen: q.chosen(i),
             })
             .collect(),
     ));
-    g.set_last_question(q.q + 1 == q.doc.questions.len());
-    g.set_can_next(!q.answers[q.q].is_empty());
+    g.set_last_question(q.last());
+    g.set_can_next(q.can_next());
 }
 
 fn choose(ui: &AppWindow, c: &mut Core, i: usize) {
     let Some(q) = &mut c.lib.quiz else { return };
-    let multiple = q.doc.questions[q.q].kind == crate::domain::content::QuestionKind::Multiple;
-    let a = &mut q.answers[q.q];
-    if multiple {
-        if let Some(p) = a.iter().position(|x| *x == i) {
-            a.remove(p);
-        } else {
-            a.push(i);
-        }
-    } else {
-        *a = vec![i];
-    }
+    q.choose(i);
     show_question(ui, c);
 }
 
 fn next_question(ui: &AppWindow, c: &mut Core) {
     let Some(q) = &mut c.lib.quiz else { return };
-    if q.answers[q.q].is_empty() {
-        return;
-    }
-    if q.q + 1 < q.doc.questions.len() {
-        q.q += 1;
-        show_question(ui, c);
-        return;
-    }
-    let (course, unit, answers) = (q.course.clone(), q.unit, q.answers.clone());
+    let answers = match q.next() {
+        Next::Stay => return,
+        Next::Question => {
+            show_question(ui, c);
+            return;
+        }
+        Next::Done(answers) => answers,
+    };
+    let (course, unit) = (q.course.clone(), q.unit);
     let Some(s) = &c.session else { return };
     let submitted = c.t().library().submit_quiz(s, &course, unit, &answers);
     let (result, done) = match submitted {

@@ -13,6 +13,7 @@ pub mod input;
 pub mod keys;
 pub mod lock;
 pub mod messages;
+pub mod quiz;
 pub mod reader;
 pub mod record;
 pub mod services;
