@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, SharedString, Timer, TimerMode, Weak};
 
+use super::library;
 use super::lock as lock_screen;
 use super::status::SyncShown;
 use super::{
@@ -18,8 +19,6 @@ use super::{
     LockAdapter, MessagesAdapter, RecordAdapter, SettingsAdapter, StatusAdapter, Theme, Tr, keys,
     messages, record, services, settings, status,
 };
-#[path = "library.rs"]
-mod library;
 
 use crate::domain::people::PersonalSettings;
 use crate::domain::policy::Feature;
@@ -34,14 +33,14 @@ pub trait Hardware {
 /// Idle time before the session locks when no policy says otherwise.
 const DEFAULT_IDLE: Duration = Duration::from_secs(120);
 
-struct Core {
+pub(super) struct Core {
     /// Shared with the sync worker, which locks it only for store work.
-    tablet: Arc<Mutex<Tablet>>,
+    pub(super) tablet: Arc<Mutex<Tablet>>,
     hardware: Box<dyn Hardware>,
-    session: Option<Session>,
+    pub(super) session: Option<Session>,
     /// The lock screen's controller.
     lock: lock_screen::LockController<lock_screen::TabletLogin>,
-    volume: u8,
+    pub(super) volume: u8,
     /// The dock switch, when the tablet has one; else external power.
     docked: Option<bool>,
     /// Where the dock listens, when this tablet is set up to sync.
@@ -53,7 +52,7 @@ struct Core {
     /// Docked at the last refresh (a new dock starts a sync).
     was_docked: bool,
     /// Learn, Books, Music and the player.
-    lib: library::Library,
+    pub(super) lib: library::Library,
 }
 
 /// From the sync worker to the UI thread (polled by the status timer, so
@@ -75,7 +74,7 @@ pub struct Shell {
 impl Core {
     /// The tablet, locked. Bind results before matching on them, so the
     /// lock is released before an arm locks again.
-    fn t(&self) -> MutexGuard<'_, Tablet> {
+    pub(super) fn t(&self) -> MutexGuard<'_, Tablet> {
         self.tablet.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
