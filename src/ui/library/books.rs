@@ -15,7 +15,7 @@ pub(in crate::ui) fn open_books(ui: &AppWindow, c: &mut Core) {
 pub(super) fn fill_books(ui: &AppWindow, c: &mut Core, query: &str) {
     let Some(s) = &c.session else { return };
     let tr = ui.global::<Tr>();
-    let all = c.t().library().books(s).unwrap_or_default();
+    let all = logged("books", c.t().library().books(s));
     let keep: Option<Vec<String>> = (!query.trim().is_empty()).then(|| {
         c.t()
             .library()

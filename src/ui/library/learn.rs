@@ -17,7 +17,7 @@ pub(super) fn fill_courses(ui: &AppWindow, c: &mut Core) {
     let tr = ui.global::<Tr>();
     let g = ui.global::<LearnAdapter>();
     let subject = c.lib.learn_subject.clone();
-    let cards = c.t().library().courses(s).unwrap_or_default();
+    let cards = logged("courses", c.t().library().courses(s));
     let rows: Vec<CourseCardRow> = cards
         .iter()
         .filter(|k| subject.is_empty() || k.subject == subject)
@@ -516,7 +516,7 @@ pub(super) fn open_result(ui: &AppWindow, c: &mut Core, item: &str) {
     if !item.starts_with("lesson:") {
         return;
     }
-    let course = c.t().library().lesson_place(item).ok().flatten();
+    let course = logged("lesson place", c.t().library().lesson_place(item));
     if let Some((course, pos)) = course {
         open_course(ui, c, &course);
         open_lesson(ui, c, &course, pos as usize);

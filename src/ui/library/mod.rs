@@ -92,6 +92,31 @@ impl Library {
     }
 }
 
+/// What the person is told when content cannot be used: the one place
+/// these refusals become text. The log has the detail.
+pub(super) fn content_notice(tr: &Tr<'_>, e: &crate::tablet::CoreError) -> SharedString {
+    use crate::tablet::{ContentRefusal, CoreError, Refusal};
+    match e {
+        CoreError::Refused(Refusal::Content(ContentRefusal::NotEntitled(title))) => {
+            tr.invoke_not_entitled(title.as_str().into())
+        }
+        CoreError::Refused(Refusal::Content(ContentRefusal::PlaylistName)) => {
+            tr.invoke_playlist_name_rule()
+        }
+        other => {
+            tracing::warn!("content refused: {other}");
+            tr.invoke_cannot_play()
+        }
+    }
+}
+
+/// The value of a read, or its default with the failure in the log: a
+/// page with nothing to show says so, and the log has why.
+pub(super) fn logged<T: Default>(what: &str, r: Result<T, crate::tablet::CoreError>) -> T {
+    r.map_err(|e| tracing::error!("reading {what}: {e}"))
+        .unwrap_or_default()
+}
+
 pub(super) fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(v))
 }
@@ -156,7 +181,7 @@ pub(super) fn on_logout(ui: &AppWindow, c: &mut Core) {
 /// it was playing.
 pub(super) fn on_login(ui: &AppWindow, c: &mut Core) {
     let Some(s) = &c.session else { return };
-    let saved = c.t().library().player_state(s).ok().flatten();
+    let saved = logged("player state", c.t().library().player_state(s));
     let Some(state) = saved else { return };
     let mut queue = Vec::new();
     for r in &state.queue {
@@ -301,7 +326,9 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
                     Ok(_) => u
                         .global::<MusicAdapter>()
                         .set_new_playlist(SharedString::default()),
-                    Err(e) => u.global::<MusicAdapter>().set_notice(e.to_string().into()),
+                    Err(e) => u
+                        .global::<MusicAdapter>()
+                        .set_notice(content_notice(&u.global::<Tr>(), &e)),
                 }
             }
             show_music(&u, c, "playlists")

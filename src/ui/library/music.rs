@@ -35,7 +35,7 @@ pub(super) fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     let tr = ui.global::<Tr>();
     g.set_notice(SharedString::default());
     g.set_heading(SharedString::default());
-    let playlists = c.t().library().playlists(s).unwrap_or_default();
+    let playlists = logged("playlists", c.t().library().playlists(s));
     g.set_playlists(model(
         playlists
             .iter()
@@ -48,7 +48,7 @@ pub(super) fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
     ));
     match mode {
         "albums" => {
-            let albums = c.t().library().albums(s).unwrap_or_default();
+            let albums = logged("albums", c.t().library().albums(s));
             let cards: Vec<AlbumCard> = albums
                 .iter()
                 .map(|a| {
@@ -66,7 +66,7 @@ pub(super) fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
             g.set_albums(model(cards));
         }
         "artists" => {
-            let tracks = c.t().library().tracks(s).unwrap_or_default();
+            let tracks = logged("tracks", c.t().library().tracks(s));
             let mut artists: Vec<(String, u32)> = Vec::new();
             for t in &tracks {
                 match artists.iter_mut().find(|(a, _)| *a == t.artist) {
@@ -86,7 +86,7 @@ pub(super) fn show_music(ui: &AppWindow, c: &mut Core, mode: &str) {
             ));
         }
         "tracks" => {
-            let tracks = c.t().library().tracks(s).unwrap_or_default();
+            let tracks = logged("tracks", c.t().library().tracks(s));
             set_view(ui, c, tracks);
         }
         "now" => update_player(ui, c),
@@ -120,7 +120,7 @@ pub(super) fn music_back(ui: &AppWindow, c: &mut Core) {
 
 pub(super) fn open_album(ui: &AppWindow, c: &mut Core, item: &str) {
     let Some(s) = &c.session else { return };
-    let tracks = c.t().library().album_tracks(s, item).unwrap_or_default();
+    let tracks = logged("album tracks", c.t().library().album_tracks(s, item));
     push_music(ui, c);
     let title = tracks.first().map(|t| t.album.clone()).unwrap_or_default();
     set_view(ui, c, tracks);
@@ -150,7 +150,7 @@ pub(super) fn open_artist(ui: &AppWindow, c: &mut Core, artist: &str) {
 pub(super) fn open_playlist(ui: &AppWindow, c: &mut Core, id: &str) {
     let Some(s) = &c.session else { return };
     let Ok(id) = id.parse::<i64>() else { return };
-    let tracks = c.t().library().playlist_tracks(s, id).unwrap_or_default();
+    let tracks = logged("playlist tracks", c.t().library().playlist_tracks(s, id));
     let name = c
         .t()
         .library()
@@ -181,7 +181,7 @@ pub(super) fn music_search(ui: &AppWindow, c: &mut Core, text: &str) {
     let mut tracks: Vec<TrackRow> = Vec::new();
     for r in rows {
         let found = if r.kind == "album" {
-            c.t().library().album_tracks(s, &r.item).unwrap_or_default()
+            logged("album tracks", c.t().library().album_tracks(s, &r.item))
         } else {
             c.t()
                 .library()

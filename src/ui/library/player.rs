@@ -20,7 +20,9 @@ pub(super) fn start(ui: &AppWindow, c: &mut Core, i: usize, at_ms: u64, play: bo
                 .load(&t.item, &path, at_ms, t.duration_ms, play);
             apply_volume(c, true);
         }
-        Err(e) => ui.global::<MusicAdapter>().set_notice(e.to_string().into()),
+        Err(e) => ui
+            .global::<MusicAdapter>()
+            .set_notice(content_notice(&ui.global::<Tr>(), &e)),
     }
     update_player(ui, c);
 }
