@@ -11,7 +11,7 @@ slint::include_modules!();
 pub mod headless;
 pub mod input;
 pub mod keys;
-mod library;
+pub mod library;
 pub mod lock;
 pub mod messages;
 pub mod quiz;

@@ -162,7 +162,7 @@ impl Shell {
     pub fn volume(&self, delta: i8) {
         let mut c = self.core.borrow_mut();
         c.volume = (i16::from(c.volume) + i16::from(delta) * 10).clamp(0, 100) as u8;
-        library::apply_volume(&mut c, false);
+        library::apply_volume(&mut c);
         let status = self.ui.global::<StatusAdapter>();
         status.set_volume(c.volume as i32);
         status.set_volume_shown(true);
@@ -231,7 +231,7 @@ impl Shell {
 
     /// Play through this player instead (tests give a WAV or null sink).
     pub fn use_player(&self, player: crate::player::Player) {
-        self.core.borrow_mut().lib.player = player;
+        self.core.borrow_mut().lib.player.use_audio(player);
     }
 
     /// What the player is doing.
@@ -566,7 +566,7 @@ fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
         } else if feature == Feature::Books {
             library::open_books(&ui, c);
         } else if feature == Feature::Music {
-            library::open_music(&ui, c, "albums");
+            library::open_music(&ui, c, library::MusicMode::Albums);
         } else if feature == Feature::Messages
             && c.t().letters().contacts_for(s).is_ok_and(|l| !l.is_empty())
         {
@@ -708,7 +708,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let mut c = core.borrow_mut();
     let c = &mut *c;
     library::update_player(ui, c);
-    library::apply_volume(c, false);
+    library::apply_volume(c);
     let (tz, now, last_dock, decision) = {
         let mut t = c.t();
         let tz = t.people().time_zone();

@@ -1,21 +1,14 @@
-//! The Learn, Books and Music pages and the player bar, one module each,
-//! over the shell's [`Core`]. What they remember between taps is the
-//! [`Library`] state; the logic worth testing alone lives in the pure
-//! [`QuizRun`], [`Reader`] and the player's queue.
+//! The Learn, Books and Music pages and the player bar, one controller
+//! module each. Every controller works over its own narrow service trait
+//! (bound to the tablet in `ui/services.rs`) and is unit-tested without a
+//! window; each module's `show` is the one place its view becomes adapter
+//! properties and translated text. This file holds what they share and
+//! wires the pages' callbacks to them.
 
 mod books;
 mod learn;
 mod music;
 mod player;
-
-pub(in crate::ui) use books::open_books;
-use books::*;
-pub(in crate::ui) use learn::open_learn;
-use learn::*;
-pub(in crate::ui) use music::open_music;
-use music::*;
-use player::*;
-pub(in crate::ui) use player::{apply_volume, update_player};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -23,98 +16,130 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use slint::{
-    ComponentHandle, Image, Model, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
+    ComponentHandle, Image, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
 };
 
 use super::AppWindow;
+use super::services::SessionLibrary;
 use super::shell::Core;
-use crate::domain::content::{Block, Span};
 use crate::player::Player;
-use crate::tablet::PlayerState;
-use crate::tablet::{Completed, TrackRow};
-use crate::ui::quiz::{Next, QuizRun};
-use crate::ui::reader::{self, Reader};
+use crate::tablet::{ContentRefusal, CoreError, Refusal, TrackRow};
 use crate::ui::{
-    AlbumCard, AppState, BookRow, BooksAdapter, ChoiceRow, CourseCardRow, LearnAdapter,
-    LessonBlock, MarkRow, MusicAdapter, NamedRow, ParaRow, PlayerAdapter, ReviewRow, SearchRow,
-    StepRow, Theme, Tr, TrackLine,
+    AppState, BooksAdapter, LearnAdapter, MusicAdapter, PlayerAdapter, Theme, Tr, TrackLine,
 };
+pub use books::{BooksController, BooksService};
+pub use learn::{LearnController, LearnService};
+pub use music::{MusicController, MusicService, Playlist};
+pub use player::{Audio, PlayerController, PlayerService, Queue};
 
-/// What the content pages remember between taps.
-pub(super) struct Library {
-    pub(super) player: Player,
-    queue: Vec<TrackRow>,
-    index: usize,
-    ended_seen: u64,
-    /// The course open, and the lesson open in it.
-    course: Option<String>,
-    lesson: Option<usize>,
-    quiz: Option<QuizRun>,
-    book: Option<Reader>,
-    learn_kind: String,
-    learn_subject: String,
-    /// Tracks of the list on screen (what "Play all" plays).
-    view: Vec<TrackRow>,
-    music_back: Vec<String>,
-    covers: HashMap<PathBuf, Option<Image>>,
-    /// Each album's cover file, by album item.
-    album_covers: HashMap<String, Option<PathBuf>>,
-    volume_set: Option<f32>,
-    /// The open lesson's narration file.
-    narration: Option<PathBuf>,
+/// A search result, in the person's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub item: String,
+    /// `course`, `lesson`, `book`, `album` or `track`.
+    pub kind: String,
+    pub ref_id: String,
+    pub title: String,
+    pub subtitle: String,
 }
 
-impl Library {
-    pub(super) fn new(player: Player) -> Self {
-        Library {
-            player,
-            queue: Vec::new(),
-            index: 0,
-            ended_seen: 0,
-            course: None,
-            lesson: None,
-            quiz: None,
-            book: None,
-            learn_kind: "all".into(),
-            learn_subject: String::new(),
-            view: Vec::new(),
-            music_back: Vec::new(),
-            covers: HashMap::new(),
-            album_covers: HashMap::new(),
-            volume_set: None,
-            narration: None,
+impl Hit {
+    pub fn new(item: &str, kind: &str, ref_id: &str, title: &str) -> Hit {
+        Hit {
+            item: item.into(),
+            kind: kind.into(),
+            ref_id: ref_id.into(),
+            title: title.into(),
+            subtitle: String::new(),
         }
-    }
-
-    /// Whether time on the current page is metered (a free book is not).
-    pub(super) fn reading_free(&self, page: &str) -> bool {
-        page == "books" && self.book.as_ref().is_some_and(|b| b.free)
     }
 }
 
-/// What the person is told when content cannot be used: the one place
-/// these refusals become text. The log has the detail.
-pub(super) fn content_notice(tr: &Tr<'_>, e: &crate::tablet::CoreError) -> SharedString {
-    use crate::tablet::{ContentRefusal, CoreError, Refusal};
-    match e {
-        CoreError::Refused(Refusal::Content(ContentRefusal::NotEntitled(title))) => {
-            tr.invoke_not_entitled(title.as_str().into())
+/// The line a content page shows after a tap that changed something or
+/// was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContentNotice {
+    None,
+    AddedTo(String),
+    NotEntitled(String),
+    PlaylistName,
+    /// Anything else: the person is told it cannot be used now; the log
+    /// has the detail.
+    CannotPlay,
+}
+
+impl ContentNotice {
+    /// The notice for a refusal: the one place content refusals are
+    /// sorted for the person.
+    pub fn of(e: &CoreError) -> ContentNotice {
+        match e {
+            CoreError::Refused(Refusal::Content(ContentRefusal::NotEntitled(title))) => {
+                ContentNotice::NotEntitled(title.clone())
+            }
+            CoreError::Refused(Refusal::Content(ContentRefusal::PlaylistName)) => {
+                ContentNotice::PlaylistName
+            }
+            other => {
+                tracing::warn!("content refused: {other}");
+                ContentNotice::CannotPlay
+            }
         }
-        CoreError::Refused(Refusal::Content(ContentRefusal::PlaylistName)) => {
-            tr.invoke_playlist_name_rule()
-        }
-        other => {
-            tracing::warn!("content refused: {other}");
-            tr.invoke_cannot_play()
+    }
+
+    pub(in crate::ui) fn text(&self, tr: &Tr<'_>) -> SharedString {
+        match self {
+            ContentNotice::None => SharedString::default(),
+            ContentNotice::AddedTo(name) => tr.invoke_added_to(name.into()),
+            ContentNotice::NotEntitled(title) => tr.invoke_not_entitled(title.into()),
+            ContentNotice::PlaylistName => tr.invoke_playlist_name_rule(),
+            ContentNotice::CannotPlay => tr.invoke_cannot_play(),
         }
     }
 }
 
 /// The value of a read, or its default with the failure in the log: a
 /// page with nothing to show says so, and the log has why.
-pub(super) fn logged<T: Default>(what: &str, r: Result<T, crate::tablet::CoreError>) -> T {
+pub(super) fn logged<T: Default>(what: &str, r: Result<T, CoreError>) -> T {
     r.map_err(|e| tracing::error!("reading {what}: {e}"))
         .unwrap_or_default()
+}
+
+/// What the content pages remember between taps: a controller each, and
+/// the images already decoded.
+pub(super) struct Library {
+    pub(super) player: PlayerController<Player>,
+    learn: LearnController,
+    books: BooksController,
+    music: MusicController,
+    covers: HashMap<PathBuf, Option<Image>>,
+    /// Each album's cover file, by album item.
+    album_covers: HashMap<String, Option<PathBuf>>,
+}
+
+impl Library {
+    pub(super) fn new(player: Player) -> Self {
+        Library {
+            player: PlayerController::new(player),
+            learn: LearnController::default(),
+            books: BooksController::default(),
+            music: MusicController::default(),
+            covers: HashMap::new(),
+            album_covers: HashMap::new(),
+        }
+    }
+
+    /// Whether time on the current page is metered (a free book is not).
+    pub(super) fn reading_free(&self, page: &str) -> bool {
+        page == "books" && self.books.reading_free()
+    }
+
+    fn cover(&mut self, path: &Option<PathBuf>) -> Option<Image> {
+        let p = path.as_ref()?;
+        self.covers
+            .entry(p.clone())
+            .or_insert_with(|| png_image(p))
+            .clone()
+    }
 }
 
 pub(super) fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
@@ -132,12 +157,167 @@ pub(super) fn png_image(path: &Path) -> Option<Image> {
     Some(Image::from_rgba8(buf))
 }
 
-pub(super) fn cover(lib: &mut Library, path: &Option<PathBuf>) -> Option<Image> {
-    let p = path.as_ref()?;
-    lib.covers
-        .entry(p.clone())
-        .or_insert_with(|| png_image(p))
-        .clone()
+/// Track rows; `playing` marks the one the output has loaded.
+pub(super) fn track_lines(tracks: &[TrackRow], playing: Option<&str>) -> Vec<TrackLine> {
+    tracks
+        .iter()
+        .map(|t| TrackLine {
+            item: t.item.clone().into(),
+            title: t.title.clone().into(),
+            artist: t.artist.clone().into(),
+            album: t.album.clone().into(),
+            length: mmss(t.duration_ms).into(),
+            playable: t.playable,
+            current: playing == Some(t.item.as_str()),
+        })
+        .collect()
+}
+
+/// The service for the person signed in, beside the content state.
+fn parts(c: &mut Core) -> Option<(SessionLibrary<'_>, &mut Library)> {
+    let s = c.session.as_ref()?;
+    Some((SessionLibrary::new(&c.tablet, s), &mut c.lib))
+}
+
+fn budget(ui: &AppWindow) -> usize {
+    crate::ui::reader::budget(ui.global::<Theme>().get_large_text())
+}
+
+// ------------------------------------------------------------------ pages
+
+pub(in crate::ui) fn open_learn(ui: &AppWindow, c: &mut Core) {
+    let Some((svc, lib)) = parts(c) else { return };
+    let g = ui.global::<LearnAdapter>();
+    g.set_query(SharedString::default());
+    learn::show_results(ui, &[]);
+    learn::show(ui, &learn::Screen::List(lib.learn.list(&svc)));
+    ui.global::<AppState>().set_page("learn".into());
+}
+
+pub(in crate::ui) fn open_books(ui: &AppWindow, c: &mut Core) {
+    let Some((svc, lib)) = parts(c) else { return };
+    lib.books.close();
+    let g = ui.global::<BooksAdapter>();
+    g.set_mode("list".into());
+    g.set_query(SharedString::default());
+    books::show_list(ui, &lib.books.list(&svc, ""));
+    ui.global::<AppState>().set_page("books".into());
+}
+
+pub(in crate::ui) fn open_music(ui: &AppWindow, c: &mut Core, mode: music::Mode) {
+    let Some((svc, lib)) = parts(c) else { return };
+    ui.global::<MusicAdapter>()
+        .set_query(SharedString::default());
+    let v = lib.music.open(&svc, mode);
+    show_music(ui, &svc, lib, &v);
+    ui.global::<AppState>().set_page("music".into());
+}
+
+pub(in crate::ui) use music::Mode as MusicMode;
+
+fn show_music(ui: &AppWindow, svc: &SessionLibrary<'_>, lib: &mut Library, v: &music::MusicView) {
+    let playing = lib.player.playing_item();
+    music::show(ui, v, playing.as_deref(), |p| lib.cover(p));
+    if v.mode == music::Mode::Now {
+        let view = lib.player.view();
+        show_player(ui, svc, lib, Ok(view));
+    }
+}
+
+fn show_book_page(ui: &AppWindow, v: Option<books::PageView>) {
+    if let Some(v) = v {
+        books::show_page(ui, &v);
+    }
+}
+
+// ------------------------------------------------------------------ player
+
+/// The person's volume under the policy's cap (80 with no one signed in).
+pub(in crate::ui) fn apply_volume(c: &mut Core) {
+    let cap = match parts(c) {
+        Some((svc, _)) => svc
+            .volume_cap()
+            .map_err(|e| tracing::error!("reading the volume cap: {e}"))
+            .unwrap_or(80),
+        None => 80,
+    };
+    c.lib.player.apply_volume(c.volume, cap);
+}
+
+fn show_player(
+    ui: &AppWindow,
+    svc: &SessionLibrary<'_>,
+    lib: &mut Library,
+    view: Result<player::PlayerView, CoreError>,
+) {
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => {
+            ui.global::<MusicAdapter>()
+                .set_notice(ContentNotice::of(&e).text(&ui.global::<Tr>()));
+            lib.player.view()
+        }
+    };
+    // The album's cover, looked up once per album, not every second.
+    let cover = match &view.current {
+        Some(t) => {
+            if !lib.album_covers.contains_key(&t.album_item) {
+                let path = logged("albums", svc.albums())
+                    .into_iter()
+                    .find(|a| a.item == t.album_item)
+                    .and_then(|a| a.cover);
+                lib.album_covers.insert(t.album_item.clone(), path);
+            }
+            let path = lib.album_covers.get(&t.album_item).cloned().flatten();
+            lib.cover(&path)
+        }
+        None => None,
+    };
+    player::show(ui, &view, cover);
+}
+
+fn show_narration(ui: &AppWindow, lib: &Library) {
+    let id = lib.learn.narration().map(|(id, _)| id);
+    let n = lib.player.narration(id.as_deref());
+    let g = ui.global::<LearnAdapter>();
+    g.set_narrating(n.playing);
+    g.set_narration_time(format!("{} / {}", mmss(n.position_ms), mmss(n.duration_ms)).into());
+    g.set_narration_progress(if n.duration_ms == 0 {
+        0.0
+    } else {
+        n.position_ms as f32 / n.duration_ms as f32
+    });
+}
+
+/// Refresh the player bar and Now playing, moving the queue on at a
+/// track's end. Called by the shell's one-second timer and after taps.
+pub(in crate::ui) fn update_player(ui: &AppWindow, c: &mut Core) {
+    let Some((svc, lib)) = parts(c) else {
+        player::show(ui, &c.lib.player.view(), None);
+        return;
+    };
+    let view = lib.player.tick(&svc);
+    show_player(ui, &svc, lib, view);
+    if ui.global::<AppState>().get_page() == "learn" {
+        show_narration(ui, lib);
+    }
+}
+
+/// Run a player action, then the volume and the bar.
+fn player_do(
+    ui: &AppWindow,
+    c: &mut Core,
+    f: impl FnOnce(&SessionLibrary<'_>, &mut PlayerController<Player>) -> Result<(), CoreError>,
+) {
+    if let Some((svc, lib)) = parts(c) {
+        let done = f(&svc, &mut lib.player);
+        if let Err(e) = done {
+            ui.global::<MusicAdapter>()
+                .set_notice(ContentNotice::of(&e).text(&ui.global::<Tr>()));
+        }
+    }
+    apply_volume(c);
+    update_player(ui, c);
 }
 
 // ------------------------------------------------------------------ sessions
@@ -145,58 +325,23 @@ pub(super) fn cover(lib: &mut Library, path: &Option<PathBuf>) -> Option<Image> 
 /// At logout: remember what was playing for the person, then stop, so the
 /// next person hears nothing of it.
 pub(super) fn on_logout(ui: &AppWindow, c: &mut Core) {
-    let st = c.lib.player.status();
-    if let Some(s) = &c.session
-        && !c.lib.queue.is_empty()
-    {
-        let state = PlayerState {
-            queue: c.lib.queue.iter().map(|t| t.ref_id.clone()).collect(),
-            index: c.lib.index,
-            position_ms: if st.track.is_some() {
-                st.position_ms
-            } else {
-                0
-            },
-            playing: st.playing,
-        };
-        let saved = c.t().library().save_player(s, &state);
-        if let Err(e) = saved {
-            tracing::error!("saving the player: {e}");
-        }
+    let svc = c
+        .session
+        .as_ref()
+        .map(|s| SessionLibrary::new(&c.tablet, s));
+    if let Err(e) = c.lib.player.end_session(svc.as_ref()) {
+        tracing::error!("saving the player: {e}");
     }
-    c.lib.player.stop();
-    c.lib.queue.clear();
-    c.lib.index = 0;
-    c.lib.book = None;
-    c.lib.quiz = None;
-    c.lib.course = None;
-    c.lib.lesson = None;
-    c.lib.view.clear();
-    c.lib.ended_seen = c.lib.player.status().ended;
-    ui.global::<PlayerAdapter>().set_loaded(false);
-    ui.global::<PlayerAdapter>().set_playing(false);
+    c.lib.books.close();
+    c.lib.learn = LearnController::default();
+    c.lib.music = MusicController::default();
+    player::hide(ui);
 }
 
 /// At login: the person's queue comes back where they left it, playing if
 /// it was playing.
 pub(super) fn on_login(ui: &AppWindow, c: &mut Core) {
-    let Some(s) = &c.session else { return };
-    let saved = logged("player state", c.t().library().player_state(s));
-    let Some(state) = saved else { return };
-    let mut queue = Vec::new();
-    for r in &state.queue {
-        if let Ok(Some(t)) = c.t().library().track_by_ref(s, r)
-            && t.playable
-        {
-            queue.push(t);
-        }
-    }
-    if queue.is_empty() {
-        return;
-    }
-    let i = state.index.min(queue.len() - 1);
-    c.lib.queue = queue;
-    start(ui, c, i, state.position_ms, state.playing);
+    player_do(ui, c, |svc, p| p.restore(svc));
 }
 
 // ------------------------------------------------------------------ wiring
@@ -214,166 +359,239 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             });
         }};
     }
+    /// A Learn tap: the controller's screen, if it has a new one.
+    fn learn_do(
+        ui: &AppWindow,
+        c: &mut Core,
+        f: impl FnOnce(&SessionLibrary<'_>, &mut LearnController) -> Option<learn::Screen>,
+    ) {
+        let Some((svc, lib)) = parts(c) else { return };
+        if let Some(screen) = f(&svc, &mut lib.learn) {
+            learn::show(ui, &screen);
+            if matches!(screen, learn::Screen::Lesson(_)) {
+                show_narration(ui, lib);
+            }
+        }
+    }
+    fn learn_search(ui: &AppWindow, c: &mut Core) {
+        let Some((svc, lib)) = parts(c) else { return };
+        let q = ui.global::<LearnAdapter>().get_query();
+        learn::show_results(ui, &lib.learn.search(&svc, &q));
+    }
+    fn books_do(
+        ui: &AppWindow,
+        c: &mut Core,
+        f: impl FnOnce(&SessionLibrary<'_>, &mut BooksController, usize) -> Option<books::PageView>,
+    ) {
+        let b = budget(ui);
+        let Some((svc, lib)) = parts(c) else { return };
+        show_book_page(ui, f(&svc, &mut lib.books, b));
+    }
+    fn music_do(
+        ui: &AppWindow,
+        c: &mut Core,
+        f: impl FnOnce(&SessionLibrary<'_>, &mut MusicController) -> music::MusicView,
+    ) {
+        let Some((svc, lib)) = parts(c) else { return };
+        let v = f(&svc, &mut lib.music);
+        show_music(ui, &svc, lib, &v);
+    }
+    /// Play a queue the Music page made, then show Now playing.
+    fn play(ui: &AppWindow, c: &mut Core, queue: Option<Queue>) {
+        let Some(queue) = queue else { return };
+        player_do(ui, c, |svc, p| p.play_queue(svc, queue));
+        music_do(ui, c, |svc, m| m.show(svc, MusicMode::Now));
+    }
+
     on!(LearnAdapter, on_home, |u, _c| u
         .global::<AppState>()
         .set_page("home".into()));
-    on!(LearnAdapter, on_back, |u, c| learn_back(&u, c));
+    on!(LearnAdapter, on_back, |u, c| learn_do(
+        &u,
+        c,
+        |svc, l| Some(l.back(svc))
+    ));
     on!(LearnAdapter, on_open_course, |u, c, item: SharedString| {
-        open_course(&u, c, &item)
+        learn_do(&u, c, |svc, l| l.open_course(svc, &item))
     });
     on!(LearnAdapter, on_open_step, |u, c, place: SharedString| {
-        open_step(&u, c, &place)
+        learn_do(&u, c, |svc, l| l.open_step(svc, &place))
     });
     on!(LearnAdapter, on_open_result, |u, c, item: SharedString| {
-        open_result(&u, c, &item)
+        learn_do(&u, c, |svc, l| l.open_result(svc, &item))
     });
-    on!(LearnAdapter, on_search, |u, c, text: SharedString| {
-        learn_search(&u, c, &text)
+    on!(LearnAdapter, on_search, |u, c, _text: SharedString| {
+        learn_search(&u, c)
     });
     on!(LearnAdapter, on_pick_kind, |u, c, kind: SharedString| {
-        c.lib.learn_kind = kind.to_string();
+        c.lib.learn.pick_kind(learn::Kind::parse(&kind));
         u.global::<LearnAdapter>().set_kind(kind);
-        let q = u.global::<LearnAdapter>().get_query();
-        learn_search(&u, c, &q)
+        learn_search(&u, c)
     });
     on!(
         LearnAdapter,
         on_pick_subject,
         |u, c, subject: SharedString| {
-            c.lib.learn_subject = subject.to_string();
-            fill_courses(&u, c);
-            let q = u.global::<LearnAdapter>().get_query();
-            learn_search(&u, c, &q)
+            c.lib.learn.pick_subject(&subject);
+            learn_do(&u, c, |svc, l| Some(learn::Screen::List(l.list(svc))));
+            learn_search(&u, c)
         }
     );
-    on!(LearnAdapter, on_finish_lesson, |u, c| finish_lesson(&u, c));
-    on!(LearnAdapter, on_toggle_narration, |u, c| toggle_narration(
-        &u, c
-    ));
-    on!(LearnAdapter, on_choose, |u, c, i: i32| choose(
+    on!(LearnAdapter, on_finish_lesson, |u, c| learn_do(
         &u,
         c,
-        i.max(0) as usize
+        |svc, l| l.finish_lesson(svc)
     ));
-    on!(LearnAdapter, on_next_question, |u, c| next_question(&u, c));
-    on!(LearnAdapter, on_retry, |u, c| {
-        if let Some(q) = &c.lib.quiz {
-            let (course, unit) = (q.course.clone(), q.unit);
-            open_quiz(&u, c, &course, unit);
+    on!(LearnAdapter, on_toggle_narration, |u, c| {
+        if let Some((id, path)) = c.lib.learn.narration() {
+            c.lib.player.toggle_narration(&id, &path);
+            apply_volume(c);
+            show_narration(&u, &c.lib);
+            update_player(&u, c);
         }
     });
+    on!(LearnAdapter, on_choose, |u, c, i: i32| learn_do(
+        &u,
+        c,
+        |svc, l| l.choose(svc, i.max(0) as usize)
+    ));
+    on!(LearnAdapter, on_next_question, |u, c| learn_do(
+        &u,
+        c,
+        |svc, l| l.next_question(svc)
+    ));
+    on!(LearnAdapter, on_retry, |u, c| learn_do(&u, c, |svc, l| l
+        .retry(svc)));
 
     on!(BooksAdapter, on_home, |u, c| {
-        c.lib.book = None;
+        c.lib.books.close();
         u.global::<AppState>().set_page("home".into())
     });
     on!(BooksAdapter, on_back, |u, c| {
-        c.lib.book = None;
-        u.global::<BooksAdapter>().set_mode("list".into());
         let q = u.global::<BooksAdapter>().get_query();
-        fill_books(&u, c, &q)
+        if let Some((svc, lib)) = parts(c) {
+            lib.books.close();
+            u.global::<BooksAdapter>().set_mode("list".into());
+            books::show_list(&u, &lib.books.list(&svc, &q));
+        }
     });
-    on!(BooksAdapter, on_open, |u, c, item: SharedString| open_book(
-        &u, c, &item
-    ));
+    on!(BooksAdapter, on_open, |u, c, item: SharedString| {
+        let b = budget(&u);
+        if let Some((svc, lib)) = parts(c) {
+            match lib.books.open(&svc, &item, b) {
+                Ok(v) => {
+                    let g = u.global::<BooksAdapter>();
+                    g.set_show_marks(false);
+                    books::show_page(&u, &v);
+                    g.set_mode("reader".into());
+                }
+                Err(e) => tracing::warn!("opening {item}: {e}"),
+            }
+        }
+    });
     on!(BooksAdapter, on_search, |u, c, text: SharedString| {
-        fill_books(&u, c, &text)
+        if let Some((svc, lib)) = parts(c) {
+            books::show_list(&u, &lib.books.list(&svc, &text));
+        }
     });
-    on!(BooksAdapter, on_prev_page, |u, c| turn(&u, c, -1));
-    on!(BooksAdapter, on_next_page, |u, c| turn(&u, c, 1));
-    on!(BooksAdapter, on_toggle_mark, |u, c| toggle_mark(&u, c));
-    on!(BooksAdapter, on_go_mark, |u, c, para: i32| go_mark(
+    on!(BooksAdapter, on_prev_page, |u, c| books_do(
         &u,
         c,
-        para.max(0) as usize
+        |svc, b, n| b.turn(svc, -1, n)
+    ));
+    on!(BooksAdapter, on_next_page, |u, c| books_do(
+        &u,
+        c,
+        |svc, b, n| b.turn(svc, 1, n)
+    ));
+    on!(BooksAdapter, on_toggle_mark, |u, c| books_do(
+        &u,
+        c,
+        |svc, b, n| b.toggle_mark(svc, n)
+    ));
+    on!(BooksAdapter, on_go_mark, |u, c, para: i32| books_do(
+        &u,
+        c,
+        |svc, b, n| b.go_mark(svc, para.max(0) as usize, n)
     ));
 
     on!(MusicAdapter, on_home, |u, _c| u
         .global::<AppState>()
         .set_page("home".into()));
-    on!(MusicAdapter, on_back, |u, c| music_back(&u, c));
+    on!(MusicAdapter, on_back, |u, c| music_do(&u, c, |svc, m| m
+        .back(svc)));
     on!(MusicAdapter, on_show, |u, c, mode: SharedString| {
-        if mode == "now" {
-            push_music(&u, c);
-        } else {
-            c.lib.music_back.clear();
-        }
-        show_music(&u, c, &mode)
+        music_do(&u, c, |svc, m| m.tab(svc, MusicMode::parse(&mode)))
     });
     on!(MusicAdapter, on_open_album, |u, c, item: SharedString| {
-        open_album(&u, c, &item)
+        music_do(&u, c, |svc, m| m.open_album(svc, &item))
     });
     on!(MusicAdapter, on_open_artist, |u, c, name: SharedString| {
-        open_artist(&u, c, &name)
+        music_do(&u, c, |svc, m| m.open_artist(svc, &name))
     });
     on!(MusicAdapter, on_open_playlist, |u, c, id: SharedString| {
-        open_playlist(&u, c, &id)
+        if let Ok(id) = id.parse::<i64>() {
+            music_do(&u, c, |svc, m| m.open_playlist(svc, id))
+        }
     });
     on!(MusicAdapter, on_play_track, |u, c, item: SharedString| {
-        play_track(&u, c, &item)
+        let q = c.lib.music.queue_from(&item);
+        play(&u, c, q)
     });
-    on!(MusicAdapter, on_play_all, |u, c| play_all(&u, c));
+    on!(MusicAdapter, on_play_all, |u, c| {
+        let q = c.lib.music.queue_all();
+        play(&u, c, q)
+    });
     on!(MusicAdapter, on_search, |u, c, text: SharedString| {
-        music_search(&u, c, &text)
+        music_do(&u, c, |svc, m| m.search(svc, &text))
     });
     on!(
         MusicAdapter,
         on_create_playlist,
         |u, c, name: SharedString| {
-            if let Some(s) = &c.session {
-                let made = c.t().library().create_playlist(s, &name);
-                match made {
-                    Ok(_) => u
-                        .global::<MusicAdapter>()
-                        .set_new_playlist(SharedString::default()),
-                    Err(e) => u
-                        .global::<MusicAdapter>()
-                        .set_notice(content_notice(&u.global::<Tr>(), &e)),
-                }
+            let mut made = false;
+            music_do(&u, c, |svc, m| {
+                let (ok, v) = m.create_playlist(svc, &name);
+                made = ok;
+                v
+            });
+            if made {
+                u.global::<MusicAdapter>()
+                    .set_new_playlist(SharedString::default());
             }
-            show_music(&u, c, "playlists")
         }
     );
     on!(
         MusicAdapter,
         on_add_to_playlist,
         |u, c, id: SharedString| {
-            if let (Some(s), Some(t), Ok(id)) = (
-                &c.session,
-                c.lib.queue.get(c.lib.index).cloned(),
-                id.parse::<i64>(),
-            ) {
-                let added = c.t().library().add_to_playlist(s, id, &t.ref_id);
-                let name = c
-                    .t()
-                    .library()
-                    .playlists(s)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|p| p.0 == id)
-                    .map(|p| p.1)
-                    .unwrap_or_default();
-                if added.is_ok_and(|a| a) {
-                    let tr = u.global::<Tr>();
-                    u.global::<MusicAdapter>()
-                        .set_notice(tr.invoke_added_to(name.into()));
-                }
+            let (Some((svc, lib)), Ok(id)) = (parts(c), id.parse::<i64>()) else {
+                return;
+            };
+            if let Some(t) = lib.player.queue().current() {
+                let notice = lib.music.add_to_playlist(&svc, id, t);
+                u.global::<MusicAdapter>()
+                    .set_notice(notice.text(&u.global::<Tr>()));
             }
         }
     );
 
-    on!(PlayerAdapter, on_toggle, |u, c| toggle(&u, c));
-    on!(PlayerAdapter, on_next, |u, c| skip(&u, c, 1));
-    on!(PlayerAdapter, on_prev, |u, c| skip(&u, c, -1));
-    on!(PlayerAdapter, on_play_index, |u, c, i: i32| start(
+    on!(PlayerAdapter, on_toggle, |u, c| player_do(
         &u,
         c,
-        i.max(0) as usize,
-        0,
-        true
+        |svc, p| p.toggle(svc)
+    ));
+    on!(PlayerAdapter, on_next, |u, c| player_do(&u, c, |svc, p| p
+        .skip(svc, 1)));
+    on!(PlayerAdapter, on_prev, |u, c| player_do(&u, c, |svc, p| p
+        .skip(svc, -1)));
+    on!(PlayerAdapter, on_play_index, |u, c, i: i32| player_do(
+        &u,
+        c,
+        |svc, p| p.start(svc, i.max(0) as usize, 0, true)
     ));
     on!(PlayerAdapter, on_open_now, |u, c| {
-        open_music(&u, c, "now");
-        c.lib.music_back.push("albums".into())
+        // Back from Now playing, opened here, goes to the albums.
+        open_music(&u, c, MusicMode::Now)
     });
 }
