@@ -9,6 +9,7 @@ mod crash;
 mod helpers;
 mod input;
 mod install;
+mod labels;
 mod library;
 mod messages;
 mod sync;
