@@ -90,6 +90,8 @@ impl Rig {
             self.tap(&d.to_string());
         }
         self.tap("OK");
+        // The PIN is checked on a worker; no event loop runs here.
+        self.shell.settle();
     }
     /// First login of James Carter: enrolment code, then a new PIN twice.
     fn enrol_james(&self) {

@@ -65,6 +65,8 @@ pub enum LockMessage {
     CannotCheck,
     PinRule,
     PinsDiffer,
+    /// A PIN or code is being checked.
+    Checking,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +83,9 @@ pub struct LockController<L: LoginService> {
     ticket: Option<L::Ticket>,
     new_pin: Option<String>,
     step: Step,
+    /// The check out, by generation; a reset lets it go.
+    checking: Option<u64>,
+    generation: u64,
 }
 
 impl<L: LoginService> LockController<L> {
@@ -91,6 +96,8 @@ impl<L: LoginService> LockController<L> {
             ticket: None,
             new_pin: None,
             step: Step::Choose,
+            checking: None,
+            generation: 0,
         }
     }
 
@@ -112,6 +119,7 @@ impl<L: LoginService> LockController<L> {
         self.ticket = None;
         self.new_pin = None;
         self.step = Step::Choose;
+        self.checking = None;
         self.view(LockMessage::None)
     }
 
@@ -144,34 +152,35 @@ impl<L: LoginService> LockController<L> {
         Some(self.view(LockMessage::None))
     }
 
-    /// Digits from the pad. `Err(session)` is the way in: the person is
-    /// signed in and the lock screen is done.
+    /// Digits from the pad, checked here and now. `Err(session)` is the
+    /// way in: the person is signed in and the lock screen is done.
     pub fn submit(&mut self, digits: &str) -> Result<LockView, L::Session> {
-        match self.step {
-            Step::Choose => Ok(self.view(LockMessage::None)),
+        match self.begin(digits) {
+            Ok(v) => Ok(v),
+            Err(check) => {
+                let answer = check.run(&self.svc);
+                self.finish(answer)
+            }
+        }
+    }
+
+    /// Digits from the pad. What needs the tablet's key stretching (a PIN
+    /// or code, or setting the new PIN) comes back as a [`Check`] to run
+    /// off the UI thread and hand to [`finish`](Self::finish); until then
+    /// the screen says it is checking and ignores the pad.
+    pub fn begin(&mut self, digits: &str) -> Result<LockView, Check<L::Ticket>> {
+        if self.checking.is_some() {
+            return Ok(self.view(LockMessage::Checking));
+        }
+        let check = match self.step {
+            Step::Choose => return Ok(self.view(LockMessage::None)),
             Step::Pin | Step::Code => {
                 let Some((id, _)) = self.chosen.clone() else {
                     return Ok(self.view(LockMessage::None));
                 };
-                match self.svc.login(&id, digits) {
-                    Ok(Entry::Session(s)) => {
-                        self.reset();
-                        Err(s)
-                    }
-                    Ok(Entry::SetPin(t)) => {
-                        self.ticket = Some(t);
-                        self.step = Step::NewPin;
-                        Ok(self.view(LockMessage::None))
-                    }
-                    Err(LoginError::Invalid) => Ok(self.view(LockMessage::WrongPin)),
-                    Err(LoginError::LockedOut { until }) => {
-                        let at = hm(until, self.svc.time_zone());
-                        Ok(self.view(LockMessage::LockedUntil(at)))
-                    }
-                    Err(LoginError::Unavailable(e)) => {
-                        tracing::error!("login: {e}");
-                        Ok(self.view(LockMessage::CannotCheck))
-                    }
+                Work::Login {
+                    id,
+                    secret: digits.to_string(),
                 }
             }
             Step::NewPin => {
@@ -180,7 +189,7 @@ impl<L: LoginService> LockController<L> {
                 }
                 self.new_pin = Some(digits.to_string());
                 self.step = Step::ConfirmPin;
-                Ok(self.view(LockMessage::None))
+                return Ok(self.view(LockMessage::None));
             }
             Step::ConfirmPin => {
                 if self.new_pin.as_deref() != Some(digits) {
@@ -191,19 +200,102 @@ impl<L: LoginService> LockController<L> {
                 let Some(ticket) = self.ticket.take() else {
                     return Ok(self.reset());
                 };
-                match self.svc.set_pin(ticket, digits) {
-                    Ok(s) => {
-                        self.reset();
-                        Err(s)
-                    }
-                    Err(e) => {
-                        tracing::error!("set pin: {e}");
-                        // The ticket is spent: start again from the name.
-                        self.step = Step::Choose;
-                        Ok(self.view(LockMessage::CannotCheck))
-                    }
+                Work::SetPin {
+                    ticket,
+                    pin: digits.to_string(),
                 }
             }
+        };
+        self.generation += 1;
+        self.checking = Some(self.generation);
+        Err(Check {
+            generation: self.generation,
+            work: check,
+        })
+    }
+
+    /// The screen while a check is out.
+    pub fn checking_view(&self) -> LockView {
+        self.view(LockMessage::Checking)
+    }
+
+    /// Whether a check is out.
+    pub fn checking(&self) -> bool {
+        self.checking.is_some()
+    }
+
+    /// The answer to a [`Check`]. One that no longer matters (the person
+    /// went back meanwhile) changes nothing.
+    pub fn finish(
+        &mut self,
+        answer: Checked<L::Session, L::Ticket>,
+    ) -> Result<LockView, L::Session> {
+        if self.checking != Some(answer.generation) {
+            tracing::info!("a login check finished after the person went back; ignored");
+            return Ok(self.view(LockMessage::None));
+        }
+        self.checking = None;
+        match answer.outcome {
+            Outcome::Login(Ok(Entry::Session(s))) | Outcome::SetPin(Ok(s)) => {
+                self.reset();
+                Err(s)
+            }
+            Outcome::Login(Ok(Entry::SetPin(t))) => {
+                self.ticket = Some(t);
+                self.step = Step::NewPin;
+                Ok(self.view(LockMessage::None))
+            }
+            Outcome::Login(Err(LoginError::Invalid)) => Ok(self.view(LockMessage::WrongPin)),
+            Outcome::Login(Err(LoginError::LockedOut { until })) => {
+                let at = hm(until, self.svc.time_zone());
+                Ok(self.view(LockMessage::LockedUntil(at)))
+            }
+            Outcome::Login(Err(LoginError::Unavailable(e))) => {
+                tracing::error!("login: {e}");
+                Ok(self.view(LockMessage::CannotCheck))
+            }
+            Outcome::SetPin(Err(e)) => {
+                tracing::error!("set pin: {e}");
+                // The ticket is spent: start again from the name.
+                self.step = Step::Choose;
+                Ok(self.view(LockMessage::CannotCheck))
+            }
+        }
+    }
+}
+
+/// What a check does with the tablet.
+pub enum Work<T> {
+    Login { id: String, secret: String },
+    SetPin { ticket: T, pin: String },
+}
+
+/// A login step's slow work (PBKDF2), to run on a worker thread.
+pub struct Check<T> {
+    generation: u64,
+    work: Work<T>,
+}
+
+pub enum Outcome<S, T> {
+    Login(Result<Entry<S, T>, LoginError>),
+    SetPin(Result<S, CoreError>),
+}
+
+/// A check's answer, for [`LockController::finish`].
+pub struct Checked<S, T> {
+    generation: u64,
+    outcome: Outcome<S, T>,
+}
+
+impl<T> Check<T> {
+    pub fn run<L: LoginService<Ticket = T>>(self, svc: &L) -> Checked<L::Session, T> {
+        let outcome = match self.work {
+            Work::Login { id, secret } => Outcome::Login(svc.login(&id, &secret)),
+            Work::SetPin { ticket, pin } => Outcome::SetPin(svc.set_pin(ticket, &pin)),
+        };
+        Checked {
+            generation: self.generation,
+            outcome,
         }
     }
 }
@@ -212,7 +304,8 @@ fn hm(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-/// The tablet's login, shared with the sync worker.
+/// The tablet's login, shared with the sync worker and the login worker.
+#[derive(Clone)]
 pub struct TabletLogin(pub std::sync::Arc<std::sync::Mutex<Tablet>>);
 
 impl TabletLogin {
@@ -268,6 +361,7 @@ pub fn show(ui: &AppWindow, v: &LockView) {
         LockMessage::CannotCheck => tr.invoke_cannot_check(),
         LockMessage::PinRule => tr.invoke_pin_rule(),
         LockMessage::PinsDiffer => tr.invoke_pins_differ(),
+        LockMessage::Checking => tr.invoke_checking(),
     });
 }
 
@@ -372,5 +466,39 @@ mod tests {
         assert_eq!(c.submit("4821").unwrap().step, Step::ConfirmPin);
         assert_eq!(c.submit("4821").err().as_deref(), Some("A12345"));
         assert_eq!(*m.pins_set.borrow(), ["A12345:4821"]);
+    }
+
+    #[test]
+    fn a_check_runs_apart_and_the_pad_waits_for_it() {
+        let m = Memory::default();
+        let mut c = LockController::new(&m);
+        c.choose("B20417").unwrap();
+        let Err(check) = c.begin("4821") else {
+            panic!("a PIN needs a check")
+        };
+        assert!(c.checking());
+        let Ok(v) = c.begin("9999") else {
+            panic!("no second check while one is out")
+        };
+        assert_eq!(v.message, LockMessage::Checking, "the pad waits");
+        let answer = check.run(&&m);
+        assert_eq!(c.finish(answer).err().as_deref(), Some("B20417"));
+        assert!(!c.checking());
+    }
+
+    #[test]
+    fn an_answer_after_going_back_changes_nothing() {
+        let m = Memory::default();
+        let mut c = LockController::new(&m);
+        c.choose("B20417").unwrap();
+        let Err(check) = c.begin("4821") else {
+            panic!()
+        };
+        c.reset();
+        c.choose("Z99999").unwrap();
+        let v = c.finish(check.run(&&m)).expect("not signed in");
+        assert_eq!((v.step, v.chosen_name.as_str()), (Step::Pin, "Z99999"));
+        // The new choice gets its own check.
+        assert!(c.begin("1111").is_err());
     }
 }

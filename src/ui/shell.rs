@@ -47,6 +47,8 @@ pub(super) struct Core {
     dock_addr: Option<String>,
     /// Events from a running sync worker.
     sync_rx: Option<mpsc::Receiver<SyncEvent>>,
+    /// The answer of a login check running on its worker.
+    login_rx: Option<mpsc::Receiver<LoginAnswer>>,
     /// What the status bar says about sync (translated at each refresh).
     sync_shown: SyncShown,
     /// Docked at the last refresh (a new dock starts a sync).
@@ -54,6 +56,8 @@ pub(super) struct Core {
     /// Learn, Books, Music and the player.
     pub(super) lib: library::Library,
 }
+
+type LoginAnswer = lock_screen::Checked<Session, crate::tablet::EnrolmentTicket>;
 
 /// From the sync worker to the UI thread (polled by the status timer, so
 /// no Slint type crosses threads).
@@ -92,6 +96,7 @@ impl Shell {
             docked: None,
             dock_addr: None,
             sync_rx: None,
+            login_rx: None,
             sync_shown: SyncShown::Idle,
             was_docked: false,
             lib: library::Library::new(crate::player::Player::for_this_machine()),
@@ -217,8 +222,15 @@ impl Shell {
         let weak = self.ui.as_weak();
         choose(&weak, &self.core, id);
         for s in secrets {
-            submit(&weak, &self.core, &self.idle, s);
+            submit(&weak, &self.core, s);
+            self.settle();
         }
+    }
+
+    /// Wait for a login check on its worker and apply its answer, as the
+    /// event loop would (tests and the screenshot tour run none).
+    pub fn settle(&self) {
+        checked(&self.ui, &self.core, &self.idle, true);
     }
 
     pub fn current_page(&self) -> String {
@@ -266,8 +278,16 @@ impl Shell {
             lock_g.on_choose(move |id| choose(&weak, &core, id.as_str()));
         }
         {
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            lock_g.on_submit(move |digits| submit(&weak, &core, digits.as_str()));
+        }
+        {
             let (weak, core, idle) = (ui.as_weak(), self.core.clone(), self.idle.clone());
-            lock_g.on_submit(move |digits| submit(&weak, &core, &idle, digits.as_str()));
+            lock_g.on_checked(move || {
+                if let Some(ui) = weak.upgrade() {
+                    checked(&ui, &core, &idle, false);
+                }
+            });
         }
         {
             // Lock-screen choices last until someone signs in.
@@ -436,12 +456,64 @@ fn choose(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, id: &str) {
     }
 }
 
-fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, digits: &str) {
+/// Digits from the pad. A PIN or code is checked on a worker thread (its
+/// key stretching takes tens of milliseconds): the screen says it is
+/// checking, and the answer comes back through `login_rx`, announced by
+/// the `checked` callback from the event loop.
+fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, digits: &str) {
     let Some(ui) = weak.upgrade() else { return };
-    let outcome = core.borrow_mut().lock.submit(digits);
+    let began = core.borrow_mut().lock.begin(digits);
+    let check = match began {
+        Ok(v) => return lock_screen::show(&ui, &v),
+        Err(check) => check,
+    };
+    let v = core.borrow().lock.checking_view();
+    lock_screen::show(&ui, &v);
+    let svc = lock_screen::TabletLogin(core.borrow().tablet.clone());
+    let (tx, rx) = mpsc::channel();
+    core.borrow_mut().login_rx = Some(rx);
+    let weak = weak.clone();
+    let spawned = std::thread::Builder::new()
+        .name("berth-login".into())
+        .spawn(move || {
+            let _ = tx.send(check.run(&svc));
+            // No event loop (tests, screenshots): `Shell::settle` takes it.
+            let _ = weak.upgrade_in_event_loop(|ui| ui.global::<LockAdapter>().invoke_checked());
+        });
+    if let Err(e) = spawned {
+        tracing::error!("starting the login check: {e}");
+        core.borrow_mut().login_rx = None;
+        let v = core.borrow_mut().lock.reset();
+        lock_screen::show(&ui, &v);
+    }
+}
+
+/// Apply a finished login check, if one is in; `wait` blocks for it.
+fn checked(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, wait: bool) {
+    let Some(rx) = core.borrow_mut().login_rx.take() else {
+        return;
+    };
+    let answer = if wait {
+        rx.recv().ok()
+    } else {
+        match rx.try_recv() {
+            Ok(a) => Some(a),
+            Err(mpsc::TryRecvError::Empty) => {
+                core.borrow_mut().login_rx = Some(rx);
+                return;
+            }
+            Err(mpsc::TryRecvError::Disconnected) => None,
+        }
+    };
+    let Some(answer) = answer else {
+        tracing::error!("the login check ended without an answer");
+        let v = core.borrow_mut().lock.reset();
+        return lock_screen::show(ui, &v);
+    };
+    let outcome = core.borrow_mut().lock.finish(answer);
     match outcome {
-        Ok(v) => lock_screen::show(&ui, &v),
-        Err(session) => start_session(&ui, core, idle, session),
+        Ok(v) => lock_screen::show(ui, &v),
+        Err(session) => start_session(ui, core, idle, session),
     }
 }
 

@@ -91,6 +91,7 @@ pub fn run(
     snap("lock-code-en")?;
     for digits in ["582316", "4821", "4821"] {
         lock.invoke_submit(digits.into());
+        shell.settle();
     }
     snap("home-en")?;
     ui.global::<StatusAdapter>().invoke_settings();

@@ -80,9 +80,15 @@ fn is_touch_area(head: &str) -> bool {
 }
 
 fn reacts(b: &Block) -> bool {
-    ["clicked", "pointer-event", "double-clicked", "moved", "scroll-event"]
-        .iter()
-        .any(|h| b.own.contains(&format!("{h}(")) || b.own.contains(&format!("{h} =>")))
+    [
+        "clicked",
+        "pointer-event",
+        "double-clicked",
+        "moved",
+        "scroll-event",
+    ]
+    .iter()
+    .any(|h| b.own.contains(&format!("{h}(")) || b.own.contains(&format!("{h} =>")))
 }
 
 fn labelled(b: &Block) -> bool {
@@ -119,13 +125,19 @@ fn gaps_in(file: &Path, src: &str) -> Vec<String> {
 #[test]
 fn every_touch_target_has_an_accessible_label() {
     let mut files = Vec::new();
-    slint_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"), &mut files);
+    slint_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"),
+        &mut files,
+    );
     assert!(files.len() > 5, "the UI's .slint files are found");
     let mut gaps = Vec::new();
     for f in &files {
         gaps.extend(gaps_in(f, &std::fs::read_to_string(f).unwrap()));
     }
-    assert!(gaps.is_empty(), "touch targets without an accessible label: {gaps:#?}");
+    assert!(
+        gaps.is_empty(),
+        "touch targets without an accessible label: {gaps:#?}"
+    );
 }
 
 #[test]
