@@ -267,7 +267,15 @@ fn run(cli: Cli) -> Result<bool> {
                     Err(e) => {
                         ok = false;
                         eprintln!("refused {}: {e}", s.describe());
-                        eprintln!("nothing was changed on the tablet");
+                        eprintln!(
+                            "{}",
+                            if e.resumable() {
+                                "nothing was installed; the refusal is in the audit log, and \
+                                 what was verified is kept so the next try resumes"
+                            } else {
+                                "nothing was installed; the refusal is in the audit log"
+                            }
+                        );
                     }
                 }
             }

@@ -75,6 +75,12 @@ pub enum Error {
     ChunkMismatch { index: u64 },
     #[error("payload is longer than the {expected} bytes its manifest declares; refused")]
     TooLong { expected: u64 },
+    #[error(
+        "file {path} does not match its signed SHA-256 (the manifest's file hash or size is \
+         wrong, though every chunk matched); nothing of the bundle was installed. \
+         Ask the vendor for a corrected bundle"
+    )]
+    FileMismatch { path: String },
     #[error("staged data at {0} does not match its progress record; starting over")]
     ResumeMismatch(PathBuf),
     #[error("another berth process is using {0}; wait for it to finish")]
@@ -86,6 +92,115 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A cut transfer: what was verified is kept, and running again
+    /// resumes.
+    pub fn resumable(&self) -> bool {
+        matches!(self, Error::Truncated { .. } | Error::Transfer { .. })
+    }
+
+    /// The bytes themselves were refused (not a cut transfer): staging
+    /// for them is removed, and running again cannot succeed.
+    pub fn refuses_content(&self) -> bool {
+        matches!(
+            self,
+            Error::ChunkMismatch { .. }
+                | Error::FileMismatch { .. }
+                | Error::TooLong { .. }
+                | Error::Internal(_)
+        )
+    }
+}
+
+/// The SHA-256 of each file as the payload streams past, refusing the
+/// first file whose bytes do not hash to its signed value.
+struct FileHashes<'m> {
+    files: &'m [crate::domain::FileEntry],
+    index: usize,
+    left: u64,
+    hasher: trust::Hasher,
+}
+
+impl<'m> FileHashes<'m> {
+    fn new(m: &'m crate::domain::Manifest) -> Self {
+        FileHashes {
+            files: &m.files,
+            index: 0,
+            left: m.files.first().map(|f| f.size).unwrap_or(0),
+            hasher: trust::Hasher::default(),
+        }
+    }
+
+    /// Check every file that is complete (empty ones included) and move on.
+    fn close_done(&mut self) -> Result<()> {
+        while self.index < self.files.len() && self.left == 0 {
+            let f = &self.files[self.index];
+            if std::mem::take(&mut self.hasher).finish() != f.sha256 {
+                return Err(Error::FileMismatch {
+                    path: f.path.to_string(),
+                });
+            }
+            self.index += 1;
+            self.left = self.files.get(self.index).map(|f| f.size).unwrap_or(0);
+        }
+        Ok(())
+    }
+
+    fn feed(&mut self, mut data: &[u8]) -> Result<()> {
+        self.close_done()?;
+        while !data.is_empty() {
+            if self.index >= self.files.len() {
+                return Err(Error::Internal("payload longer than its files".into()));
+            }
+            let take = (self.left as usize).min(data.len());
+            self.hasher.update(&data[..take]);
+            self.left -= take as u64;
+            data = &data[take..];
+            self.close_done()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.close_done()?;
+        match self.files.get(self.index) {
+            None => Ok(()),
+            Some(f) => Err(Error::Internal(format!("payload ended inside {}", f.path))),
+        }
+    }
+}
+
+/// Check a payload as an install would (every chunk, every file, nothing
+/// after the end) without writing any of it.
+fn verify_only(r: &mut dyn Read, m: &crate::domain::Manifest, desc: &str) -> Result<()> {
+    let mut files = FileHashes::new(m);
+    let mut buf = Vec::with_capacity(m.chunk_size as usize);
+    for index in 0..m.expected_chunks() {
+        buf.resize(m.chunk_len(index) as usize, 0);
+        read_full(r, &mut buf, index, m, desc)?;
+        if trust::sha256(&buf) != m.chunks[index as usize] {
+            return Err(Error::ChunkMismatch { index });
+        }
+        files.feed(&buf)?;
+    }
+    files.finish()?;
+    check_end(r, m, desc)
+}
+
+/// The signed size is the end: anything after it is refused.
+fn check_end(r: &mut dyn Read, m: &crate::domain::Manifest, desc: &str) -> Result<()> {
+    match crate::bundle::at_end(r) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::TooLong {
+            expected: m.total_size,
+        }),
+        Err(e) => Err(Error::Transfer {
+            source_desc: desc.into(),
+            source: e,
+        }),
+    }
+}
 
 pub use crate::failpoint;
 
@@ -253,6 +368,15 @@ impl Installer<'_> {
             .iter()
             .any(|b| b.manifest_sha256 == vh.manifest_sha256.to_hex());
         if decision == Decision::AlreadyCurrent && shown {
+            // "Already current" says the offered file is sound: its payload
+            // is checked as a fresh install would check it, and not written.
+            let mut r = source
+                .open_at(header.encoded_len())
+                .map_err(|e| Error::Transfer {
+                    source_desc: desc.clone(),
+                    source: e,
+                })?;
+            verify_only(&mut r, m, &desc)?;
             return Ok(Outcome::AlreadyCurrent {
                 bundle_id: m.bundle_id.to_string(),
                 version: m.version,
@@ -277,15 +401,27 @@ impl Installer<'_> {
             staging.reset(&staging_root)?;
         }
         let resumed_at_chunk = done;
-        let offset = header.encoded_len() + done * u64::from(m.chunk_size);
-        {
+        // The last chunk may be short: a resume after it starts at the
+        // payload's end, where trailing bytes are still seen.
+        let offset = header.encoded_len() + (done * u64::from(m.chunk_size)).min(m.total_size);
+        let streamed = (|| {
             let mut r = source.open_at(offset).map_err(|e| Error::Transfer {
                 source_desc: desc.clone(),
                 source: e,
             })?;
             stream_payload(&mut r, m, done, &mut writer, &staging, &desc)?;
+            writer.finish()
+        })();
+        if let Err(e) = streamed {
+            // Only a cut transfer keeps its staging for the resume; one
+            // refused for its content leaves nothing behind.
+            if e.refuses_content() {
+                drop(writer);
+                remove_any(&staging.dir)?;
+                sync_dir(&staging_root)?;
+            }
+            return Err(e);
         }
-        writer.finish()?;
         failpoint("install:after-stage");
 
         // Rename into the content-addressed store.
@@ -418,17 +554,7 @@ fn stream_payload(
             .unwrap_or_else(|_| Err(Error::Internal("writer thread panicked".into())));
         read_result.and(write_result)
     })?;
-    // The signed size is the end: anything after it is refused.
-    match crate::bundle::at_end(r) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Error::TooLong {
-            expected: m.total_size,
-        }),
-        Err(e) => Err(Error::Transfer {
-            source_desc: desc.into(),
-            source: e,
-        }),
-    }
+    check_end(r, m, desc)
 }
 
 fn read_full(

@@ -11,12 +11,13 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{Error, Result, failpoint};
 use crate::domain::Manifest;
+use crate::trust::Hasher;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -105,8 +106,9 @@ impl SyncBatch {
 
 /// Writes the verified payload stream into the manifest's files. Every byte
 /// arrives inside a chunk whose SHA-256 was checked against the signed
-/// manifest, so the writer does no hashing of its own (the per-file hashes
-/// were checked by facility IT before approval; see docs/bundle-format.md §5).
+/// manifest; the writer also hashes each file as it grows and refuses the
+/// file whose bytes do not hash to its signed SHA-256 (docs/bundle-format.md
+/// §5 step 3), on the writer thread, beside the reader's chunk hashing.
 pub struct FileWriter<'m> {
     manifest: &'m Manifest,
     root: PathBuf,
@@ -115,6 +117,8 @@ pub struct FileWriter<'m> {
     /// Bytes of it written so far.
     offset: u64,
     current: Option<File>,
+    /// The SHA-256 of the current file's bytes so far.
+    hasher: Hasher,
     /// Files written since the last fsync.
     unsynced: Vec<File>,
     dirs: BTreeSet<PathBuf>,
@@ -129,6 +133,7 @@ impl<'m> FileWriter<'m> {
             index: 0,
             offset: 0,
             current: None,
+            hasher: Hasher::default(),
             unsynced: Vec::new(),
             dirs: BTreeSet::new(),
             chunks_written: 0,
@@ -193,6 +198,7 @@ impl<'m> FileWriter<'m> {
                 match fs::symlink_metadata(&path) {
                     Ok(m) if m.is_file() && m.len() == size => {}
                     Err(_) if size == 0 => {
+                        self.check_file(i, Hasher::default())?;
                         let f = self.create(i)?;
                         self.unsynced.push(f);
                     }
@@ -231,9 +237,32 @@ impl<'m> FileWriter<'m> {
             .open(&path)
             .map_err(io(&path))?;
         f.set_len(local).map_err(io(&path))?;
+        // The file's hash goes on from the bytes already staged (each was
+        // in a verified chunk).
+        let mut hasher = Hasher::default();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(io(&path))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
         f.seek(SeekFrom::End(0)).map_err(io(&path))?;
         self.offset = local;
         self.current = Some(f);
+        self.hasher = hasher;
+        Ok(())
+    }
+
+    /// File `i` is complete: its bytes must hash to its signed SHA-256.
+    fn check_file(&self, i: usize, hasher: Hasher) -> Result<()> {
+        let entry = &self.manifest.files[i];
+        if hasher.finish() != entry.sha256 {
+            return Err(Error::FileMismatch {
+                path: entry.path.to_string(),
+            });
+        }
         Ok(())
     }
 
@@ -247,10 +276,13 @@ impl<'m> FileWriter<'m> {
                 let f = self.create(self.index)?;
                 self.current = Some(f);
                 self.offset = 0;
+                self.hasher = Hasher::default();
             }
             if self.offset < entry.size {
                 return Ok(());
             }
+            let hasher = std::mem::take(&mut self.hasher);
+            self.check_file(self.index, hasher)?;
             if let Some(f) = self.current.take() {
                 self.unsynced.push(f);
             }
@@ -271,6 +303,7 @@ impl<'m> FileWriter<'m> {
             let path = self.disk_path(self.index);
             let f = self.current.as_mut().expect("roll opened a file");
             f.write_all(&data[..take]).map_err(io(&path))?;
+            self.hasher.update(&data[..take]);
             self.offset += take as u64;
             data = &data[take..];
         }

@@ -563,3 +563,150 @@ fn root_of_another_facility_cannot_replace_the_trusted_one() {
         "{err}"
     );
 }
+
+/// A bundle whose manifest was edited after packing, approved as if
+/// facility IT had been fooled: its chunk hashes are still right.
+fn with_manifest_edit(
+    w: &World,
+    raw: &std::path::Path,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Vec<u8> {
+    let bytes = std::fs::read(raw).unwrap();
+    let mut m = manifest_json(&bytes);
+    edit(&mut m);
+    w.craft(&m, &bytes[header_len(&bytes)..])
+}
+
+fn staged(tablet: &berth::tablet::Tablet) -> Vec<(String, Vec<u8>)> {
+    tree(&tablet.data().staging())
+}
+
+#[test]
+fn a_file_hash_that_lies_is_refused_though_every_chunk_matches() {
+    let w = World::new();
+    let raw = w.bundle("acme.fh", 1, 4, &[3000, 900]);
+    let bad = with_manifest_edit(&w, &raw, |m| {
+        m["files"][1]["sha256"] = serde_json::json!("00".repeat(32));
+    });
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(bad)).unwrap_err();
+    assert!(
+        matches!(&err, Error::FileMismatch { path } if path == &m_path(&raw, 1)),
+        "{err}"
+    );
+    assert_store_empty(&tablet);
+    assert!(
+        staged(&tablet).is_empty(),
+        "a content refusal leaves no staging"
+    );
+}
+
+fn m_path(raw: &std::path::Path, i: usize) -> String {
+    manifest_json(&std::fs::read(raw).unwrap())["files"][i]["path"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn shifted_file_sizes_are_refused() {
+    let w = World::new();
+    let raw = w.bundle("acme.shift", 1, 5, &[3000, 900]);
+    let bad = with_manifest_edit(&w, &raw, |m| {
+        let a = m["files"][0]["size"].as_u64().unwrap();
+        let b = m["files"][1]["size"].as_u64().unwrap();
+        m["files"][0]["size"] = serde_json::json!(a + 7);
+        m["files"][1]["size"] = serde_json::json!(b - 7);
+    });
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut MemSource::new(bad)).unwrap_err();
+    assert!(matches!(err, Error::FileMismatch { .. }), "{err}");
+    assert_store_empty(&tablet);
+}
+
+#[test]
+fn trailing_bytes_are_refused_on_every_try() {
+    let w = World::new();
+    // A payload that ends inside its last chunk.
+    let approved = w.bundle("acme.trail", 1, 6, &[CHUNK as usize * 2 + 100]);
+    let mut bytes = std::fs::read(&approved).unwrap();
+    bytes.push(b'!');
+    let mut tablet = w.open_tablet("tablet");
+    for attempt in 1..=3 {
+        let err = tablet
+            .install(&mut MemSource::new(bytes.clone()))
+            .expect_err(&format!("attempt {attempt} must be refused"));
+        assert!(
+            matches!(err, Error::TooLong { .. }),
+            "attempt {attempt}: {err}"
+        );
+    }
+    assert_store_empty(&tablet);
+    assert!(staged(&tablet).is_empty());
+}
+
+#[test]
+fn a_cut_transfer_keeps_its_staging_and_a_chunk_refusal_does_not() {
+    let w = World::new();
+    let approved = w.bundle("acme.keep", 1, 7, &[CHUNK as usize * 4]);
+    let good = std::fs::read(&approved).unwrap();
+    let hlen = header_len(&good);
+    let mut tablet = w.open_tablet("tablet");
+    let cut = hlen + CHUNK as usize * 2 + 10;
+    let err = tablet
+        .install(&mut MemSource::cut_at(good.clone(), cut))
+        .unwrap_err();
+    assert!(err.resumable(), "{err}");
+    assert!(
+        !staged(&tablet).is_empty(),
+        "a cut transfer keeps what was verified"
+    );
+    let mut bad = good.clone();
+    bad[hlen + CHUNK as usize * 3] ^= 1;
+    let err = tablet.install(&mut MemSource::new(bad)).unwrap_err();
+    assert!(matches!(err, Error::ChunkMismatch { index: 3 }), "{err}");
+    assert!(!err.resumable());
+    assert!(
+        staged(&tablet).is_empty(),
+        "a refused payload leaves nothing staged"
+    );
+    assert!(installed(
+        &tablet.install(&mut MemSource::new(good)).unwrap()
+    ));
+}
+
+#[test]
+fn reoffering_an_installed_bundle_checks_it_again() {
+    let w = World::new();
+    let approved = w.bundle("acme.again", 1, 8, &[CHUNK as usize + 300, 40]);
+    let good = std::fs::read(&approved).unwrap();
+    let hlen = header_len(&good);
+    let mut tablet = w.open_tablet("tablet");
+    assert!(installed(
+        &tablet.install(&mut MemSource::new(good.clone())).unwrap()
+    ));
+
+    let mut longer = good.clone();
+    longer.extend_from_slice(b"garbage");
+    let err = tablet.install(&mut MemSource::new(longer)).unwrap_err();
+    assert!(matches!(err, Error::TooLong { .. }), "{err}");
+
+    let mut flipped = good.clone();
+    flipped[hlen + 5] ^= 0x80;
+    let err = tablet.install(&mut MemSource::new(flipped)).unwrap_err();
+    assert!(matches!(err, Error::ChunkMismatch { index: 0 }), "{err}");
+
+    let cut = good[..good.len() - 10].to_vec();
+    let err = tablet.install(&mut MemSource::new(cut)).unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err}");
+
+    assert!(matches!(
+        tablet.install(&mut MemSource::new(good)).unwrap(),
+        Outcome::AlreadyCurrent { .. }
+    ));
+    assert_eq!(
+        tablet.installed().unwrap().len(),
+        1,
+        "the installed copy stays"
+    );
+}
