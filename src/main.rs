@@ -119,6 +119,51 @@ enum Command {
     },
 }
 
+/// A data directory with no tablet in it yet, and what it held.
+struct Fresh {
+    dir: PathBuf,
+    existed: bool,
+    before: std::collections::BTreeSet<std::ffi::OsString>,
+}
+
+impl Fresh {
+    fn note(dir: &std::path::Path) -> Option<Fresh> {
+        if DataDir::new(dir).db().exists() {
+            return None;
+        }
+        let before = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        Some(Fresh {
+            dir: dir.to_path_buf(),
+            existed: dir.exists(),
+            before,
+        })
+    }
+
+    /// Remove what opening the tablet made.
+    fn restore(self) -> Result<()> {
+        if !self.existed {
+            return std::fs::remove_dir_all(&self.dir)
+                .with_context(|| format!("removing {}", self.dir.display()));
+        }
+        for e in std::fs::read_dir(&self.dir)? {
+            let e = e?;
+            if self.before.contains(&e.file_name()) {
+                continue;
+            }
+            let p = e.path();
+            if e.file_type()?.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            }
+            .with_context(|| format!("removing {}", p.display()))?;
+        }
+        Ok(())
+    }
+}
+
 fn open_tablet(
     data: PathBuf,
     trust: Option<PathBuf>,
@@ -231,6 +276,9 @@ fn run(cli: Cli) -> Result<bool> {
             model,
             bundle,
         } => {
+            // A first install that is refused leaves the directory as it
+            // was: no database, no device key, no trust root.
+            let fresh = Fresh::note(&data);
             let mut tablet = open_tablet(data, trust, groups, model)?;
             let mut sources: Vec<FileSource> = if bundle.is_dir() {
                 directory_sources(&bundle)
@@ -242,8 +290,11 @@ fn run(cli: Cli) -> Result<bool> {
                 anyhow::bail!("no *.berth files found in that directory");
             }
             let mut ok = true;
+            let mut any = false;
             for s in &mut sources {
-                match tablet.install(s) {
+                let installed = tablet.install(s);
+                any |= installed.is_ok();
+                match installed {
                     Ok(Outcome::Installed {
                         bundle_id,
                         version,
@@ -278,6 +329,14 @@ fn run(cli: Cli) -> Result<bool> {
                         );
                     }
                 }
+            }
+            if !any && let Some(fresh) = fresh {
+                drop(tablet);
+                fresh.restore()?;
+                eprintln!(
+                    "this tablet had no data before, and has none now: it is not tied to the \
+                     facility until a bundle installs"
+                );
             }
             Ok(ok)
         }

@@ -95,6 +95,14 @@ impl Tablet {
         opts: TabletOptions,
         clock: Box<dyn ClockSource>,
     ) -> Result<(Self, OpenReport)> {
+        // A fresh tablet is tied to its facility by the first root it
+        // stores: one that fails any check must leave nothing behind, so it
+        // is checked before the directory, database or key exist.
+        if !data.db().exists() {
+            let file = opts.trust_file.as_ref().ok_or(Error::NoRoot)?;
+            let r = TrustedRoot::bootstrap(&read_capped(file, MAX_ENVELOPE_BYTES)?)?;
+            r.check_not_expired(clock.read().rtc)?;
+        }
         data.create()?;
         let lock_path = data.lock_file();
         let lock = OpenOptions::new()
@@ -130,6 +138,7 @@ impl Tablet {
             (Some(r), None) => r,
             (None, Some(file)) => {
                 let r = TrustedRoot::bootstrap(&read_capped(file, MAX_ENVELOPE_BYTES)?)?;
+                r.check_not_expired(clock.read().rtc)?;
                 store.save_trust_root(
                     r.doc().version,
                     r.doc().facility.as_str(),

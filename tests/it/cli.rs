@@ -276,3 +276,39 @@ fn demo_runs_the_whole_pipeline_and_is_idempotent() {
         .expect("Spanish lesson installed");
     assert!(String::from_utf8(lesson.1).unwrap().contains("pingüino"));
 }
+
+#[test]
+fn a_refused_first_install_leaves_the_data_directory_fresh() {
+    let w = World::new();
+    let approved = w.bundle("acme.first", 1, 3, &[2000]);
+    let mut bad = std::fs::read(&approved).unwrap();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let bad_path = w.path("bad.berth");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let data = w.path("fresh-tablet");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("note.txt"), b"kept").unwrap();
+    let root = w.root_json();
+    let args = [
+        "install",
+        "--data",
+        data.to_str().unwrap(),
+        "--trust",
+        root.to_str().unwrap(),
+        bad_path.to_str().unwrap(),
+    ];
+    let (ok, stderr) = run("berth", &args);
+    assert!(!ok, "a damaged bundle is refused");
+    assert!(stderr.contains("nothing was installed"), "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(left, ["note.txt"], "no database, no key, no root: {stderr}");
+    // The intact bundle then installs and ties the tablet to its facility.
+    let good = [&args[..5], &[approved.to_str().unwrap()]].concat();
+    let (ok, stderr) = run("berth", &good);
+    assert!(ok, "{stderr}");
+    assert!(data.join("berth.sqlite").exists() && data.join("device.pk8").exists());
+}

@@ -710,3 +710,31 @@ fn reoffering_an_installed_bundle_checks_it_again() {
         "the installed copy stays"
     );
 }
+
+#[test]
+fn an_expired_root_is_never_stored_and_leaves_a_fresh_tablet_empty() {
+    let w = World::new();
+    w.clock.advance(Duration::days(366));
+    let dir = w.tablet_dir("fresh");
+    let err = berth::tablet::Tablet::open(
+        dir.clone(),
+        berth::tablet::TabletOptions {
+            trust_file: Some(w.root_json()),
+            ..Default::default()
+        },
+        Box::new(w.clock.clone()),
+    )
+    .err()
+    .expect("an expired root is refused");
+    assert!(
+        matches!(
+            &err,
+            Error::Trust(TrustError::Rule(RuleError::Expired { what, .. }))
+                if what == "facility root version 1"
+        ),
+        "{err}"
+    );
+    assert!(!dir.db().exists(), "no database");
+    assert!(!dir.root.join("device.pk8").exists(), "no device key");
+    assert!(!dir.root.exists() || tree(&dir.root).is_empty());
+}
