@@ -69,6 +69,12 @@ pub enum Error {
     )]
     Truncated { got: u64, expected: u64 },
     #[error(
+        "the file ends after {got} of the {expected} payload bytes its manifest declares. \
+         Copy it again; if the copy ends at the same byte, the manifest's size is wrong \
+         and the bundle cannot install: ask the vendor"
+    )]
+    ShortFile { got: u64, expected: u64 },
+    #[error(
         "payload chunk {index} does not match its signed SHA-256; nothing of it was written. \
          The bundle is corrupt or was altered: fetch it again"
     )]
@@ -110,6 +116,15 @@ impl Error {
                 | Error::TooLong { .. }
                 | Error::Internal(_)
         )
+    }
+}
+
+/// A payload that ends early in a file is a short file, not a cut
+/// transfer: running again cannot help unless the file is copied again.
+fn short_file(e: Error, whole: bool) -> Error {
+    match e {
+        Error::Truncated { got, expected } if whole => Error::ShortFile { got, expected },
+        e => e,
     }
 }
 
@@ -330,6 +345,7 @@ impl Installer<'_> {
     /// Install one bundle from any source.
     pub fn install(&mut self, source: &mut dyn BundleSource) -> Result<Outcome> {
         let desc = source.describe();
+        let whole = source.is_whole();
         let header = {
             let r = source.open_at(0).map_err(|e| Error::Transfer {
                 source_desc: desc.clone(),
@@ -376,7 +392,7 @@ impl Installer<'_> {
                     source_desc: desc.clone(),
                     source: e,
                 })?;
-            verify_only(&mut r, m, &desc)?;
+            verify_only(&mut r, m, &desc).map_err(|e| short_file(e, whole))?;
             return Ok(Outcome::AlreadyCurrent {
                 bundle_id: m.bundle_id.to_string(),
                 version: m.version,
@@ -412,6 +428,7 @@ impl Installer<'_> {
             stream_payload(&mut r, m, done, &mut writer, &staging, &desc)?;
             writer.finish()
         })();
+        let streamed = streamed.map_err(|e| short_file(e, whole));
         if let Err(e) = streamed {
             // Only a cut transfer keeps its staging for the resume; one
             // refused for its content leaves nothing behind.

@@ -11,6 +11,11 @@ pub trait BundleSource {
     fn describe(&self) -> String;
     /// A reader positioned at `offset` bytes into the bundle.
     fn open_at(&mut self, offset: u64) -> io::Result<Box<dyn Read + '_>>;
+    /// Whether the source holds the whole bundle at once (a file), so an
+    /// early end means the file is short, not that a transfer was cut.
+    fn is_whole(&self) -> bool {
+        false
+    }
 }
 
 /// A bundle file on local or removable storage.
@@ -37,6 +42,10 @@ impl BundleSource for FileSource {
         let mut f = File::open(&self.path)?;
         f.seek(SeekFrom::Start(offset))?;
         Ok(Box::new(f))
+    }
+
+    fn is_whole(&self) -> bool {
+        true
     }
 }
 

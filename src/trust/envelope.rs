@@ -57,13 +57,21 @@ impl<'a> Verified<'a> {
         self.payload
     }
 
-    /// Deserialize the verified bytes. Document types deny unknown fields.
+    /// Deserialize the verified bytes: first the JSON rules every signed
+    /// document meets (`domain::strict`), then the type, which denies
+    /// unknown fields.
     pub fn parse<T: DeserializeOwned>(&self, what: &'static str) -> Result<T> {
-        serde_json::from_slice(self.payload).map_err(|e| Error::Payload {
-            what,
-            why: e.to_string(),
-        })
+        parse_strict(self.payload, what)
     }
+}
+
+/// Parse a signed document's payload under the strict JSON rules.
+pub(crate) fn parse_strict<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
+    crate::domain::strict::check(bytes).map_err(|why| Error::Payload { what, why })?;
+    serde_json::from_slice(bytes).map_err(|e| Error::Payload {
+        what,
+        why: e.to_string(),
+    })
 }
 
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {

@@ -37,10 +37,7 @@ impl TrustedRoot {
             });
         }
         let unverified = env.unverified_payload();
-        let claimed: RootDoc = serde_json::from_slice(unverified).map_err(|e| Error::Payload {
-            what: "root",
-            why: e.to_string(),
-        })?;
+        let claimed: RootDoc = super::envelope::parse_strict(unverified, "root")?;
         claimed.validate()?;
         env.verify(pt::ROOT, "root", "root", &claimed.roles.root)?;
         Ok(claimed)

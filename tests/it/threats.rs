@@ -738,3 +738,51 @@ fn an_expired_root_is_never_stored_and_leaves_a_fresh_tablet_empty() {
     assert!(!dir.root.join("device.pk8").exists(), "no device key");
     assert!(!dir.root.exists() || tree(&dir.root).is_empty());
 }
+
+#[test]
+fn times_with_an_offset_or_a_lowercase_z_are_refused_naming_the_field() {
+    let w = World::new();
+    let raw = w.bundle("acme.time", 1, 9, &[100]);
+    for bad in ["+01:00", "z"] {
+        let crafted = with_manifest_edit(&w, &raw, |m| {
+            let created = m["created"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches('Z')
+                .to_string();
+            m["created"] = serde_json::json!(format!("{created}{bad}"));
+        });
+        let mut tablet = w.open_tablet("tablet");
+        let err = tablet.install(&mut MemSource::new(crafted)).unwrap_err();
+        let Error::Trust(TrustError::Payload { what, why }) = &err else {
+            panic!("{bad}: {err}")
+        };
+        assert_eq!(*what, "manifest");
+        assert!(
+            why.contains("field `created` must be a UTC time"),
+            "{bad}: {why}"
+        );
+        assert_store_empty(&tablet);
+    }
+}
+
+#[test]
+fn a_short_file_says_it_is_short_not_that_a_transfer_was_cut() {
+    let w = World::new();
+    let approved = w.bundle("acme.short", 1, 10, &[CHUNK as usize * 3]);
+    let bytes = std::fs::read(&approved).unwrap();
+    let short = w.path("short.berth");
+    std::fs::write(&short, &bytes[..bytes.len() - 100]).unwrap();
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet.install(&mut FileSource::new(&short)).unwrap_err();
+    assert!(
+        matches!(err, Error::ShortFile { got, expected } if got + 100 == expected),
+        "{err}"
+    );
+    assert!(!err.resumable(), "running again cannot help: {err}");
+    // Copied again whole, it installs.
+    std::fs::write(&short, &bytes).unwrap();
+    assert!(installed(
+        &tablet.install(&mut FileSource::new(&short)).unwrap()
+    ));
+}
