@@ -260,7 +260,7 @@ fn inspect(path: &Path, root: Option<&Path>) -> Result<()> {
             " (not verified: pass --root)"
         }
     );
-    let env = Envelope::from_bytes(&header.manifest)?;
+    let env = Envelope::manifest_from_bytes(&header.manifest)?;
     let v = env
         .verify(
             payload_type::MANIFEST,

@@ -22,7 +22,7 @@ use std::io::{self, Read, Write};
 pub const MAGIC: &[u8; 8] = b"BERTHBN1";
 pub const FORMAT_VERSION: u16 = 1;
 pub const FIXED_HEADER_LEN: usize = 24;
-pub const MAX_MANIFEST_ENVELOPE: u32 = 1 << 20;
+pub const MAX_MANIFEST_ENVELOPE: u32 = 8 << 20;
 pub const MAX_SMALL_ENVELOPE: u32 = 64 * 1024;
 pub const MAX_APPROVALS: u16 = 16;
 
@@ -115,7 +115,7 @@ impl RawHeader {
         }
         let m = u32_at(12);
         if m == 0 || m > MAX_MANIFEST_ENVELOPE {
-            return Err(field("manifest length", m.into(), "1 to 1048576"));
+            return Err(field("manifest length", m.into(), "1 to 8388608"));
         }
         let d = u32_at(16);
         if d == 0 || d > MAX_SMALL_ENVELOPE {
@@ -168,7 +168,7 @@ impl RawHeader {
     pub fn write_to(&self, w: &mut impl Write) -> Result<(), Error> {
         let m = u32::try_from(self.manifest.len()).unwrap_or(u32::MAX);
         if m == 0 || m > MAX_MANIFEST_ENVELOPE {
-            return Err(field("manifest length", m.into(), "1 to 1048576"));
+            return Err(field("manifest length", m.into(), "1 to 8388608"));
         }
         let d = u32::try_from(self.delegation.len()).unwrap_or(u32::MAX);
         if d == 0 || d > MAX_SMALL_ENVELOPE {

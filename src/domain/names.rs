@@ -76,6 +76,9 @@ impl SafePath {
 /// that runs the same validation on deserialize.
 macro_rules! validated_name {
     ($(#[$doc:meta])* $name:ident, $what:literal, $check:expr) => {
+        validated_name!($(#[$doc])* $name, $what, $check, |s: &str| s.to_string());
+    };
+    ($(#[$doc:meta])* $name:ident, $what:literal, $check:expr, $canon:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(String);
@@ -88,7 +91,8 @@ macro_rules! validated_name {
                     value: s.escape_debug().to_string(),
                     why,
                 })?;
-                Ok(Self(s.to_string()))
+                let canon: fn(&str) -> String = $canon;
+                Ok(Self(canon(s)))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -164,10 +168,22 @@ validated_name!(
     |s| ident_rule(s, 64, &[])
 );
 validated_name!(
-    /// A group a tablet or person belongs to: `facility`, `unit:b-east`, `person:a1234`.
+    /// A group a tablet or person belongs to: `facility`, `unit:b-east`,
+    /// `person:A12345`. A person's id may be written as the facility issues
+    /// it (capitals included); person ids are matched without regard to
+    /// case, so the group is kept in lowercase (`person:a12345`).
     GroupId,
     "group",
-    |s| ident_rule(s, 64, &[':', '.', '_'])
+    |s| match s.strip_prefix("person:") {
+        Some(id) => crate::domain::people::PersonId::parse(id)
+            .map(|_| ())
+            .map_err(|_| "a person group is person: and a person id of 1 to 32 letters, digits or -".into()),
+        None => ident_rule(s, 64, &[':', '.', '_']),
+    },
+    |s: &str| match s.strip_prefix("person:") {
+        Some(id) => format!("person:{}", id.to_ascii_lowercase()),
+        None => s.to_string(),
+    }
 );
 validated_name!(
     /// A tablet hardware model, e.g. `berth-t1`, or `any`.
@@ -256,6 +272,24 @@ impl std::str::FromStr for ContentType {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn person_groups_can_be_written_as_the_facility_issues_ids() {
+        let g = GroupId::parse("person:A12345").unwrap();
+        assert_eq!(g.as_str(), "person:a12345");
+        assert_eq!(
+            g,
+            crate::domain::people::PersonId::parse("A12345")
+                .unwrap()
+                .group()
+        );
+        let back: GroupId = serde_json::from_str("\"person:A12345\"").unwrap();
+        assert_eq!(back, g);
+        // Other groups stay lowercase-only, and a person id keeps its rules.
+        assert!(GroupId::parse("Unit:B-East").is_err());
+        assert!(GroupId::parse("person:").is_err());
+        assert!(GroupId::parse("person:a b").is_err());
+    }
 
     proptest! {
         #[test]

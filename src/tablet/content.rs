@@ -240,7 +240,11 @@ impl Library<'_> {
     /// The groups whose content a person sees: the facility, their unit,
     /// and themselves.
     pub fn person_groups(&self, person: &str) -> Vec<String> {
-        let mut g = vec!["facility".to_string(), format!("person:{person}")];
+        // The person's group as approvals hold it (lowercase, see GroupId).
+        let mut g = vec![
+            "facility".to_string(),
+            format!("person:{}", person.to_ascii_lowercase()),
+        ];
         if let Ok(Some(p)) = self.t.store.person(person) {
             g.push(p.unit);
         }

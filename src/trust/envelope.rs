@@ -18,6 +18,10 @@ use crate::domain::{PublicKey, RoleKeys};
 
 /// Largest envelope accepted, in bytes.
 pub const MAX_ENVELOPE_BYTES: usize = 1 << 20;
+/// The largest manifest envelope: room for every other limit at once
+/// (10,000 files with 255-byte paths and 16,384 chunk hashes of a 64 GiB
+/// payload come to about 6.5 MiB once base64-encoded).
+pub const MAX_MANIFEST_ENVELOPE_BYTES: usize = 8 << 20;
 /// Most signatures one envelope may carry.
 pub const MAX_SIGNATURES: usize = 16;
 
@@ -131,10 +135,20 @@ impl Envelope {
 
     /// Parse the wire form. The size cap is checked before anything is read.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_ENVELOPE_BYTES {
+        Self::from_bytes_capped(bytes, MAX_ENVELOPE_BYTES)
+    }
+
+    /// A bundle's manifest envelope, which may be up to
+    /// [`MAX_MANIFEST_ENVELOPE_BYTES`].
+    pub fn manifest_from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_capped(bytes, MAX_MANIFEST_ENVELOPE_BYTES)
+    }
+
+    fn from_bytes_capped(bytes: &[u8], cap: usize) -> Result<Self> {
+        if bytes.len() > cap {
             return Err(Error::TooLarge {
                 size: bytes.len(),
-                cap: MAX_ENVELOPE_BYTES,
+                cap,
             });
         }
         let wire: Wire =

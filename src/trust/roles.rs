@@ -182,7 +182,7 @@ impl TrustedRoot {
     ) -> Result<VendorVerified> {
         self.check_not_expired(now)?;
         let delegation = self.verify_delegation(delegation_env, now)?;
-        let env = Envelope::from_bytes(manifest_env)?;
+        let env = Envelope::manifest_from_bytes(manifest_env)?;
         let role = crate::domain::RoleKeys::single(delegation.key);
         let verified = env.verify(
             pt::MANIFEST,

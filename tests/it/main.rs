@@ -11,6 +11,7 @@ mod input;
 mod install;
 mod labels;
 mod library;
+mod limits;
 mod messages;
 mod sync;
 mod sync_cuts;

@@ -452,7 +452,7 @@ fn envelope_over_the_cap_is_refused_before_reading_it() {
     let err = tablet.install(&mut MemSource::new(bytes)).unwrap_err();
     assert!(
         err.to_string()
-            .contains("manifest length is 16777216, allowed 1 to 1048576"),
+            .contains("manifest length is 16777216, allowed 1 to 8388608"),
         "{err}"
     );
 }
