@@ -67,6 +67,53 @@ pub struct Stream {
     skipped: u32,
 }
 
+/// What a file that no reader takes really is, from its first bytes.
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
+    Some(if at(0, b"RIFF") && at(8, b"WAVE") {
+        "WAV"
+    } else if at(0, b"OggS") {
+        "OGG"
+    } else if at(0, b"fLaC") {
+        "FLAC"
+    } else if at(0, b"ID3") || (head.len() > 1 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
+        "MP3"
+    } else if at(4, b"ftyp") {
+        "MP4 or M4A (AAC)"
+    } else if at(0, &[0x30, 0x26, 0xB2, 0x75]) {
+        "WMA"
+    } else if at(0, b"FORM") && at(8, b"AIFF") {
+        "AIFF"
+    } else {
+        return None;
+    })
+}
+
+/// The refusal for a file no reader takes: empty, another format, or
+/// nothing recognisable.
+fn not_audio(path: &Path) -> AudioError {
+    let mut head = Vec::new();
+    let read = File::open(path).and_then(|f| {
+        use std::io::Read;
+        f.take(12).read_to_end(&mut head)
+    });
+    let named = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_uppercase());
+    AudioError::Format(match (read, sniff(&head)) {
+        (Ok(0), _) => "the file is empty".into(),
+        (_, Some(kind)) if named.as_deref().is_some_and(|n| kind.contains(n)) => format!(
+            "it starts like a {kind} file but no {kind} reader can read it: it is damaged or cut"
+        ),
+        (_, Some(kind)) => format!(
+            "this is a {kind} file{}; Berth plays OGG Vorbis, FLAC and MP3: convert it",
+            named.map(|n| format!(", not {n}")).unwrap_or_default()
+        ),
+        _ => "its first bytes are not those of an OGG Vorbis, FLAC or MP3 file".into(),
+    })
+}
+
 fn sym(e: SymError) -> AudioError {
     match e {
         SymError::IoError(e) => AudioError::Damaged(e.to_string()),
@@ -85,7 +132,10 @@ impl Stream {
         let meta = MetadataOptions::default();
         let mut format = symphonia::default::get_probe()
             .probe(&hint, mss, FormatOptions::default(), meta)
-            .map_err(sym)?;
+            .map_err(|e| match e {
+                SymError::Unsupported(_) | SymError::IoError(_) => not_audio(path),
+                e => sym(e),
+            })?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| AudioError::Format("it has no audio track".into()))?;
@@ -218,4 +268,24 @@ pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
         })
     })
     .unwrap_or_else(|_| Err(AudioError::Damaged("the decoder failed on it".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_no_reader_takes_is_named_for_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            Stream::open(&p).err().expect("refused").to_string()
+        };
+        assert!(msg("a.mp3", b"").contains("the file is empty"));
+        let wav = [b"RIFF".as_slice(), &[0; 4], b"WAVEfmt "].concat();
+        let m = msg("b.mp3", &wav);
+        assert!(m.contains("this is a WAV file, not MP3"), "{m}");
+        assert!(msg("c.ogg", b"hello there, world").contains("first bytes are not"));
+    }
 }

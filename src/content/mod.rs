@@ -184,10 +184,15 @@ pub fn validate(root: &Path, content_type: ContentType) -> Vec<Problem> {
             ContentType::Books => ("book", "books.json"),
             ContentType::Music => ("album", "album.json"),
         };
+        let article = if content_type == ContentType::Education {
+            "an"
+        } else {
+            "a"
+        };
         problems.push(problem(
             ".",
             format!(
-                "an {} bundle needs at least one {what}: add {file} (docs/content-format.md)",
+                "{article} {} bundle needs at least one {what}: add {file} (docs/content-format.md)",
                 content_type.as_str()
             ),
         ));
