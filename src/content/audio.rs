@@ -6,6 +6,7 @@ use std::fs::File;
 use std::path::Path;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::common::Limit;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -15,6 +16,11 @@ use symphonia::core::meta::{MetadataOptions, StandardTag};
 /// Longest track accepted: three hours.
 pub const MAX_SECONDS: u64 = 3 * 3600;
 const MAX_CHANNELS: usize = 8;
+/// The largest tag read from a file; a bigger one (a 1 MB comment, say) is
+/// skipped.
+pub const MAX_TAG_BYTES: usize = 16 * 1024;
+/// The largest embedded picture read (covers come from the bundle's PNG).
+pub const MAX_PICTURE_BYTES: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
@@ -65,6 +71,54 @@ pub struct Stream {
     /// Decode errors skipped so far (a damaged packet is skipped, as
     /// players do; too many and the file is refused).
     skipped: u32,
+}
+
+/// Refuse a file whose tags are bigger than [`MAX_TAG_BYTES`] (pictures
+/// [`MAX_PICTURE_BYTES`]), from the sizes its headers declare, before any
+/// reader holds them: FLAC metadata blocks and an ID3v2 tag.
+fn check_tag_sizes(path: &Path) -> Result<(), AudioError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    let mut head = [0u8; 10];
+    let n = f.read(&mut head)?;
+    let too_big = |what: &str, size: usize, cap: usize| {
+        AudioError::Limit(format!(
+            "its {what} take {size} bytes, more than the {cap} allowed: remove or shorten them"
+        ))
+    };
+    if n >= 10 && &head[..3] == b"ID3" {
+        // ID3v2: a synchsafe size after the 6-byte header; pictures and
+        // text share the tag.
+        let size = head[6..10]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
+        if size > MAX_TAG_BYTES + MAX_PICTURE_BYTES {
+            return Err(too_big("ID3 tags", size, MAX_TAG_BYTES + MAX_PICTURE_BYTES));
+        }
+    } else if n >= 4 && &head[..4] == b"fLaC" {
+        f.seek(SeekFrom::Start(4))?;
+        for _ in 0..128 {
+            let mut h = [0u8; 4];
+            if f.read_exact(&mut h).is_err() {
+                break;
+            }
+            let size = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
+            match h[0] & 0x7f {
+                4 if size > MAX_TAG_BYTES => {
+                    return Err(too_big("Vorbis comment tags", size, MAX_TAG_BYTES));
+                }
+                6 if size > MAX_PICTURE_BYTES => {
+                    return Err(too_big("embedded pictures", size, MAX_PICTURE_BYTES));
+                }
+                _ => {}
+            }
+            if h[0] & 0x80 != 0 {
+                break;
+            }
+            f.seek(SeekFrom::Current(size as i64))?;
+        }
+    }
+    Ok(())
 }
 
 /// What a file that no reader takes really is, from its first bytes.
@@ -123,13 +177,17 @@ fn sym(e: SymError) -> AudioError {
 
 impl Stream {
     pub fn open(path: &Path) -> Result<Self, AudioError> {
+        check_tag_sizes(path)?;
         let file = File::open(path)?;
         let mss = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(&ext.to_ascii_lowercase());
         }
-        let meta = MetadataOptions::default();
+        // A tag or picture over these is skipped, never held in memory.
+        let meta = MetadataOptions::default()
+            .limit_tag_bytes(Limit::Maximum(MAX_TAG_BYTES))
+            .limit_visual_bytes(Limit::Maximum(MAX_PICTURE_BYTES));
         let mut format = symphonia::default::get_probe()
             .probe(&hint, mss, FormatOptions::default(), meta)
             .map_err(|e| match e {
@@ -287,5 +345,57 @@ mod tests {
         let m = msg("b.mp3", &wav);
         assert!(m.contains("this is a WAV file, not MP3"), "{m}");
         assert!(msg("c.ogg", b"hello there, world").contains("first bytes are not"));
+    }
+
+    /// The demo FLAC with a Vorbis comment block of `title` put in front
+    /// of its own tags.
+    fn flac_with_title(title: &str) -> Vec<u8> {
+        let b = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/demo/music/02-twinkle.flac"
+        ))
+        .unwrap();
+        assert_eq!(&b[..4], b"fLaC");
+        let streaminfo_end = 4 + 4 + 34;
+        let comment = format!("TITLE={title}");
+        let mut block = Vec::new();
+        block.extend_from_slice(&6u32.to_le_bytes());
+        block.extend_from_slice(b"berth!");
+        block.extend_from_slice(&1u32.to_le_bytes());
+        block.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+        block.extend_from_slice(comment.as_bytes());
+        let mut out = b[..streaminfo_end].to_vec();
+        out.push(4); // VORBIS_COMMENT, not last
+        out.extend_from_slice(&(block.len() as u32).to_be_bytes()[1..]);
+        out.extend_from_slice(&block);
+        out.extend_from_slice(&b[streaminfo_end..]);
+        out
+    }
+
+    #[test]
+    fn a_huge_tag_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.flac");
+        std::fs::write(&p, flac_with_title("Short title")).unwrap();
+        let s = Stream::open(&p).unwrap();
+        assert_eq!(
+            s.tags.title.as_deref(),
+            Some("Short title"),
+            "a small tag is read"
+        );
+        std::fs::write(&p, flac_with_title(&"x".repeat(1 << 20))).unwrap();
+        let e = Stream::open(&p).err().expect("a 1 MB comment is refused");
+        assert!(
+            matches!(&e, AudioError::Limit(m) if m.contains("Vorbis comment tags")),
+            "{e}"
+        );
+        // An ID3v2 tag that declares 100 MB is refused from its header.
+        let id3 = [b"ID3".as_slice(), &[4, 0, 0], &[0x30, 0, 0, 0]].concat();
+        std::fs::write(&p.with_extension("mp3"), id3).unwrap();
+        let e = Stream::open(&p.with_extension("mp3")).err().unwrap();
+        assert!(
+            matches!(&e, AudioError::Limit(m) if m.contains("ID3 tags")),
+            "{e}"
+        );
     }
 }
