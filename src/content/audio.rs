@@ -121,6 +121,48 @@ fn check_tag_sizes(path: &Path) -> Result<(), AudioError> {
     Ok(())
 }
 
+fn mmss(ms: u64) -> String {
+    format!("{}:{:02}", ms / 60_000, ms / 1000 % 60)
+}
+
+fn is_ogg(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"OggS")
+}
+
+/// Whether an OGG file's last page carries the end-of-stream flag. Pages
+/// are at most 65,307 bytes, so the last one starts within the final
+/// 64 KiB.
+fn ogg_ends(path: &Path) -> Result<bool, AudioError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let from = len.saturating_sub(65_536);
+    f.seek(SeekFrom::Start(from))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail)?;
+    // The last page whose header and body fit before the end.
+    let mut last_complete: Option<u8> = None;
+    let mut i = 0;
+    while let Some(at) = tail[i..].windows(4).position(|w| w == b"OggS") {
+        let p = i + at;
+        if let Some(h) = tail.get(p..p + 27) {
+            let segs = usize::from(h[26]);
+            if let Some(table) = tail.get(p + 27..p + 27 + segs) {
+                let body: usize = table.iter().map(|b| usize::from(*b)).sum();
+                if p + 27 + segs + body <= tail.len() {
+                    last_complete = Some(h[5]);
+                }
+            }
+        }
+        i = p + 4;
+    }
+    Ok(last_complete.is_some_and(|flags| flags & 0x04 != 0))
+}
+
 /// What a file that no reader takes really is, from its first bytes.
 fn sniff(head: &[u8]) -> Option<&'static str> {
     let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
@@ -318,6 +360,28 @@ pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
         if frames == 0 {
             return Err(AudioError::Damaged("it holds no sound".into()));
         }
+        // A cut file decodes to less than its header says, or (OGG) lacks
+        // its end-of-stream page: refused, so the length a tablet shows is
+        // the length it plays.
+        let rate = u64::from(s.sample_rate.max(1));
+        if let Some(hint) = s.frames_hint {
+            let tolerance = (hint / 50).max(rate);
+            if frames + tolerance < hint {
+                return Err(AudioError::Damaged(format!(
+                    "the file is cut: its header says {} but only {} of sound decodes; \
+                     pack the whole file",
+                    mmss(hint * 1000 / rate),
+                    mmss(frames * 1000 / rate)
+                )));
+            }
+        }
+        if is_ogg(&path) && !ogg_ends(&path)? {
+            return Err(AudioError::Damaged(format!(
+                "the file is cut: its last page is not the end of the stream \
+                 ({} of sound decodes); pack the whole file",
+                mmss(frames * 1000 / rate)
+            )));
+        }
         Ok(AudioInfo {
             sample_rate: s.sample_rate,
             channels: s.channels,
@@ -345,6 +409,31 @@ mod tests {
         let m = msg("b.mp3", &wav);
         assert!(m.contains("this is a WAV file, not MP3"), "{m}");
         assert!(msg("c.ogg", b"hello there, world").contains("first bytes are not"));
+    }
+
+    fn demo(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/assets/demo/music/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_cut_track_is_refused_and_a_whole_one_plays_to_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["02-twinkle.flac", "01-ode-to-joy.ogg"] {
+            let whole = demo(name);
+            let p = dir.path().join(name);
+            std::fs::write(&p, &whole).unwrap();
+            let info = probe(&p).unwrap_or_else(|e| panic!("{name} whole: {e}"));
+            assert!(info.duration_ms() > 5_000, "{name}");
+            std::fs::write(&p, &whole[..whole.len() * 2 / 5]).unwrap();
+            let e = probe(&p)
+                .err()
+                .unwrap_or_else(|| panic!("{name} cut passed"));
+            assert!(e.to_string().contains("the file is cut"), "{name}: {e}");
+        }
     }
 
     /// The demo FLAC with a Vorbis comment block of `title` put in front

@@ -322,13 +322,21 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
                 }
                 *frames += (buf.len() / usize::from(s.channels)) as u64;
                 let ms = *frames * 1000 / u64::from(s.sample_rate);
-                set(&|st| st.position_ms = ms);
+                // The length is what plays: a track that runs past what
+                // its listing said makes its bar longer, not stuck full.
+                set(&|st| {
+                    st.position_ms = ms;
+                    st.duration_ms = st.duration_ms.max(ms);
+                });
             }
             Ok(false) => {
                 playing = false;
                 stream = None;
                 set(&|st| {
                     st.playing = false;
+                    // It ended here: that was its length, whatever the
+                    // listing said, so the bar ends full, not stalled.
+                    st.duration_ms = st.position_ms;
                     st.ended += 1;
                 });
             }

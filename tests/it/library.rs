@@ -395,3 +395,24 @@ fn malformed_content_that_arrives_is_skipped_and_logged_never_a_crash() {
     );
     assert!(berth::content::audio::probe(&dir.join("02-twinkle.flac")).is_err());
 }
+
+#[test]
+fn a_track_shorter_than_its_listing_ends_with_its_bar_full() {
+    use berth::player::{NullSink, Player};
+    let track =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/music/02-twinkle.flac");
+    let p = Player::new(Box::new(NullSink::new(false)));
+    // Listed at ten minutes; it holds seconds.
+    p.load("t", &track, 0, 600_000, true);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while p.status().ended == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the track never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st = p.status();
+    assert!(st.position_ms > 1_000 && st.position_ms < 600_000, "{st:?}");
+    assert_eq!(st.duration_ms, st.position_ms, "the bar ends full: {st:?}");
+}
