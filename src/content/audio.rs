@@ -436,6 +436,95 @@ mod tests {
         }
     }
 
+    /// The demo MP3's audio frames, without its own tags.
+    fn bare_mp3() -> Vec<u8> {
+        let b = demo("03-amazing-grace.mp3");
+        let mut start = 0;
+        if &b[..3] == b"ID3" {
+            start = 10
+                + b[6..10]
+                    .iter()
+                    .fold(0usize, |a, x| (a << 7) | usize::from(*x));
+        }
+        let mut end = b.len();
+        if &b[end - 128..end - 125] == b"TAG" {
+            end -= 128;
+        }
+        b[start..end].to_vec()
+    }
+
+    fn synchsafe(n: usize) -> [u8; 4] {
+        [
+            (n >> 21) as u8 & 0x7f,
+            (n >> 14) as u8 & 0x7f,
+            (n >> 7) as u8 & 0x7f,
+            n as u8 & 0x7f,
+        ]
+    }
+
+    /// An ID3v2 tag of `version` (3 or 4) with a TIT2 and a TPE1 frame.
+    fn id3v2(version: u8, encoding: u8, text: &[u8], artist: &[u8]) -> Vec<u8> {
+        let frame = |id: &[u8], body: &[u8]| {
+            let mut f = id.to_vec();
+            let n = body.len() + 1;
+            if version == 4 {
+                f.extend_from_slice(&synchsafe(n));
+            } else {
+                f.extend_from_slice(&(n as u32).to_be_bytes());
+            }
+            f.extend_from_slice(&[0, 0, encoding]);
+            f.extend_from_slice(body);
+            f
+        };
+        let frames = [frame(b"TIT2", text), frame(b"TPE1", artist)].concat();
+        let mut tag = [b"ID3".as_slice(), &[version, 0, 0]].concat();
+        tag.extend_from_slice(&synchsafe(frames.len()));
+        tag.extend_from_slice(&frames);
+        tag
+    }
+
+    fn utf16(s: &str) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xFE];
+        for u in s.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    #[test]
+    fn titles_come_from_every_id3_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.mp3");
+        let audio = bare_mp3();
+        let title_of = |bytes: Vec<u8>| {
+            std::fs::write(&p, bytes).unwrap();
+            let t = Stream::open(&p).unwrap().tags;
+            (t.title, t.artist)
+        };
+        let expect = (Some("Canción".to_string()), Some("Coro".to_string()));
+        // v2.3, Latin-1 (ó is 0xF3).
+        let v23 = [id3v2(3, 0, b"Canci\xf3n", b"Coro"), audio.clone()].concat();
+        assert_eq!(title_of(v23), expect, "ID3v2.3 Latin-1");
+        // v2.3, UTF-16 with a byte-order mark.
+        let v23u = [
+            id3v2(3, 1, &utf16("Canción"), &utf16("Coro")),
+            audio.clone(),
+        ]
+        .concat();
+        assert_eq!(title_of(v23u), expect, "ID3v2.3 UTF-16");
+        // v2.4, UTF-8.
+        let v24 = [id3v2(4, 3, "Canción".as_bytes(), b"Coro"), audio.clone()].concat();
+        assert_eq!(title_of(v24), expect, "ID3v2.4 UTF-8");
+        // v1: 128 bytes at the end, Latin-1.
+        let mut v1 = vec![0u8; 128];
+        v1[..3].copy_from_slice(b"TAG");
+        v1[3..10].copy_from_slice(b"Canci\xf3n");
+        v1[33..37].copy_from_slice(b"Coro");
+        let with_v1 = [audio.clone(), v1].concat();
+        assert_eq!(title_of(with_v1), expect, "ID3v1");
+    }
+
     /// The demo FLAC with a Vorbis comment block of `title` put in front
     /// of its own tags.
     fn flac_with_title(title: &str) -> Vec<u8> {
