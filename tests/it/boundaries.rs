@@ -5,7 +5,7 @@
 //! check also holds the facility side and the narrower rules.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Modules every side may use.
 const SHARED: &[&str] = &["domain", "trust", "bundle", "content", "audit", "wire"];
@@ -56,17 +56,6 @@ fn allowed(module: &str) -> BTreeSet<&'static str> {
     ok
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The top-level module a file under src/ belongs to.
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
@@ -103,8 +92,7 @@ fn named(text: &str) -> BTreeSet<String> {
 #[test]
 fn every_module_names_only_what_its_side_allows() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = crate::helpers::files_with_ext(&src, "rs");
     let mut broken = Vec::new();
     for f in &files {
         let module = module_of(&src, f);
@@ -124,8 +112,7 @@ fn every_module_names_only_what_its_side_allows() {
 #[test]
 fn only_trust_calls_ring() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = crate::helpers::files_with_ext(&src, "rs");
     let offenders: Vec<_> = files
         .iter()
         .filter(|f| module_of(&src, f) != "trust")

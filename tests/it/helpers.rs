@@ -313,3 +313,21 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 pub fn installed(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Installed { .. })
 }
+
+/// Every file under `dir` (recursively) whose name ends in `.ext`.
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, ext, out);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out);
+    out.sort();
+    out
+}

@@ -5,7 +5,7 @@
 //! below, are exempt. A screen reader, and the interaction tests, find
 //! things by these labels.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A `{ ... }` block: the words just before its brace, what it holds
 /// outside its children, and its children.
@@ -105,17 +105,6 @@ fn unlabelled(file: &Path, b: &Block, out: &mut Vec<String>) {
     }
 }
 
-fn slint_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            slint_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "slint") {
-            out.push(p);
-        }
-    }
-}
-
 fn gaps_in(file: &Path, src: &str) -> Vec<String> {
     let mut out = Vec::new();
     unlabelled(file, &parse(src), &mut out);
@@ -124,11 +113,8 @@ fn gaps_in(file: &Path, src: &str) -> Vec<String> {
 
 #[test]
 fn every_touch_target_has_an_accessible_label() {
-    let mut files = Vec::new();
-    slint_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"),
-        &mut files,
-    );
+    let files =
+        crate::helpers::files_with_ext(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"), "slint");
     assert!(files.len() > 5, "the UI's .slint files are found");
     let mut gaps = Vec::new();
     for f in &files {

@@ -3,17 +3,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-fn slint_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            slint_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "slint") {
-            out.push(p);
-        }
-    }
-}
-
 /// The first string literal of each `@tr(` call (the msgid).
 fn tr_strings(src: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -50,8 +39,7 @@ fn po_msgids(po: &str) -> BTreeSet<String> {
 #[test]
 fn every_tr_string_has_a_spanish_translation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    slint_files(&root.join("ui"), &mut files);
+    let files = crate::helpers::files_with_ext(&root.join("ui"), "slint");
     let po = std::fs::read_to_string(root.join("ui/lang/es/LC_MESSAGES/berth.po")).unwrap();
     let ids = po_msgids(&po);
     let mut missing = Vec::new();

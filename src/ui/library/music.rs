@@ -58,19 +58,22 @@ impl Mode {
             Mode::Now => "now",
         }
     }
+    pub const ALL: [Mode; 7] = [
+        Mode::Albums,
+        Mode::Artists,
+        Mode::Tracks,
+        Mode::Playlists,
+        Mode::Album,
+        Mode::Playlist,
+        Mode::Now,
+    ];
+
     /// A mode the page asked for; an unknown name opens the albums.
     pub fn parse(s: &str) -> Mode {
-        [
-            Mode::Artists,
-            Mode::Tracks,
-            Mode::Playlists,
-            Mode::Album,
-            Mode::Playlist,
-            Mode::Now,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
-        .unwrap_or(Mode::Albums)
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .unwrap_or(Mode::Albums)
     }
 }
 
@@ -593,15 +596,7 @@ mod tests {
 
     #[test]
     fn modes_round_trip_and_unknown_names_open_albums() {
-        for m in [
-            Mode::Albums,
-            Mode::Artists,
-            Mode::Tracks,
-            Mode::Playlists,
-            Mode::Album,
-            Mode::Playlist,
-            Mode::Now,
-        ] {
+        for m in Mode::ALL {
             assert_eq!(Mode::parse(m.as_str()), m);
         }
         assert_eq!(Mode::parse("settings"), Mode::Albums);
