@@ -206,7 +206,7 @@ fn not_audio(path: &Path) -> AudioError {
             "this is a {kind} file{}; Berth plays OGG Vorbis, FLAC and MP3: convert it",
             named.map(|n| format!(", not {n}")).unwrap_or_default()
         ),
-        _ => "its first bytes are not those of an OGG Vorbis, FLAC or MP3 file".into(),
+        _ => "its first bytes match none of these formats".into(),
     })
 }
 
@@ -408,7 +408,7 @@ mod tests {
         let wav = [b"RIFF".as_slice(), &[0; 4], b"WAVEfmt "].concat();
         let m = msg("b.mp3", &wav);
         assert!(m.contains("this is a WAV file, not MP3"), "{m}");
-        assert!(msg("c.ogg", b"hello there, world").contains("first bytes are not"));
+        assert!(msg("c.ogg", b"hello there, world").contains("first bytes match none"));
     }
 
     fn demo(name: &str) -> Vec<u8> {
