@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use slint::{ComponentHandle, SharedString};
 
-use super::{Hit, model, png_image};
+use super::{ContentNotice, Hit, model, png_image};
 use crate::domain::content::{Block, QuizDoc, QuizResult, Span};
 use crate::tablet::{Completed, CoreError, CourseCard, CourseView, LessonView};
 use crate::ui::library::player::narration_id;
@@ -228,11 +228,6 @@ fn logged<T: Default>(what: &str, r: Result<T, CoreError>) -> T {
     super::logged(what, r)
 }
 
-/// Open something, or log why not and leave the page as it is.
-fn opened<T>(what: &str, r: Result<T, CoreError>) -> Option<T> {
-    r.map_err(|e| tracing::warn!("opening {what}: {e}")).ok()
-}
-
 /// The Learn page's controller: the filters, the course, lesson or quiz
 /// open, and the steps of the course open (for "next" and titles).
 #[derive(Default)]
@@ -246,9 +241,24 @@ pub struct LearnController {
     quiz: Option<QuizRun>,
     /// What is on screen, for Back.
     on_lesson_or_quiz: bool,
+    /// Why the last tap failed, for the person (the log has the detail).
+    notice: ContentNotice,
 }
 
 impl LearnController {
+    /// Open something, or say why not (and log it) and leave the page.
+    fn opened<T>(&mut self, what: &str, r: Result<T, CoreError>) -> Option<T> {
+        r.map_err(|e| {
+            tracing::warn!("opening {what}: {e}");
+            self.notice = ContentNotice::of_opening(&e);
+        })
+        .ok()
+    }
+
+    /// The notice from the last tap, cleared.
+    pub fn take_notice(&mut self) -> ContentNotice {
+        std::mem::replace(&mut self.notice, ContentNotice::None)
+    }
     /// The course list.
     pub fn list(&mut self, svc: &impl LearnService) -> CourseList {
         self.course = None;
@@ -289,7 +299,7 @@ impl LearnController {
     }
 
     pub fn open_course(&mut self, svc: &impl LearnService, item: &str) -> Option<Screen> {
-        let v = opened(item, svc.course(item))?;
+        let v = self.opened(item, svc.course(item))?;
         self.course = Some(item.to_string());
         self.lesson = None;
         self.quiz = None;
@@ -350,7 +360,7 @@ impl LearnController {
         course: &str,
         index: usize,
     ) -> Option<Screen> {
-        let v = opened(
+        let v = self.opened(
             &format!("lesson {index} of {course}"),
             svc.lesson(course, index),
         )?;
@@ -369,7 +379,7 @@ impl LearnController {
     }
 
     fn open_quiz(&mut self, svc: &impl LearnService, course: &str, unit: usize) -> Option<Screen> {
-        let doc = opened(
+        let doc = self.opened(
             &format!("the quiz of unit {unit} of {course}"),
             svc.quiz(course, unit),
         )?;
@@ -427,10 +437,8 @@ impl LearnController {
             Next::Done(answers) => answers,
         };
         let (course, unit) = (q.course.clone(), q.unit);
-        let (result, done) = svc
-            .submit_quiz(&course, unit, &answers)
-            .map_err(|e| tracing::error!("recording the quiz: {e}"))
-            .ok()?;
+        let submitted = svc.submit_quiz(&course, unit, &answers);
+        let (result, done) = self.opened("recording the quiz", submitted)?;
         let lang = svc.language();
         let q = self.quiz.as_ref()?;
         Some(Screen::Result(ResultView {
@@ -467,6 +475,7 @@ impl LearnController {
         let done = svc.complete_lesson(&course, index);
         if let Err(e) = &done {
             tracing::error!("recording the lesson: {e}");
+            self.notice = ContentNotice::of_opening(e);
         }
         let page = self.open_course(svc, &course)?;
         if let Ok(Completed::Certified(cert)) = done {
@@ -919,10 +928,17 @@ mod tests {
         assert_eq!(firsts, [true, false, false]);
         assert_eq!(c.steps[2].kind, StepKind::Quiz);
         assert_eq!(c.line.note, CourseNote::Steps { done: 0, total: 3 });
+        assert_eq!(l.take_notice(), ContentNotice::None);
         assert!(
             l.open_course(&s, "course:9").is_none(),
             "refused: nothing changes"
         );
+        assert_eq!(
+            l.take_notice(),
+            ContentNotice::CannotOpen,
+            "the person is told"
+        );
+        assert_eq!(l.take_notice(), ContentNotice::None, "once");
     }
 
     #[test]

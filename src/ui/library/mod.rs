@@ -57,8 +57,9 @@ impl Hit {
 
 /// The line a content page shows after a tap that changed something or
 /// was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ContentNotice {
+    #[default]
     None,
     AddedTo(String),
     NotEntitled(String),
@@ -66,6 +67,9 @@ pub enum ContentNotice {
     /// Anything else: the person is told it cannot be used now; the log
     /// has the detail.
     CannotPlay,
+    /// A course, lesson, quiz or book that would not open (or a step that
+    /// could not be recorded).
+    CannotOpen,
 }
 
 impl ContentNotice {
@@ -86,6 +90,15 @@ impl ContentNotice {
         }
     }
 
+    /// The notice for something that would not open: the refusals the
+    /// person can act on by name, anything else as "cannot be opened".
+    pub fn of_opening(e: &CoreError) -> ContentNotice {
+        match ContentNotice::of(e) {
+            ContentNotice::CannotPlay => ContentNotice::CannotOpen,
+            n => n,
+        }
+    }
+
     pub(in crate::ui) fn text(&self, tr: &Tr<'_>) -> SharedString {
         match self {
             ContentNotice::None => SharedString::default(),
@@ -93,6 +106,7 @@ impl ContentNotice {
             ContentNotice::NotEntitled(title) => tr.invoke_not_entitled(title.into()),
             ContentNotice::PlaylistName => tr.invoke_playlist_name_rule(),
             ContentNotice::CannotPlay => tr.invoke_cannot_play(),
+            ContentNotice::CannotOpen => tr.invoke_cannot_open(),
         }
     }
 }
@@ -189,6 +203,7 @@ pub(in crate::ui) fn open_learn(ui: &AppWindow, c: &mut Core) {
     let Some((svc, lib)) = parts(c) else { return };
     let g = ui.global::<LearnAdapter>();
     g.set_query(SharedString::default());
+    g.set_notice(SharedString::default());
     learn::show_results(ui, &[]);
     learn::show(ui, &learn::Screen::List(lib.learn.list(&svc)));
     ui.global::<AppState>().set_page("learn".into());
@@ -200,6 +215,7 @@ pub(in crate::ui) fn open_books(ui: &AppWindow, c: &mut Core) {
     let g = ui.global::<BooksAdapter>();
     g.set_mode("list".into());
     g.set_query(SharedString::default());
+    g.set_notice(SharedString::default());
     books::show_list(ui, &lib.books.list(&svc, ""));
     ui.global::<AppState>().set_page("books".into());
 }
@@ -366,7 +382,11 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         f: impl FnOnce(&SessionLibrary<'_>, &mut LearnController) -> Option<learn::Screen>,
     ) {
         let Some((svc, lib)) = parts(c) else { return };
-        if let Some(screen) = f(&svc, &mut lib.learn) {
+        let screen = f(&svc, &mut lib.learn);
+        let notice = lib.learn.take_notice();
+        ui.global::<LearnAdapter>()
+            .set_notice(notice.text(&ui.global::<Tr>()));
+        if let Some(screen) = screen {
             learn::show(ui, &screen);
             if matches!(screen, learn::Screen::Lesson(_)) {
                 show_narration(ui, lib);
@@ -478,14 +498,18 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     on!(BooksAdapter, on_open, |u, c, item: SharedString| {
         let b = budget(&u);
         if let Some((svc, lib)) = parts(c) {
+            let g = u.global::<BooksAdapter>();
             match lib.books.open(&svc, &item, b) {
                 Ok(v) => {
-                    let g = u.global::<BooksAdapter>();
+                    g.set_notice(SharedString::default());
                     g.set_show_marks(false);
                     books::show_page(&u, &v);
                     g.set_mode("reader".into());
                 }
-                Err(e) => tracing::warn!("opening {item}: {e}"),
+                Err(e) => {
+                    tracing::warn!("opening {item}: {e}");
+                    g.set_notice(ContentNotice::of_opening(&e).text(&u.global::<Tr>()));
+                }
             }
         }
     });
