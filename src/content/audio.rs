@@ -95,6 +95,39 @@ fn check_tag_sizes(path: &Path) -> Result<(), AudioError> {
         if size > MAX_TAG_BYTES + MAX_PICTURE_BYTES {
             return Err(too_big("ID3 tags", size, MAX_TAG_BYTES + MAX_PICTURE_BYTES));
         }
+    } else if n >= 4 && &head[..4] == b"OggS" {
+        // Vorbis comments are the second packet: add up its lacing values
+        // across pages, from the page after the first.
+        let cap = (MAX_TAG_BYTES + MAX_PICTURE_BYTES) * 4 / 3;
+        f.seek(SeekFrom::Start(0))?;
+        let mut packet = 0usize;
+        let mut packets_done = 0;
+        'pages: for _ in 0..4096 {
+            let mut h = [0u8; 27];
+            if f.read_exact(&mut h).is_err() || &h[..4] != b"OggS" {
+                break;
+            }
+            let mut table = vec![0u8; usize::from(h[26])];
+            if f.read_exact(&mut table).is_err() {
+                break;
+            }
+            for lace in &table {
+                if packets_done == 1 {
+                    packet += usize::from(*lace);
+                    if packet > cap {
+                        return Err(too_big("Vorbis comment tags", packet, cap));
+                    }
+                }
+                if *lace < 255 {
+                    packets_done += 1;
+                    if packets_done == 2 {
+                        break 'pages;
+                    }
+                }
+            }
+            let body: u64 = table.iter().map(|b| u64::from(*b)).sum();
+            f.seek(SeekFrom::Current(body as i64))?;
+        }
     } else if n >= 4 && &head[..4] == b"fLaC" {
         f.seek(SeekFrom::Start(4))?;
         for _ in 0..128 {
@@ -567,6 +600,32 @@ mod tests {
             matches!(&e, AudioError::Limit(m) if m.contains("Vorbis comment tags")),
             "{e}"
         );
+        // An OGG whose comment packet runs past the cap, from its pages.
+        let ogg = demo("01-ode-to-joy.ogg");
+        let first_len = 27
+            + usize::from(ogg[26])
+            + ogg[27..27 + usize::from(ogg[26])]
+                .iter()
+                .map(|b| usize::from(*b))
+                .sum::<usize>();
+        let mut big = ogg[..first_len].to_vec();
+        for _ in 0..40 {
+            let mut page = b"OggS".to_vec();
+            page.extend_from_slice(&[0; 22]);
+            page.push(255);
+            page.extend_from_slice(&[255; 255]);
+            page.extend_from_slice(&vec![b'x'; 255 * 255]);
+            big.extend_from_slice(&page);
+        }
+        std::fs::write(&p.with_extension("ogg"), &big).unwrap();
+        let e = Stream::open(&p.with_extension("ogg")).err().unwrap();
+        assert!(
+            matches!(&e, AudioError::Limit(m) if m.contains("Vorbis comment")),
+            "{e}"
+        );
+        // The demo OGG itself passes.
+        std::fs::write(&p.with_extension("ogg"), &ogg).unwrap();
+        assert!(Stream::open(&p.with_extension("ogg")).is_ok());
         // An ID3v2 tag that declares 100 MB is refused from its header.
         let id3 = [b"ID3".as_slice(), &[4, 0, 0], &[0x30, 0, 0, 0]].concat();
         std::fs::write(&p.with_extension("mp3"), id3).unwrap();
