@@ -38,6 +38,36 @@ impl Feature {
     ];
 }
 
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Feature::Messages => "Messages",
+            Feature::Learn => "Learn",
+            Feature::Books => "Books",
+            Feature::Music => "Music",
+            Feature::Record => "My record",
+        })
+    }
+}
+
+/// For logs and the command line (the shell words reasons through `Tr`).
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = |at: &DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+        match self {
+            Reason::Open => f.write_str("open"),
+            Reason::Lockdown(why) if why.is_empty() => f.write_str("lockdown"),
+            Reason::Lockdown(why) => write!(f, "lockdown: {why}"),
+            Reason::Curfew { until } => write!(f, "curfew until {}", t(until)),
+            Reason::DailyCapReached => f.write_str("today's time is used up"),
+            Reason::Cooldown { until } => write!(f, "a break until {}", t(until)),
+            Reason::Grace { days_offline } => {
+                write!(f, "no dock for {days_offline} days (grace mode)")
+            }
+        }
+    }
+}
+
 /// A curfew window in the facility's local time. `start > end` crosses
 /// midnight: it begins on the listed day and ends on the next.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -542,6 +572,26 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_read_as_words_not_debug() {
+        let until = DateTime::parse_from_rfc3339("2026-06-04T11:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            Reason::Curfew { until }.to_string(),
+            "curfew until 2026-06-04 11:00 UTC"
+        );
+        assert_eq!(
+            Reason::Lockdown("count".into()).to_string(),
+            "lockdown: count"
+        );
+        assert_eq!(
+            Reason::DailyCapReached.to_string(),
+            "today's time is used up"
+        );
+        assert_eq!(Feature::Record.to_string(), "My record");
+    }
 
     fn ny() -> Effective {
         Effective {

@@ -71,7 +71,7 @@ pub enum Refusal {
     LeftRoster,
     #[error("the current PIN is not right")]
     WrongPin,
-    #[error("{0:?} is closed now ({1:?})")]
+    #[error("{0} is closed now: {1}")]
     Closed(
         crate::domain::policy::Feature,
         crate::domain::policy::Reason,
