@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use chrono::{DateTime, Utc};
 
 pub use staging::sync_dir;
-use staging::{FileWriter, Staging};
+use staging::{FileHashes, FileWriter, Staging};
 
 use crate::bundle::container::{self, RawHeader};
 use crate::domain::rules::{Decision, rollback_check};
@@ -125,64 +125,6 @@ fn short_file(e: Error, whole: bool) -> Error {
     match e {
         Error::Truncated { got, expected } if whole => Error::ShortFile { got, expected },
         e => e,
-    }
-}
-
-/// The SHA-256 of each file as the payload streams past, refusing the
-/// first file whose bytes do not hash to its signed value.
-struct FileHashes<'m> {
-    files: &'m [crate::domain::FileEntry],
-    index: usize,
-    left: u64,
-    hasher: trust::Hasher,
-}
-
-impl<'m> FileHashes<'m> {
-    fn new(m: &'m crate::domain::Manifest) -> Self {
-        FileHashes {
-            files: &m.files,
-            index: 0,
-            left: m.files.first().map(|f| f.size).unwrap_or(0),
-            hasher: trust::Hasher::default(),
-        }
-    }
-
-    /// Check every file that is complete (empty ones included) and move on.
-    fn close_done(&mut self) -> Result<()> {
-        while self.index < self.files.len() && self.left == 0 {
-            let f = &self.files[self.index];
-            if std::mem::take(&mut self.hasher).finish() != f.sha256 {
-                return Err(Error::FileMismatch {
-                    path: f.path.to_string(),
-                });
-            }
-            self.index += 1;
-            self.left = self.files.get(self.index).map(|f| f.size).unwrap_or(0);
-        }
-        Ok(())
-    }
-
-    fn feed(&mut self, mut data: &[u8]) -> Result<()> {
-        self.close_done()?;
-        while !data.is_empty() {
-            if self.index >= self.files.len() {
-                return Err(Error::Internal("payload longer than its files".into()));
-            }
-            let take = (self.left as usize).min(data.len());
-            self.hasher.update(&data[..take]);
-            self.left -= take as u64;
-            data = &data[take..];
-            self.close_done()?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<()> {
-        self.close_done()?;
-        match self.files.get(self.index) {
-            None => Ok(()),
-            Some(f) => Err(Error::Internal(format!("payload ended inside {}", f.path))),
-        }
     }
 }
 

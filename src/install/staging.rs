@@ -104,6 +104,72 @@ impl SyncBatch {
     }
 }
 
+/// The SHA-256 of each file as the payload streams past, refusing the
+/// first file whose bytes do not hash to its signed value.
+pub(super) struct FileHashes<'m> {
+    files: &'m [crate::domain::FileEntry],
+    index: usize,
+    left: u64,
+    hasher: Hasher,
+}
+
+impl<'m> FileHashes<'m> {
+    pub(super) fn new(m: &'m Manifest) -> Self {
+        FileHashes {
+            files: &m.files,
+            index: 0,
+            left: m.files.first().map(|f| f.size).unwrap_or(0),
+            hasher: Hasher::default(),
+        }
+    }
+
+    /// Go on from byte `local` of file `index`, whose first `local` bytes
+    /// hash to `prefix` (files before it were checked when they ended).
+    fn resume(&mut self, index: usize, local: u64, prefix: Hasher) {
+        self.index = index;
+        self.left = self.files.get(index).map(|f| f.size - local).unwrap_or(0);
+        self.hasher = prefix;
+    }
+
+    /// Check every file that is complete (empty ones included) and move on.
+    fn close_done(&mut self) -> Result<()> {
+        while self.index < self.files.len() && self.left == 0 {
+            let f = &self.files[self.index];
+            if std::mem::take(&mut self.hasher).finish() != f.sha256 {
+                return Err(Error::FileMismatch {
+                    path: f.path.to_string(),
+                });
+            }
+            self.index += 1;
+            self.left = self.files.get(self.index).map(|f| f.size).unwrap_or(0);
+        }
+        Ok(())
+    }
+
+    pub(super) fn feed(&mut self, mut data: &[u8]) -> Result<()> {
+        self.close_done()?;
+        while !data.is_empty() {
+            if self.index >= self.files.len() {
+                return Err(Error::Internal("payload longer than its files".into()));
+            }
+            let take = (self.left as usize).min(data.len());
+            self.hasher.update(&data[..take]);
+            self.left -= take as u64;
+            data = &data[take..];
+            self.close_done()?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self) -> Result<()> {
+        self.close_done()?;
+        match self.files.get(self.index) {
+            None => Ok(()),
+            Some(f) => Err(Error::Internal(format!("payload ended inside {}", f.path))),
+        }
+    }
+}
+
 /// Writes the verified payload stream into the manifest's files. Every byte
 /// arrives inside a chunk whose SHA-256 was checked against the signed
 /// manifest; the writer also hashes each file as it grows and refuses the
@@ -117,8 +183,8 @@ pub struct FileWriter<'m> {
     /// Bytes of it written so far.
     offset: u64,
     current: Option<File>,
-    /// The SHA-256 of the current file's bytes so far.
-    hasher: Hasher,
+    /// Each file's SHA-256, checked as its last byte passes.
+    hashes: FileHashes<'m>,
     /// Files written since the last fsync.
     unsynced: Vec<File>,
     dirs: BTreeSet<PathBuf>,
@@ -133,7 +199,7 @@ impl<'m> FileWriter<'m> {
             index: 0,
             offset: 0,
             current: None,
-            hasher: Hasher::default(),
+            hashes: FileHashes::new(manifest),
             unsynced: Vec::new(),
             dirs: BTreeSet::new(),
             chunks_written: 0,
@@ -198,7 +264,6 @@ impl<'m> FileWriter<'m> {
                 match fs::symlink_metadata(&path) {
                     Ok(m) if m.is_file() && m.len() == size => {}
                     Err(_) if size == 0 => {
-                        self.check_file(i, Hasher::default())?;
                         let f = self.create(i)?;
                         self.unsynced.push(f);
                     }
@@ -218,6 +283,11 @@ impl<'m> FileWriter<'m> {
                 fs::remove_file(&path).map_err(io(&path))?;
             }
             start = end;
+        }
+        if self.current.is_none() {
+            // `pos` falls on a file's start (or the end): hashing starts
+            // afresh there; every file before it was checked as it ended.
+            self.hashes.resume(current, 0, Hasher::default());
         }
         self.index = current;
         self.chunks_written = chunks_done;
@@ -251,18 +321,7 @@ impl<'m> FileWriter<'m> {
         f.seek(SeekFrom::End(0)).map_err(io(&path))?;
         self.offset = local;
         self.current = Some(f);
-        self.hasher = hasher;
-        Ok(())
-    }
-
-    /// File `i` is complete: its bytes must hash to its signed SHA-256.
-    fn check_file(&self, i: usize, hasher: Hasher) -> Result<()> {
-        let entry = &self.manifest.files[i];
-        if hasher.finish() != entry.sha256 {
-            return Err(Error::FileMismatch {
-                path: entry.path.to_string(),
-            });
-        }
+        self.hashes.resume(i, local, hasher);
         Ok(())
     }
 
@@ -276,13 +335,10 @@ impl<'m> FileWriter<'m> {
                 let f = self.create(self.index)?;
                 self.current = Some(f);
                 self.offset = 0;
-                self.hasher = Hasher::default();
             }
             if self.offset < entry.size {
                 return Ok(());
             }
-            let hasher = std::mem::take(&mut self.hasher);
-            self.check_file(self.index, hasher)?;
             if let Some(f) = self.current.take() {
                 self.unsynced.push(f);
             }
@@ -291,8 +347,10 @@ impl<'m> FileWriter<'m> {
         Ok(())
     }
 
-    /// Write one verified chunk.
+    /// Write one verified chunk. Its bytes are hashed into their files
+    /// first, so a file that does not match stops the write.
     pub fn write_chunk(&mut self, mut data: &[u8]) -> Result<()> {
+        self.hashes.feed(data)?;
         while !data.is_empty() {
             self.roll()?;
             let manifest = self.manifest;
@@ -303,7 +361,6 @@ impl<'m> FileWriter<'m> {
             let path = self.disk_path(self.index);
             let f = self.current.as_mut().expect("roll opened a file");
             f.write_all(&data[..take]).map_err(io(&path))?;
-            self.hasher.update(&data[..take]);
             self.offset += take as u64;
             data = &data[take..];
         }
@@ -350,6 +407,8 @@ impl<'m> FileWriter<'m> {
     /// After the last chunk: create trailing empty files, check every file
     /// is complete, and fsync it all.
     pub fn finish(&mut self) -> Result<()> {
+        // Trailing empty files are checked too.
+        std::mem::replace(&mut self.hashes, FileHashes::new(self.manifest)).finish()?;
         self.roll()?;
         if self.index != self.manifest.files.len() {
             return Err(Error::Internal(format!(

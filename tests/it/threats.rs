@@ -787,3 +787,22 @@ fn a_short_file_says_it_is_short_not_that_a_transfer_was_cut() {
         &tablet.install(&mut FileSource::new(&short)).unwrap()
     ));
 }
+
+#[test]
+fn a_file_hash_that_lies_is_refused_after_a_resume_inside_that_file() {
+    let w = World::new();
+    let raw = w.bundle("acme.fhr", 1, 11, &[CHUNK as usize * 3 + 50, 20]);
+    let bad = with_manifest_edit(&w, &raw, |m| {
+        m["files"][0]["sha256"] = serde_json::json!("11".repeat(32));
+    });
+    let cut = header_len(&bad) + CHUNK as usize + 10;
+    let mut tablet = w.open_tablet("tablet");
+    let err = tablet
+        .install(&mut MemSource::cut_at(bad.clone(), cut))
+        .unwrap_err();
+    assert!(err.resumable(), "{err}");
+    let err = tablet.install(&mut MemSource::new(bad)).unwrap_err();
+    assert!(matches!(err, Error::FileMismatch { .. }), "{err}");
+    assert_store_empty(&tablet);
+    assert!(staged(&tablet).is_empty());
+}
