@@ -154,9 +154,7 @@ fn check_tag_sizes(path: &Path) -> Result<(), AudioError> {
     Ok(())
 }
 
-fn mmss(ms: u64) -> String {
-    format!("{}:{:02}", ms / 60_000, ms / 1000 % 60)
-}
+use crate::domain::time::mmss;
 
 fn is_ogg(path: &Path) -> bool {
     use std::io::Read;

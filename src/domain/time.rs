@@ -17,6 +17,12 @@ pub fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
+/// A length as minutes and seconds, `m:ss` (a track's, a narration's).
+pub fn mmss(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
 /// An RTC this far behind trusted time is a tamper event, not drift.
 pub const TAMPER_THRESHOLD_SECS: i64 = 300;
 

@@ -160,10 +160,7 @@ pub(super) fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(v))
 }
 
-pub(super) fn mmss(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{}:{:02}", s / 60, s % 60)
-}
+pub(super) use crate::domain::time::mmss;
 
 pub(super) fn png_image(path: &Path) -> Option<Image> {
     let (w, h, rgba) = crate::content::decode_png(path).ok()?;
