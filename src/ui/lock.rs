@@ -354,6 +354,7 @@ pub fn show(ui: &AppWindow, v: &LockView) {
     let tr = ui.global::<Tr>();
     g.set_step(v.step.as_str().into());
     g.set_chosen_name(v.chosen_name.as_str().into());
+    g.set_checking(v.message == LockMessage::Checking);
     g.set_message(match &v.message {
         LockMessage::None => SharedString::default(),
         LockMessage::WrongPin => tr.invoke_wrong_pin(),
