@@ -413,6 +413,7 @@ pub fn demo_people(roster_toml: &Path) -> Vec<(String, String, String)> {
 }
 
 /// Errors of [`screenshots`].
+#[cfg(feature = "shell")]
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenshotError {
     #[error(transparent)]
@@ -428,6 +429,7 @@ pub enum ScreenshotError {
 /// Build the demo in `work` at the screenshot time, then render every page
 /// of the tour into `out` as PNG (`berth --headless --screenshot`, the
 /// golden tests). Returns the files written, in order.
+#[cfg(feature = "shell")]
 pub fn screenshots(
     work: &Path,
     assets: &Path,

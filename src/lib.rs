@@ -17,6 +17,7 @@ pub mod store;
 pub mod sync;
 pub mod tablet;
 pub mod trust;
+#[cfg(feature = "shell")]
 pub mod ui;
 pub mod wire;
 

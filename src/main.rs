@@ -144,8 +144,12 @@ impl Fresh {
     /// Remove what opening the tablet made.
     fn restore(self) -> Result<()> {
         if !self.existed {
-            return std::fs::remove_dir_all(&self.dir)
-                .with_context(|| format!("removing {}", self.dir.display()));
+            return match std::fs::remove_dir_all(&self.dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("removing {}", self.dir.display()))
+                }
+                _ => Ok(()),
+            };
         }
         for e in std::fs::read_dir(&self.dir)? {
             let e = e?;
@@ -279,7 +283,24 @@ fn run(cli: Cli) -> Result<bool> {
             // A first install that is refused leaves the directory as it
             // was: no database, no device key, no trust root.
             let fresh = Fresh::note(&data);
-            let mut tablet = open_tablet(data, trust, groups, model)?;
+            let mut tablet = match open_tablet(data, trust, groups, model) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}", berth::describe_chain(e.chain()));
+                    match fresh {
+                        Some(fresh) => {
+                            fresh.restore()?;
+                            eprintln!(
+                                "nothing was changed: this tablet had no data before, and has none now"
+                            );
+                        }
+                        None => eprintln!(
+                            "nothing was installed, and the tablet keeps the facility root it trusted"
+                        ),
+                    }
+                    return Ok(false);
+                }
+            };
             let mut sources: Vec<FileSource> = if bundle.is_dir() {
                 directory_sources(&bundle)
                     .with_context(|| format!("listing bundles in {}", bundle.display()))?

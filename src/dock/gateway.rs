@@ -128,25 +128,15 @@ impl Dock {
     /// Ok(true) accepted, Ok(false) already imported.
     fn import_one(&mut self, path: &Path) -> Result<bool> {
         let bytes = crate::facility::read_capped(path, MAX_EML_BYTES)?;
-        let msg = mail_parser::MessageParser::default()
-            .parse(&bytes)
-            .ok_or_else(|| Error::Refused("not an RFC 5322 message".into()))?;
-        let sender = msg
-            .from()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .map(|a| a.trim().to_ascii_lowercase())
-            .ok_or_else(|| Error::Refused("the message has no From address".into()))?;
+        let ParsedMail {
+            sender,
+            recipients,
+            subject,
+            body,
+            message_id,
+            sent_at,
+        } = parse_mail(&bytes)?;
         let domain = self.shared.config.mail_domain.to_ascii_lowercase();
-        let recipients: Vec<String> = msg
-            .to()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.address())
-                    .map(|x| x.trim().to_ascii_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default();
         let person = recipients
             .iter()
             .filter_map(|r| r.strip_suffix(&format!("@{domain}")))
@@ -168,26 +158,8 @@ impl Dock {
                     "{sender} is not on {person}'s approved contact list; the message was not delivered"
                 ))
             })?;
-        let body: String = msg
-            .body_text(0)
-            .map(|b| b.trim_end().to_string())
-            .unwrap_or_default();
-        if body.trim().is_empty() {
-            return Err(Error::Refused("the message has no text".into()));
-        }
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err(Error::Refused(format!(
-                "the message is longer than {MAX_BODY_CHARS} characters"
-            )));
-        }
-        let message_id = msg
-            .message_id()
-            .map(str::to_string)
-            .unwrap_or_else(|| crate::trust::sha256(&bytes).to_hex());
-        let sent_at = msg
-            .date()
-            .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0))
-            .unwrap_or_else(Utc::now);
+        let message_id = message_id.unwrap_or_else(|| crate::trust::sha256(&bytes).to_hex());
+        let sent_at = sent_at.unwrap_or_else(Utc::now);
         let now = Utc::now();
         self.db.insert_inbound(&InboundRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -196,7 +168,7 @@ impl Dock {
             contact: contact.0,
             attorney: contact.3,
             sender,
-            subject: msg.subject().unwrap_or("").chars().take(200).collect(),
+            subject,
             body,
             sent_at: ts(&sent_at),
             received_at: ts(&now),
@@ -204,4 +176,69 @@ impl Dock {
             reason: String::new(),
         })
     }
+}
+
+/// What the gateway reads from one message before it looks anyone up: no
+/// I/O, so the fuzzer runs exactly this.
+#[derive(Debug)]
+pub struct ParsedMail {
+    /// The From address, lowercased.
+    pub sender: String,
+    /// The To addresses, lowercased.
+    pub recipients: Vec<String>,
+    /// At most 200 characters.
+    pub subject: String,
+    /// The text, at most [`MAX_BODY_CHARS`] characters, never empty.
+    pub body: String,
+    pub message_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Read one RFC 5322 message of at most [`MAX_EML_BYTES`].
+pub fn parse_mail(bytes: &[u8]) -> Result<ParsedMail> {
+    if bytes.len() > MAX_EML_BYTES {
+        return Err(Error::Refused(format!(
+            "the message is over {MAX_EML_BYTES} bytes"
+        )));
+    }
+    let msg = mail_parser::MessageParser::default()
+        .parse(bytes)
+        .ok_or_else(|| Error::Refused("not an RFC 5322 message".into()))?;
+    let sender = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.trim().to_ascii_lowercase())
+        .ok_or_else(|| Error::Refused("the message has no From address".into()))?;
+    let recipients: Vec<String> = msg
+        .to()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.address())
+                .map(|x| x.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let body: String = msg
+        .body_text(0)
+        .map(|b| b.trim_end().to_string())
+        .unwrap_or_default();
+    if body.trim().is_empty() {
+        return Err(Error::Refused("the message has no text".into()));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::Refused(format!(
+            "the message is longer than {MAX_BODY_CHARS} characters"
+        )));
+    }
+    Ok(ParsedMail {
+        sender,
+        recipients,
+        subject: msg.subject().unwrap_or("").chars().take(200).collect(),
+        body,
+        message_id: msg.message_id().map(str::to_string),
+        sent_at: msg
+            .date()
+            .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
+    })
 }

@@ -212,7 +212,10 @@ pub struct DelegationDoc {
 impl DelegationDoc {
     pub fn validate(&self) -> Result<(), Error> {
         if self.content_types.is_empty() {
-            return Err(invalid("delegation", "it names no content type"));
+            return Err(invalid(
+                "delegation",
+                "content_types is empty; it must name education, books or music",
+            ));
         }
         if self.max_bundle_bytes == 0 || self.max_bundle_bytes > MAX_TOTAL_SIZE {
             return Err(invalid(
@@ -221,7 +224,7 @@ impl DelegationDoc {
             ));
         }
         if self.expires <= self.issued {
-            return Err(invalid("delegation", "it expires before it was issued"));
+            return Err(invalid("delegation", "expires must be after issued"));
         }
         Ok(())
     }
@@ -248,7 +251,7 @@ impl DelegationDoc {
         }
         if manifest.total_size > self.max_bundle_bytes {
             return Err(Error::Refused(format!(
-                "bundle is {} bytes but vendor {} may publish at most {}",
+                "total_size is {} bytes, but the delegation's max_bundle_bytes lets vendor {} publish at most {}",
                 manifest.total_size, self.vendor, self.max_bundle_bytes
             )));
         }
@@ -307,7 +310,10 @@ impl Manifest {
             return Err(m(format!("total_size exceeds {MAX_TOTAL_SIZE}")));
         }
         if self.files.is_empty() || self.files.len() > MAX_FILES {
-            return Err(m(format!("it must list 1 to {MAX_FILES} files")));
+            return Err(m(format!(
+                "files must list 1 to {MAX_FILES} files, not {}",
+                self.files.len()
+            )));
         }
         let sum = self
             .files
@@ -322,7 +328,7 @@ impl Manifest {
         }
         if self.chunks.len() as u64 != self.expected_chunks() {
             return Err(m(format!(
-                "{} bytes in chunks of {} need {} chunk hashes, not {}",
+                "chunks: {} bytes in chunks of {} need {} chunk hashes, not {}",
                 self.total_size,
                 self.chunk_size,
                 self.expected_chunks(),
@@ -332,14 +338,21 @@ impl Manifest {
         // No duplicate paths, and no file may also be a directory of another.
         let paths: BTreeSet<&str> = self.files.iter().map(|f| f.path.as_str()).collect();
         if paths.len() != self.files.len() {
-            return Err(m("a path is listed twice".into()));
+            let mut seen = BTreeSet::new();
+            let twice = self
+                .files
+                .iter()
+                .find(|f| !seen.insert(f.path.as_str()))
+                .map(|f| f.path.as_str())
+                .unwrap_or_default();
+            return Err(m(format!("files: path `{twice}` is listed twice")));
         }
         for f in &self.files {
             let mut prefix = String::new();
             for c in f.path.components() {
                 if !prefix.is_empty() && paths.contains(prefix.as_str()) {
                     return Err(m(format!(
-                        "{} is both a file and a directory of {}",
+                        "files: path `{}` is both a file and the directory of `{}`",
                         prefix, f.path
                     )));
                 }
@@ -350,7 +363,7 @@ impl Manifest {
             }
         }
         if self.expires <= self.created {
-            return Err(m("it expires before it was created".into()));
+            return Err(m("expires must be after created".into()));
         }
         Ok(())
     }

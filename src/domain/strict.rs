@@ -52,8 +52,9 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         top: true,
     }
     .deserialize(&mut d)
-    .and_then(|()| d.end())
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    d.end()
+        .map_err(|_| "there is data after the JSON object; nothing may follow it".to_string())
 }
 
 struct Walk {
@@ -143,7 +144,9 @@ impl<'de> Visitor<'de> for Walk {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         self.not_top("a number")?;
         self.no_time(&format!("the number {v}"))?;
-        Err(self.whole(&format!("{v}")))
+        // A fraction, an exponent or a number past u64: say which rule,
+        // and show the value as a number with a point (`1.0`, not `1`).
+        Err(self.whole(&format!("{v:?}, a number with a fraction, an exponent or past 2^64 − 1")))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.not_top("a string")?;
@@ -252,6 +255,6 @@ mod tests {
         assert!(err(r#""x""#).contains("not a string"));
         let e = err(r#"{"a": {"b": 1, "b": 2}}"#);
         assert!(e.contains("member `b` appears twice in field `a`"), "{e}");
-        assert!(err(r#"{"a": 1} x"#).contains("trailing"));
+        assert!(err(r#"{"a": 1} x"#).contains("data after the JSON object"));
     }
 }

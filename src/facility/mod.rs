@@ -441,16 +441,105 @@ struct PolicyToml {
     rules: crate::domain::policy::Rules,
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = read_capped(path, 1 << 20)?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::BadInput {
+fn read_toml(path: &Path) -> Result<String> {
+    let bytes = read_capped(path, MAX_TOML_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| Error::BadInput {
         path: path.to_path_buf(),
         why: "the file is not UTF-8 text".into(),
-    })?;
-    toml::from_str(&text).map_err(|e| Error::BadInput {
+    })
+}
+
+/// The largest TOML source staff may sign.
+pub const MAX_TOML_BYTES: usize = 1 << 20;
+
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    if text.len() > MAX_TOML_BYTES {
+        return Err(Error::BadInput {
+            path: path.to_path_buf(),
+            why: format!("the file is over {MAX_TOML_BYTES} bytes"),
+        });
+    }
+    toml::from_str(text).map_err(|e| Error::BadInput {
         path: path.to_path_buf(),
         why: e.to_string(),
     })
+}
+
+/// A roster from its TOML source (`path` only names it in errors), checked
+/// as it will be signed. `stretch` turns each enrolment code into its
+/// stored secret (PBKDF2 in `sign_roster`).
+pub fn roster_from_toml(
+    facility: FacilityId,
+    text: &str,
+    path: &Path,
+    now: DateTime<Utc>,
+    stretch: &dyn Fn(&str) -> Result<crate::domain::people::EnrolmentSecret>,
+) -> Result<crate::domain::people::RosterDoc> {
+    use crate::domain::people::{RosterDoc, RosterEntry};
+    let src: RosterToml = parse_toml(text, path)?;
+    let mut people = Vec::new();
+    for p in src.people {
+        if !(6..=12).contains(&p.code.len()) || !p.code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::BadInput {
+                path: path.to_path_buf(),
+                why: format!("{}: the enrolment code must be 6 to 12 digits", p.id),
+            });
+        }
+        people.push(RosterEntry {
+            id: p.id,
+            display_name: p.name,
+            language: p.language,
+            unit: p.unit,
+            enrolment: stretch(&p.code)?,
+        });
+    }
+    let doc = RosterDoc {
+        facility,
+        group: src.group,
+        version: src.version,
+        issued: now,
+        people,
+    };
+    doc.validate()?;
+    Ok(doc)
+}
+
+/// A policy from its TOML source, checked as it will be signed.
+pub fn policy_from_toml(
+    facility: FacilityId,
+    text: &str,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::policy::PolicyDoc> {
+    let src: PolicyToml = parse_toml(text, path)?;
+    let doc = crate::domain::policy::PolicyDoc {
+        facility,
+        scope: src.scope,
+        version: src.version,
+        issued: now,
+        rules: src.rules,
+    };
+    doc.validate()?;
+    Ok(doc)
+}
+
+/// A person's contact list from its TOML source, checked as it will be signed.
+pub fn contacts_from_toml(
+    facility: FacilityId,
+    text: &str,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::messages::ContactListDoc> {
+    let src: ContactsToml = parse_toml(text, path)?;
+    let doc = crate::domain::messages::ContactListDoc {
+        facility,
+        person: src.person,
+        version: src.version,
+        issued: now,
+        contacts: src.contacts,
+    };
+    doc.validate()?;
+    Ok(doc)
 }
 
 impl Facility {
@@ -483,37 +572,21 @@ impl Facility {
         toml_path: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Vec<u8>, crate::domain::people::RosterDoc)> {
-        use crate::domain::people::{EnrolmentSecret, RosterDoc, RosterEntry};
-        let src: RosterToml = parse_toml(toml_path)?;
-        let mut people = Vec::new();
-        for p in src.people {
-            if !(6..=12).contains(&p.code.len()) || !p.code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::BadInput {
-                    path: toml_path.to_path_buf(),
-                    why: format!("{}: the enrolment code must be 6 to 12 digits", p.id),
-                });
-            }
-            let s = trust::secret::stretch(&p.code)?;
-            people.push(RosterEntry {
-                id: p.id,
-                display_name: p.name,
-                language: p.language,
-                unit: p.unit,
-                enrolment: EnrolmentSecret {
-                    salt: hex::encode(s.salt),
-                    iterations: s.iterations,
-                    hash: hex::encode(s.hash),
-                },
-            });
-        }
-        let doc = RosterDoc {
-            facility: self.root.doc().facility.clone(),
-            group: src.group,
-            version: src.version,
-            issued: now,
-            people,
+        let stretch = |code: &str| -> Result<crate::domain::people::EnrolmentSecret> {
+            let s = trust::secret::stretch(code)?;
+            Ok(crate::domain::people::EnrolmentSecret {
+                salt: hex::encode(s.salt),
+                iterations: s.iterations,
+                hash: hex::encode(s.hash),
+            })
         };
-        doc.validate()?;
+        let doc = roster_from_toml(
+            self.root.doc().facility.clone(),
+            &read_toml(toml_path)?,
+            toml_path,
+            now,
+            &stretch,
+        )?;
         Ok((self.sign_as("roster", payload_type::ROSTER, &doc)?, doc))
     }
 
@@ -523,15 +596,12 @@ impl Facility {
         toml_path: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Vec<u8>, crate::domain::policy::PolicyDoc)> {
-        let src: PolicyToml = parse_toml(toml_path)?;
-        let doc = crate::domain::policy::PolicyDoc {
-            facility: self.root.doc().facility.clone(),
-            scope: src.scope,
-            version: src.version,
-            issued: now,
-            rules: src.rules,
-        };
-        doc.validate()?;
+        let doc = policy_from_toml(
+            self.root.doc().facility.clone(),
+            &read_toml(toml_path)?,
+            toml_path,
+            now,
+        )?;
         Ok((self.sign_as("policy", payload_type::POLICY, &doc)?, doc))
     }
 
@@ -560,15 +630,12 @@ impl Facility {
         toml_path: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Vec<u8>, crate::domain::messages::ContactListDoc)> {
-        let src: ContactsToml = parse_toml(toml_path)?;
-        let doc = crate::domain::messages::ContactListDoc {
-            facility: self.root.doc().facility.clone(),
-            person: src.person,
-            version: src.version,
-            issued: now,
-            contacts: src.contacts,
-        };
-        doc.validate()?;
+        let doc = contacts_from_toml(
+            self.root.doc().facility.clone(),
+            &read_toml(toml_path)?,
+            toml_path,
+            now,
+        )?;
         Ok((self.sign_as("contacts", payload_type::CONTACTS, &doc)?, doc))
     }
 }

@@ -107,12 +107,15 @@ impl Error {
     }
 
     /// The bytes themselves were refused (not a cut transfer): staging
-    /// for them is removed, and running again cannot succeed.
+    /// for them is removed, and running again with the same file cannot
+    /// succeed. A whole file that ends early is one: the tablet cannot tell
+    /// a short copy from a manifest that lies, and keeps nothing of it.
     pub fn refuses_content(&self) -> bool {
         matches!(
             self,
             Error::ChunkMismatch { .. }
                 | Error::FileMismatch { .. }
+                | Error::ShortFile { .. }
                 | Error::TooLong { .. }
                 | Error::Internal(_)
         )

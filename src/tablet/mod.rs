@@ -158,20 +158,35 @@ impl Tablet {
                     ))
                     .into());
                 }
+                // Verify the whole chain, and the newest root's expiry,
+                // before any of it is stored: a root that fails a check
+                // is never kept.
                 let mut root = current;
+                let mut chain = Vec::new();
                 for v in (from + 1)..=to {
                     let bytes = if v == to {
                         offered.clone()
                     } else {
-                        let p = file
-                            .parent()
-                            .unwrap_or(Path::new("."))
-                            .join("roots")
-                            .join(format!("{v}.root.json"));
+                        let p = intermediate_root(file, v);
+                        if !p.exists() {
+                            return Err(crate::trust::Error::Rotation(format!(
+                                "{} is root version {to}, and this tablet trusts version {from}: \
+                                 it needs every version between, but {} is not there",
+                                file.display(),
+                                p.display()
+                            ))
+                            .into());
+                        }
                         read_capped(&p, MAX_ENVELOPE_BYTES)?
                     };
                     root = root.update(&bytes)?;
-                    store.save_trust_root(v, root.doc().facility.as_str(), &bytes, now)?;
+                    chain.push((v, bytes));
+                }
+                if to > from {
+                    root.check_not_expired(clock.read().rtc)?;
+                }
+                for (v, bytes) in &chain {
+                    store.save_trust_root(*v, root.doc().facility.as_str(), bytes, now)?;
                 }
                 if to > from {
                     report.root_rotated = Some((from, to));
@@ -302,5 +317,19 @@ impl Tablet {
 
     pub fn device_public_key(&self) -> crate::domain::PublicKey {
         self.device_key.public()
+    }
+}
+
+/// Where root version `v` lies beside an offered root file: in `roots/`
+/// next to it (`root.json` and `roots/N.root.json`, as the facility
+/// publishes them), or next to it when the offered file is itself in
+/// `roots/`.
+fn intermediate_root(offered: &Path, v: u64) -> std::path::PathBuf {
+    let dir = offered.parent().unwrap_or(Path::new("."));
+    let name = format!("{v}.root.json");
+    if dir.file_name().is_some_and(|n| n == "roots") && !dir.join("roots").exists() {
+        dir.join(name)
+    } else {
+        dir.join("roots").join(name)
     }
 }

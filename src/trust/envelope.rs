@@ -72,10 +72,24 @@ impl<'a> Verified<'a> {
 /// Parse a signed document's payload under the strict JSON rules.
 pub(crate) fn parse_strict<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
     crate::domain::strict::check(bytes).map_err(|why| Error::Payload { what, why })?;
-    serde_json::from_slice(bytes).map_err(|e| Error::Payload {
+    // The error names the member it is about (`files[3].size`), as the
+    // strict rules do, so a vendor can find it.
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let why = if path.is_empty() || path == "." {
+            inner.to_string()
+        } else {
+            format!("field `{path}`: {inner}")
+        };
+        Error::Payload { what, why }
+    })?;
+    de.end().map_err(|_| Error::Payload {
         what,
-        why: e.to_string(),
-    })
+        why: "there is data after the JSON object; nothing may follow it".into(),
+    })?;
+    Ok(value)
 }
 
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {

@@ -47,7 +47,7 @@ impl TrustedRoot {
     /// its own, name the same facility, and have exactly the next version.
     pub fn update(&self, bytes: &[u8]) -> Result<TrustedRoot> {
         let env = Envelope::from_bytes(bytes)?;
-        env.verify(pt::ROOT, "new root", "current root", &self.doc.roles.root)
+        env.verify(pt::ROOT, "new root", "root", &self.doc.roles.root)
             .map_err(|e| Error::Rotation(e.to_string()))?;
         let doc = Self::self_verified(&env).map_err(|e| Error::Rotation(e.to_string()))?;
         if doc.facility != self.doc.facility {

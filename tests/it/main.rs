@@ -3,6 +3,7 @@
 
 mod boundaries;
 mod cli;
+mod conformance;
 mod content;
 mod core;
 mod crash;

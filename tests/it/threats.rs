@@ -172,7 +172,7 @@ fn vendor_exceeding_its_delegated_size_is_refused() {
     );
     let (tablet, err) = refusal_with_forced_approval(&w, &raw);
     assert!(
-        err.to_string().contains("may publish at most 2000"),
+        err.to_string().contains("publish at most 2000"),
         "{err}"
     );
     assert_store_empty(&tablet);
@@ -781,6 +781,10 @@ fn a_short_file_says_it_is_short_not_that_a_transfer_was_cut() {
         "{err}"
     );
     assert!(!err.resumable(), "running again cannot help: {err}");
+    assert!(
+        staged(&tablet).is_empty(),
+        "a short file keeps no staging: the refusal changed nothing"
+    );
     // Copied again whole, it installs.
     std::fs::write(&short, &bytes).unwrap();
     assert!(installed(
