@@ -60,6 +60,9 @@ impl Step {
 pub enum LockMessage {
     None,
     WrongPin,
+    /// The one-time enrolment code was not right (not "ID and PIN": she
+    /// typed a code, and has no PIN yet).
+    WrongCode,
     /// Local time the back-off ends, `HH:MM`.
     LockedUntil(String),
     CannotCheck,
@@ -245,7 +248,11 @@ impl<L: LoginService> LockController<L> {
                 self.step = Step::NewPin;
                 Ok(self.view(LockMessage::None))
             }
-            Outcome::Login(Err(LoginError::Invalid)) => Ok(self.view(LockMessage::WrongPin)),
+            Outcome::Login(Err(LoginError::Invalid)) => Ok(self.view(if self.step == Step::Code {
+                LockMessage::WrongCode
+            } else {
+                LockMessage::WrongPin
+            })),
             Outcome::Login(Err(LoginError::LockedOut { until })) => {
                 let at = hm(until, self.svc.time_zone());
                 Ok(self.view(LockMessage::LockedUntil(at)))
@@ -358,6 +365,7 @@ pub fn show(ui: &AppWindow, v: &LockView) {
     g.set_message(match &v.message {
         LockMessage::None => SharedString::default(),
         LockMessage::WrongPin => tr.invoke_wrong_pin(),
+        LockMessage::WrongCode => tr.invoke_wrong_code(),
         LockMessage::LockedUntil(at) => tr.invoke_locked_until(at.as_str().into()),
         LockMessage::CannotCheck => tr.invoke_cannot_check(),
         LockMessage::PinRule => tr.invoke_pin_rule(),
@@ -458,6 +466,9 @@ mod tests {
         let m = Memory::default();
         let mut c = LockController::new(&m);
         assert_eq!(c.choose("A12345").unwrap().step, Step::Code);
+        // A wrong code is called a code, not "ID and PIN".
+        let v = c.submit("739104").unwrap();
+        assert_eq!((v.step, v.message), (Step::Code, LockMessage::WrongCode));
         assert_eq!(c.submit("731904").unwrap().step, Step::NewPin);
         let v = c.submit("1234").unwrap();
         assert_eq!((v.step, v.message), (Step::NewPin, LockMessage::PinRule));
