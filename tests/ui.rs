@@ -108,7 +108,7 @@ fn first_login_with_enrolment_code_then_setting_a_pin() {
     r.tap("James Carter");
     r.type_pin("111111");
     assert!(
-        r.value("Message").contains("do not match"),
+        r.value("Message").contains("code is not right"),
         "{}",
         r.value("Message")
     );
