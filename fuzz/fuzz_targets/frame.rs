@@ -2,8 +2,8 @@
 //! Sync frames: decode, then check the header as the dock checks a request
 //! (against a fixed device key); never panic, never allocate past the caps,
 //! and never accept a request that key did not sign.
+use berth::trust::{SigningKey, signed};
 use berth::wire;
-use berth::trust::{signed, SigningKey};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

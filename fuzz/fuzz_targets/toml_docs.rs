@@ -39,7 +39,8 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             if let Ok(doc) = contacts_from_toml(facility, text, path, now) {
-                doc.validate().expect("a contact list read from TOML is valid");
+                doc.validate()
+                    .expect("a contact list read from TOML is valid");
             }
         }
     }

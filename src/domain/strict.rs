@@ -146,7 +146,9 @@ impl<'de> Visitor<'de> for Walk {
         self.no_time(&format!("the number {v}"))?;
         // A fraction, an exponent or a number past u64: say which rule,
         // and show the value as a number with a point (`1.0`, not `1`).
-        Err(self.whole(&format!("{v:?}, a number with a fraction, an exponent or past 2^64 − 1")))
+        Err(self.whole(&format!(
+            "{v:?}, a number with a fraction, an exponent or past 2^64 − 1"
+        )))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.not_top("a string")?;

@@ -57,7 +57,6 @@ pub fn hex_key(seed: u8) -> String {
     key(seed).public().to_hex()
 }
 
-
 fn sha(bytes: &[u8]) -> String {
     sha256(bytes).to_hex()
 }
@@ -432,7 +431,11 @@ fn after(names: &[&str]) -> Start {
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     // A bundle case: both tools see the same file.
-    let mut b = |name: &str, rule: &'static str, craft: Craft, tablet: Verdict, facility: Option<Verdict>| {
+    let mut b = |name: &str,
+                 rule: &'static str,
+                 craft: Craft,
+                 tablet: Verdict,
+                 facility: Option<Verdict>| {
         let bundle = craft.build();
         out.push(Case {
             name: name.into(),
@@ -449,7 +452,13 @@ pub fn cases() -> Vec<Case> {
     use Verdict::Accepted;
 
     // -- valid bundles --------------------------------------------------
-    b("valid", "§3.3, §4: a valid bundle", Craft::new("valid"), Accepted, ok());
+    b(
+        "valid",
+        "§3.3, §4: a valid bundle",
+        Craft::new("valid"),
+        Accepted,
+        ok(),
+    );
     b(
         "valid-empty-file",
         "§3.3: a file may be empty",
@@ -503,7 +512,10 @@ pub fn cases() -> Vec<Case> {
         Craft::new("valid-escaped-title").manifest_bytes(|bytes| {
             String::from_utf8(bytes.to_vec())
                 .unwrap()
-                .replace("\"title\":\"Conformance\"", "\"title\":\"se\\u00f1ora \\ud83d\\udcda\"")
+                .replace(
+                    "\"title\":\"Conformance\"",
+                    "\"title\":\"se\\u00f1ora \\ud83d\\udcda\"",
+                )
                 .into_bytes()
         }),
         Accepted,
@@ -512,7 +524,8 @@ pub fn cases() -> Vec<Case> {
     b(
         "valid-future-created",
         "JSON rules: a `created` in the future is accepted",
-        Craft::new("valid-future-created").manifest(|m| m["created"] = json!("2098-01-01T00:00:00Z")),
+        Craft::new("valid-future-created")
+            .manifest(|m| m["created"] = json!("2098-01-01T00:00:00Z")),
         Accepted,
         ok(),
     );
@@ -534,15 +547,18 @@ pub fn cases() -> Vec<Case> {
     b(
         "valid-unit-group",
         "§3.4: an approval for the tablet's unit",
-        Craft::new("valid-unit-group").approval(|a| a["groups"] = json!(["unit:b-east"]), &[seed::APPROVAL]),
+        Craft::new("valid-unit-group")
+            .approval(|a| a["groups"] = json!(["unit:b-east"]), &[seed::APPROVAL]),
         Accepted,
         ok(),
     );
     b(
         "valid-person-group",
         "§3.4: an approval for one person (`person:a12345` names the tablet's `person:A12345`)",
-        Craft::new("valid-person-group")
-            .approval(|a| a["groups"] = json!(["unit:c-west", "person:a12345"]), &[seed::APPROVAL]),
+        Craft::new("valid-person-group").approval(
+            |a| a["groups"] = json!(["unit:c-west", "person:a12345"]),
+            &[seed::APPROVAL],
+        ),
         Accepted,
         ok(),
     );
@@ -567,21 +583,51 @@ pub fn cases() -> Vec<Case> {
         "§3.3 safe paths: 8 components, 100-byte components, 255 bytes in all",
         path_case(
             "valid-safe-path-limits",
-            &format!("{}/{}/b/c/d/e/f/{}", "a".repeat(100), "B".repeat(100), "x_-.9".repeat(8) + "z"),
+            &format!(
+                "{}/{}/b/c/d/e/f/{}",
+                "a".repeat(100),
+                "B".repeat(100),
+                "x_-.9".repeat(8) + "z"
+            ),
         ),
         Accepted,
         ok(),
     );
 
     // -- §4 container -----------------------------------------------------
-    b("header-magic", "§4: magic is BERTHBN1", Craft::new("header-magic").header(|h| h[7] = b'2'), refused("magic"), Some(refused("magic")));
-    b("header-version", "§4: format version is 1", Craft::new("header-version").header(|h| h[8] = 2), refused("version"), Some(refused("version")));
-    b("header-flags", "§4: flags are 0", Craft::new("header-flags").header(|h| h[10] = 1), refused("flags"), Some(refused("flags")));
-    b("header-reserved", "§4: reserved is 0", Craft::new("header-reserved").header(|h| h[23] = 1), refused("reserved"), Some(refused("reserved")));
+    b(
+        "header-magic",
+        "§4: magic is BERTHBN1",
+        Craft::new("header-magic").header(|h| h[7] = b'2'),
+        refused("magic"),
+        Some(refused("magic")),
+    );
+    b(
+        "header-version",
+        "§4: format version is 1",
+        Craft::new("header-version").header(|h| h[8] = 2),
+        refused("version"),
+        Some(refused("version")),
+    );
+    b(
+        "header-flags",
+        "§4: flags are 0",
+        Craft::new("header-flags").header(|h| h[10] = 1),
+        refused("flags"),
+        Some(refused("flags")),
+    );
+    b(
+        "header-reserved",
+        "§4: reserved is 0",
+        Craft::new("header-reserved").header(|h| h[23] = 1),
+        refused("reserved"),
+        Some(refused("reserved")),
+    );
     b(
         "header-manifest-length-zero",
         "§4: M is 1 to 8,388,608",
-        Craft::new("header-manifest-length-zero").header(|h| h[12..16].copy_from_slice(&0u32.to_le_bytes())),
+        Craft::new("header-manifest-length-zero")
+            .header(|h| h[12..16].copy_from_slice(&0u32.to_le_bytes())),
         refused("manifest"),
         Some(refused("manifest")),
     );
@@ -604,7 +650,8 @@ pub fn cases() -> Vec<Case> {
     b(
         "header-too-many-approvals",
         "§4: N is 0 to 16",
-        Craft::new("header-too-many-approvals").header(|h| h[20..22].copy_from_slice(&17u16.to_le_bytes())),
+        Craft::new("header-too-many-approvals")
+            .header(|h| h[20..22].copy_from_slice(&17u16.to_le_bytes())),
         refused("approval"),
         Some(refused("approval")),
     );
@@ -757,23 +804,24 @@ pub fn cases() -> Vec<Case> {
     b(
         "json-array-payload",
         "JSON rules: the payload is one JSON object",
-        Craft::new("json-array-payload").manifest_bytes(|bytes| [b"[".as_slice(), bytes, b"]"].concat()),
+        Craft::new("json-array-payload")
+            .manifest_bytes(|bytes| [b"[".as_slice(), bytes, b"]"].concat()),
         refused("object"),
         Some(refused("object")),
     );
     b(
         "json-trailing-data",
         "JSON rules: nothing follows the object",
-        Craft::new("json-trailing-data").manifest_bytes(|bytes| [bytes, b" {}".as_slice()].concat()),
+        Craft::new("json-trailing-data")
+            .manifest_bytes(|bytes| [bytes, b" {}".as_slice()].concat()),
         refused("after the JSON object"),
         Some(refused("after the JSON object")),
     );
     b(
         "json-duplicate-member",
         "JSON rules: no member is named twice",
-        Craft::new("json-duplicate-member").manifest_bytes(|bytes| {
-            [b"{\"version\":9,".as_slice(), &bytes[1..]].concat()
-        }),
+        Craft::new("json-duplicate-member")
+            .manifest_bytes(|bytes| [b"{\"version\":9,".as_slice(), &bytes[1..]].concat()),
         refused("version"),
         Some(refused("version")),
     );
@@ -796,14 +844,16 @@ pub fn cases() -> Vec<Case> {
     b(
         "json-time-offset",
         "JSON rules: times are UTC with `Z`, not an offset",
-        Craft::new("json-time-offset").manifest(|m| m["expires"] = json!("2099-01-01T01:00:00+01:00")),
+        Craft::new("json-time-offset")
+            .manifest(|m| m["expires"] = json!("2099-01-01T01:00:00+01:00")),
         refused("expires"),
         Some(refused("expires")),
     );
     b(
         "json-time-lowercase",
         "JSON rules: a capital `T` and `Z`",
-        Craft::new("json-time-lowercase").manifest(|m| m["expires"] = json!("2099-01-01t00:00:00z")),
+        Craft::new("json-time-lowercase")
+            .manifest(|m| m["expires"] = json!("2099-01-01t00:00:00z")),
         refused("expires"),
         Some(refused("expires")),
     );
@@ -818,7 +868,10 @@ pub fn cases() -> Vec<Case> {
         "json-number-fraction",
         "JSON rules: whole numbers without fraction or exponent",
         Craft::new("json-number-fraction").manifest_bytes(|bytes| {
-            String::from_utf8(bytes.to_vec()).unwrap().replacen("\"version\":1", "\"version\":1.0", 1).into_bytes()
+            String::from_utf8(bytes.to_vec())
+                .unwrap()
+                .replacen("\"version\":1", "\"version\":1.0", 1)
+                .into_bytes()
         }),
         refused("version"),
         Some(refused("version")),
@@ -839,7 +892,10 @@ pub fn cases() -> Vec<Case> {
         "json-number-negative",
         "JSON rules: numbers from 0",
         Craft::new("json-number-negative").manifest_bytes(|bytes| {
-            String::from_utf8(bytes.to_vec()).unwrap().replacen("\"version\":1", "\"version\":-1", 1).into_bytes()
+            String::from_utf8(bytes.to_vec())
+                .unwrap()
+                .replacen("\"version\":1", "\"version\":-1", 1)
+                .into_bytes()
         }),
         refused("version"),
         Some(refused("version")),
@@ -854,27 +910,131 @@ pub fn cases() -> Vec<Case> {
 
     // -- §3.3 manifest fields ---------------------------------------------
     let m = |name: &str, rule: &'static str, edit: fn(&mut Value), names: &'static str| {
-        (name.to_string(), rule, Craft::new(name).manifest(edit), names)
+        (
+            name.to_string(),
+            rule,
+            Craft::new(name).manifest(edit),
+            names,
+        )
     };
     for (name, rule, craft, names) in [
-        m("bundle-id-uppercase", "§3.3: bundle_id is a-z 0-9 - . _", |m| m["bundle_id"] = json!("acme.Hello"), "bundle_id"),
-        m("bundle-id-too-long", "§3.3: bundle_id is 1 to 64 bytes", |m| m["bundle_id"] = json!(format!("a{}", "b".repeat(64))), "bundle_id"),
-        m("bundle-id-leading-dot", "§3.3: bundle_id starts with a letter or digit", |m| m["bundle_id"] = json!(".acme"), "bundle_id"),
-        m("version-zero", "§3.3: version ≥ 1", |m| m["version"] = json!(0), "version"),
-        m("content-type-unknown", "§3.2: content types are education, books, music", |m| m["content_type"] = json!("firmware"), "content_type"),
-        m("title-too-long", "§3.3: title at most 200 bytes", |m| m["title"] = json!("t".repeat(201)), "title"),
-        m("title-control-character", "§3.3: no control characters in the title", |m| m["title"] = json!("Hello\u{7}"), "title"),
-        m("model-name-invalid", "§3.3: a model name is a-z 0-9 - . _", |m| m["tablet_model"] = json!("Berth T1"), "tablet_model"),
-        m("expires-before-created", "§3.3: expires after created", |m| m["expires"] = json!("2025-01-01T00:00:00Z"), "expires"),
-        m("chunk-size-not-power-of-two", "§3.3: chunk_size is a power of two", |m| m["chunk_size"] = json!(1536), "chunk_size"),
-        m("chunk-size-too-small", "§3.3: chunk_size at least 1,024", |m| m["chunk_size"] = json!(512), "chunk_size"),
-        m("chunk-size-too-large", "§3.3: chunk_size at most 4,194,304", |m| m["chunk_size"] = json!(8 << 20), "chunk_size"),
-        m("total-size-not-sum", "§3.3: total_size is the sum of the file sizes", |m| m["total_size"] = json!(m["total_size"].as_u64().unwrap() + 1), "total_size"),
-        m("chunks-too-few", "§3.3: ceil(total_size / chunk_size) chunk hashes", |m| { m["chunks"].as_array_mut().unwrap().pop(); }, "chunks"),
-        m("chunks-too-many", "§3.3: ceil(total_size / chunk_size) chunk hashes", |m| { let c = m["chunks"][0].clone(); m["chunks"].as_array_mut().unwrap().push(c); }, "chunks"),
-        m("chunk-hash-not-hex", "§3: hashes are 64 lowercase hex digits", |m| m["chunks"][0] = json!("AB".repeat(32)), "chunks"),
-        m("files-empty", "§3.3: 1 to 10,000 files", |m| { m["files"] = json!([]); m["total_size"] = json!(0); m["chunks"] = json!([]); }, "files"),
-        m("vendor-mismatch", "§3.3: vendor equals the delegation's", |m| m["vendor"] = json!("other"), "vendor"),
+        m(
+            "bundle-id-uppercase",
+            "§3.3: bundle_id is a-z 0-9 - . _",
+            |m| m["bundle_id"] = json!("acme.Hello"),
+            "bundle_id",
+        ),
+        m(
+            "bundle-id-too-long",
+            "§3.3: bundle_id is 1 to 64 bytes",
+            |m| m["bundle_id"] = json!(format!("a{}", "b".repeat(64))),
+            "bundle_id",
+        ),
+        m(
+            "bundle-id-leading-dot",
+            "§3.3: bundle_id starts with a letter or digit",
+            |m| m["bundle_id"] = json!(".acme"),
+            "bundle_id",
+        ),
+        m(
+            "version-zero",
+            "§3.3: version ≥ 1",
+            |m| m["version"] = json!(0),
+            "version",
+        ),
+        m(
+            "content-type-unknown",
+            "§3.2: content types are education, books, music",
+            |m| m["content_type"] = json!("firmware"),
+            "content_type",
+        ),
+        m(
+            "title-too-long",
+            "§3.3: title at most 200 bytes",
+            |m| m["title"] = json!("t".repeat(201)),
+            "title",
+        ),
+        m(
+            "title-control-character",
+            "§3.3: no control characters in the title",
+            |m| m["title"] = json!("Hello\u{7}"),
+            "title",
+        ),
+        m(
+            "model-name-invalid",
+            "§3.3: a model name is a-z 0-9 - . _",
+            |m| m["tablet_model"] = json!("Berth T1"),
+            "tablet_model",
+        ),
+        m(
+            "expires-before-created",
+            "§3.3: expires after created",
+            |m| m["expires"] = json!("2025-01-01T00:00:00Z"),
+            "expires",
+        ),
+        m(
+            "chunk-size-not-power-of-two",
+            "§3.3: chunk_size is a power of two",
+            |m| m["chunk_size"] = json!(1536),
+            "chunk_size",
+        ),
+        m(
+            "chunk-size-too-small",
+            "§3.3: chunk_size at least 1,024",
+            |m| m["chunk_size"] = json!(512),
+            "chunk_size",
+        ),
+        m(
+            "chunk-size-too-large",
+            "§3.3: chunk_size at most 4,194,304",
+            |m| m["chunk_size"] = json!(8 << 20),
+            "chunk_size",
+        ),
+        m(
+            "total-size-not-sum",
+            "§3.3: total_size is the sum of the file sizes",
+            |m| m["total_size"] = json!(m["total_size"].as_u64().unwrap() + 1),
+            "total_size",
+        ),
+        m(
+            "chunks-too-few",
+            "§3.3: ceil(total_size / chunk_size) chunk hashes",
+            |m| {
+                m["chunks"].as_array_mut().unwrap().pop();
+            },
+            "chunks",
+        ),
+        m(
+            "chunks-too-many",
+            "§3.3: ceil(total_size / chunk_size) chunk hashes",
+            |m| {
+                let c = m["chunks"][0].clone();
+                m["chunks"].as_array_mut().unwrap().push(c);
+            },
+            "chunks",
+        ),
+        m(
+            "chunk-hash-not-hex",
+            "§3: hashes are 64 lowercase hex digits",
+            |m| m["chunks"][0] = json!("AB".repeat(32)),
+            "chunks",
+        ),
+        m(
+            "files-empty",
+            "§3.3: 1 to 10,000 files",
+            |m| {
+                m["files"] = json!([]);
+                m["total_size"] = json!(0);
+                m["chunks"] = json!([]);
+            },
+            "files",
+        ),
+        m(
+            "vendor-mismatch",
+            "§3.3: vendor equals the delegation's",
+            |m| m["vendor"] = json!("other"),
+            "vendor",
+        ),
     ] {
         b(&name, rule, craft, refused(names), Some(refused(names)));
     }
@@ -908,7 +1068,8 @@ pub fn cases() -> Vec<Case> {
     );
     {
         // 10,001 empty files: one over the cap.
-        let files: Vec<(String, Vec<u8>)> = (0..10_001).map(|i| (format!("f/{i:05}"), vec![])).collect();
+        let files: Vec<(String, Vec<u8>)> =
+            (0..10_001).map(|i| (format!("f/{i:05}"), vec![])).collect();
         b(
             "files-too-many",
             "§3.3: 1 to 10,000 files",
@@ -937,10 +1098,18 @@ pub fn cases() -> Vec<Case> {
     ] {
         let path = match name {
             "path-component-101-bytes" => "c".repeat(101),
-            "path-256-bytes" => format!("{}/{}/{}", "a".repeat(100), "b".repeat(100), "c".repeat(54)),
+            "path-256-bytes" => {
+                format!("{}/{}/{}", "a".repeat(100), "b".repeat(100), "c".repeat(54))
+            }
             _ => path.to_string(),
         };
-        b(name, "§3.3 safe paths", path_case(name, &path), refused(names), Some(refused(names)));
+        b(
+            name,
+            "§3.3 safe paths",
+            path_case(name, &path),
+            refused(names),
+            Some(refused(names)),
+        );
     }
     b(
         "path-duplicate",
@@ -959,18 +1128,68 @@ pub fn cases() -> Vec<Case> {
 
     // -- §3.2 delegation --------------------------------------------------
     let d = |name: &str, rule: &'static str, edit: fn(&mut Value), names: &'static str| {
-        (name.to_string(), rule, Craft::new(name).delegation(edit), names)
+        (
+            name.to_string(),
+            rule,
+            Craft::new(name).delegation(edit),
+            names,
+        )
     };
     for (name, rule, craft, names) in [
-        d("delegation-expired", "§3.2: an expired delegation", |d| d["expires"] = json!(PAST), "expired"),
-        d("delegation-other-facility", "§3.2: the delegation names this facility", |d| d["facility"] = json!("elsewhere"), "facility"),
-        d("delegation-expires-before-issued", "§3.2: expires after issued", |d| d["expires"] = json!("2025-01-01T00:00:00Z"), "expires"),
-        d("delegation-no-content-types", "§3.2: a non-empty subset", |d| d["content_types"] = json!([]), "content_types"),
-        d("delegation-unknown-content-type", "§3.2: education, books or music", |d| d["content_types"] = json!(["education", "firmware"]), "content_types"),
-        d("delegation-max-bytes-zero", "§3.2: max_bundle_bytes from 1", |d| d["max_bundle_bytes"] = json!(0), "max_bundle_bytes"),
-        d("delegation-max-bytes-over-64-gib", "§3.2: max_bundle_bytes at most 2^36", |d| d["max_bundle_bytes"] = json!((1u64 << 36) + 1), "max_bundle_bytes"),
-        d("delegation-vendor-invalid", "§3.2: vendor is a-z 0-9 -", |d| d["vendor"] = json!("Acme"), "vendor"),
-        d("delegation-other-key", "§3.2: the manifest's key is the delegated one", |d| d["key"] = json!(hex_key(seed::STRANGER)), "signature"),
+        d(
+            "delegation-expired",
+            "§3.2: an expired delegation",
+            |d| d["expires"] = json!(PAST),
+            "expired",
+        ),
+        d(
+            "delegation-other-facility",
+            "§3.2: the delegation names this facility",
+            |d| d["facility"] = json!("elsewhere"),
+            "facility",
+        ),
+        d(
+            "delegation-expires-before-issued",
+            "§3.2: expires after issued",
+            |d| d["expires"] = json!("2025-01-01T00:00:00Z"),
+            "expires",
+        ),
+        d(
+            "delegation-no-content-types",
+            "§3.2: a non-empty subset",
+            |d| d["content_types"] = json!([]),
+            "content_types",
+        ),
+        d(
+            "delegation-unknown-content-type",
+            "§3.2: education, books or music",
+            |d| d["content_types"] = json!(["education", "firmware"]),
+            "content_types",
+        ),
+        d(
+            "delegation-max-bytes-zero",
+            "§3.2: max_bundle_bytes from 1",
+            |d| d["max_bundle_bytes"] = json!(0),
+            "max_bundle_bytes",
+        ),
+        d(
+            "delegation-max-bytes-over-64-gib",
+            "§3.2: max_bundle_bytes at most 2^36",
+            |d| d["max_bundle_bytes"] = json!((1u64 << 36) + 1),
+            "max_bundle_bytes",
+        ),
+        d(
+            "delegation-vendor-invalid",
+            "§3.2: vendor is a-z 0-9 -",
+            |d| d["vendor"] = json!("Acme"),
+            "vendor",
+        ),
+        d(
+            "delegation-other-key",
+            "§3.2: the manifest's key is the delegated one",
+            |d| d["key"] = json!(hex_key(seed::STRANGER)),
+            "signature",
+        ),
     ] {
         b(&name, rule, craft, refused(names), Some(refused(names)));
     }
@@ -984,17 +1203,62 @@ pub fn cases() -> Vec<Case> {
         ok(),
     );
     let a = |name: &str, rule: &'static str, edit: fn(&mut Value), names: &'static str| {
-        (name.to_string(), rule, Craft::new(name).approval(edit, &[seed::APPROVAL]), names)
+        (
+            name.to_string(),
+            rule,
+            Craft::new(name).approval(edit, &[seed::APPROVAL]),
+            names,
+        )
     };
     for (name, rule, craft, names) in [
-        a("approval-other-group", "§3.4: shares a group with the tablet", |a| a["groups"] = json!(["unit:c-west"]), "approv"),
-        a("approval-other-manifest", "§3.4: names this manifest hash", |a| a["manifest_sha256"] = json!("00".repeat(32)), "approv"),
-        a("approval-other-bundle", "§3.4: names this bundle_id", |a| a["bundle_id"] = json!("acme.other"), "approv"),
-        a("approval-other-version", "§3.4: names this version", |a| a["version"] = json!(2), "approv"),
-        a("approval-other-facility", "§3.4: names this facility", |a| a["facility"] = json!("elsewhere"), "approv"),
-        a("approval-no-groups", "§3.4: 1 to 64 groups", |a| a["groups"] = json!([]), "approv"),
-        a("approval-65-groups", "§3.4: 1 to 64 groups", |a| a["groups"] = json!((0..65).map(|i| format!("unit:u{i}")).collect::<Vec<_>>()), "approv"),
-        a("approval-group-invalid", "§3.4: a group is 1 to 64 of a-z 0-9 - : . _", |a| a["groups"] = json!(["unit:b east"]), "approv"),
+        a(
+            "approval-other-group",
+            "§3.4: shares a group with the tablet",
+            |a| a["groups"] = json!(["unit:c-west"]),
+            "approv",
+        ),
+        a(
+            "approval-other-manifest",
+            "§3.4: names this manifest hash",
+            |a| a["manifest_sha256"] = json!("00".repeat(32)),
+            "approv",
+        ),
+        a(
+            "approval-other-bundle",
+            "§3.4: names this bundle_id",
+            |a| a["bundle_id"] = json!("acme.other"),
+            "approv",
+        ),
+        a(
+            "approval-other-version",
+            "§3.4: names this version",
+            |a| a["version"] = json!(2),
+            "approv",
+        ),
+        a(
+            "approval-other-facility",
+            "§3.4: names this facility",
+            |a| a["facility"] = json!("elsewhere"),
+            "approv",
+        ),
+        a(
+            "approval-no-groups",
+            "§3.4: 1 to 64 groups",
+            |a| a["groups"] = json!([]),
+            "approv",
+        ),
+        a(
+            "approval-65-groups",
+            "§3.4: 1 to 64 groups",
+            |a| a["groups"] = json!((0..65).map(|i| format!("unit:u{i}")).collect::<Vec<_>>()),
+            "approv",
+        ),
+        a(
+            "approval-group-invalid",
+            "§3.4: a group is 1 to 64 of a-z 0-9 - : . _",
+            |a| a["groups"] = json!(["unit:b east"]),
+            "approv",
+        ),
     ] {
         b(&name, rule, craft, refused(names), ok());
     }
@@ -1010,7 +1274,8 @@ pub fn cases() -> Vec<Case> {
     b(
         "payload-file-hash-lie",
         "§5 step 3: each file matches its SHA-256 (chunk hashes are right)",
-        Craft::new("payload-file-hash-lie").manifest(|m| m["files"][1]["sha256"] = json!("00".repeat(32))),
+        Craft::new("payload-file-hash-lie")
+            .manifest(|m| m["files"][1]["sha256"] = json!("00".repeat(32))),
         refused("es/hola.txt"),
         Some(refused("es/hola.txt")),
     );
@@ -1042,7 +1307,13 @@ pub fn cases() -> Vec<Case> {
     );
 
     // -- rollback and re-offers (the tablet's own state) -------------------
-    let mut t = |name: &str, rule: &'static str, craft: Option<Craft>, offer: Option<&str>, start: Start, tablet: Verdict, facility: Option<Verdict>| {
+    let mut t = |name: &str,
+                 rule: &'static str,
+                 craft: Option<Craft>,
+                 offer: Option<&str>,
+                 start: Start,
+                 tablet: Verdict,
+                 facility: Option<Verdict>| {
         out.push(Case {
             name: name.into(),
             rule,
@@ -1054,8 +1325,24 @@ pub fn cases() -> Vec<Case> {
             facility,
         });
     };
-    t("update-v2", "§3.3: a higher version replaces the installed one", Some(Craft::new("update").version(2)), None, after(&["update-v1"]), Accepted, ok());
-    t("update-v1", "§3.3: (set-up) version 1", Some(Craft::new("update")), None, enrolled(), Accepted, ok());
+    t(
+        "update-v2",
+        "§3.3: a higher version replaces the installed one",
+        Some(Craft::new("update").version(2)),
+        None,
+        after(&["update-v1"]),
+        Accepted,
+        ok(),
+    );
+    t(
+        "update-v1",
+        "§3.3: (set-up) version 1",
+        Some(Craft::new("update")),
+        None,
+        enrolled(),
+        Accepted,
+        ok(),
+    );
     t(
         "rollback-older-version",
         "§3.3: a version lower than the highest installed is refused",
@@ -1074,7 +1361,15 @@ pub fn cases() -> Vec<Case> {
         refused("version 1"),
         ok(),
     );
-    t("reoffer-same", "§5 step 6: the installed bundle offered again is already current", None, Some("update-v1"), after(&["update-v1"]), Verdict::Current, ok());
+    t(
+        "reoffer-same",
+        "§5 step 6: the installed bundle offered again is already current",
+        None,
+        Some("update-v1"),
+        after(&["update-v1"]),
+        Verdict::Current,
+        ok(),
+    );
     t(
         "reoffer-damaged",
         "§5 step 6: an installed bundle offered again with a flipped payload byte is refused as damaged",
@@ -1095,7 +1390,12 @@ pub fn cases() -> Vec<Case> {
     );
 
     // -- §3.1 roots ---------------------------------------------------------
-    let mut r = |name: &str, rule: &'static str, root: Vec<u8>, start: Start, names: Option<&'static str>, facility: bool| {
+    let mut r = |name: &str,
+                 rule: &'static str,
+                 root: Vec<u8>,
+                 start: Start,
+                 names: Option<&'static str>,
+                 facility: bool| {
         let verdict = match names {
             Some(n) => refused(n),
             None => Accepted,
@@ -1112,15 +1412,53 @@ pub fn cases() -> Vec<Case> {
         });
     };
     let [r1, r2, r3] = seed::ROOT;
-    r("root-valid-first", "§3.1: a first root that meets its own threshold", root(), Start::Fresh, None, true);
-    r("root-expired", "§3.1: an expired root", root_with(|d| d["expires"] = json!(PAST), &[r1, r2]), Start::Fresh, Some("expired"), true);
-    r("root-below-threshold", "§3.1: threshold 2 signed by one key", root_with(|_| {}, &[r1]), Start::Fresh, Some("2 needed"), true);
-    r("root-one-key-twice", "§1: one key signing twice counts once", root_with(|_| {}, &[r1, r1]), Start::Fresh, Some("2 needed"), true);
-    r("root-signed-by-other-keys", "§3.1: signatures by keys the root does not list", root_with(|_| {}, &[seed::STRANGER, seed::APPROVAL]), Start::Fresh, Some("2 needed"), true);
+    r(
+        "root-valid-first",
+        "§3.1: a first root that meets its own threshold",
+        root(),
+        Start::Fresh,
+        None,
+        true,
+    );
+    r(
+        "root-expired",
+        "§3.1: an expired root",
+        root_with(|d| d["expires"] = json!(PAST), &[r1, r2]),
+        Start::Fresh,
+        Some("expired"),
+        true,
+    );
+    r(
+        "root-below-threshold",
+        "§3.1: threshold 2 signed by one key",
+        root_with(|_| {}, &[r1]),
+        Start::Fresh,
+        Some("2 needed"),
+        true,
+    );
+    r(
+        "root-one-key-twice",
+        "§1: one key signing twice counts once",
+        root_with(|_| {}, &[r1, r1]),
+        Start::Fresh,
+        Some("2 needed"),
+        true,
+    );
+    r(
+        "root-signed-by-other-keys",
+        "§3.1: signatures by keys the root does not list",
+        root_with(|_| {}, &[seed::STRANGER, seed::APPROVAL]),
+        Start::Fresh,
+        Some("2 needed"),
+        true,
+    );
     r(
         "root-key-in-two-roles",
         "§3.1: no key appears in two roles",
-        root_with(|d| d["roles"]["dock"]["keys"] = json!([hex_key(seed::POLICY)]), &[r1, r2]),
+        root_with(
+            |d| d["roles"]["dock"]["keys"] = json!([hex_key(seed::POLICY)]),
+            &[r1, r2],
+        ),
         Start::Fresh,
         Some("role"),
         true,
@@ -1128,17 +1466,45 @@ pub fn cases() -> Vec<Case> {
     r(
         "root-role-missing",
         "§3.1: all seven roles are present",
-        root_with(|d| { d["roles"].as_object_mut().unwrap().remove("dock"); }, &[r1, r2]),
+        root_with(
+            |d| {
+                d["roles"].as_object_mut().unwrap().remove("dock");
+            },
+            &[r1, r2],
+        ),
         Start::Fresh,
         Some("dock"),
         true,
     );
-    r("root-threshold-zero", "§3.1: threshold from 1", root_with(|d| d["roles"]["approval"]["threshold"] = json!(0), &[r1, r2]), Start::Fresh, Some("threshold"), true);
-    r("root-threshold-over-keys", "§3.1: threshold at most the number of keys", root_with(|d| d["roles"]["root"]["threshold"] = json!(4), &[r1, r2, r3]), Start::Fresh, Some("threshold"), true);
+    r(
+        "root-threshold-zero",
+        "§3.1: threshold from 1",
+        root_with(
+            |d| d["roles"]["approval"]["threshold"] = json!(0),
+            &[r1, r2],
+        ),
+        Start::Fresh,
+        Some("threshold"),
+        true,
+    );
+    r(
+        "root-threshold-over-keys",
+        "§3.1: threshold at most the number of keys",
+        root_with(
+            |d| d["roles"]["root"]["threshold"] = json!(4),
+            &[r1, r2, r3],
+        ),
+        Start::Fresh,
+        Some("threshold"),
+        true,
+    );
     r(
         "root-duplicate-key",
         "§3.1: a role's keys are distinct",
-        root_with(|d| d["roles"]["root"]["keys"] = json!([hex_key(r1), hex_key(r1), hex_key(r2)]), &[r1, r2]),
+        root_with(
+            |d| d["roles"]["root"]["keys"] = json!([hex_key(r1), hex_key(r1), hex_key(r2)]),
+            &[r1, r2],
+        ),
         Start::Fresh,
         Some("key"),
         true,
@@ -1146,18 +1512,49 @@ pub fn cases() -> Vec<Case> {
     r(
         "root-17-keys",
         "§3.1: 1 to 16 keys per role",
-        root_with(|d| d["roles"]["policy"]["keys"] = json!((0x40..0x51u8).map(hex_key).collect::<Vec<_>>()), &[r1, r2]),
+        root_with(
+            |d| {
+                d["roles"]["policy"]["keys"] =
+                    json!((0x40..0x51u8).map(hex_key).collect::<Vec<_>>())
+            },
+            &[r1, r2],
+        ),
         Start::Fresh,
         Some("16"),
         true,
     );
-    r("root-version-zero", "§3.1: version ≥ 1", root_with(|d| d["version"] = json!(0), &[r1, r2]), Start::Fresh, Some("version"), true);
-    r("root-facility-invalid", "§3.1: facility is a-z 0-9 -", root_with(|d| d["facility"] = json!("River Side"), &[r1, r2]), Start::Fresh, Some("facility"), true);
-    r("root-role-unknown-member", "§3.1: a role has exactly keys and threshold", root_with(|d| d["roles"]["dock"]["note"] = json!("x"), &[r1, r2]), Start::Fresh, Some("note"), true);
+    r(
+        "root-version-zero",
+        "§3.1: version ≥ 1",
+        root_with(|d| d["version"] = json!(0), &[r1, r2]),
+        Start::Fresh,
+        Some("version"),
+        true,
+    );
+    r(
+        "root-facility-invalid",
+        "§3.1: facility is a-z 0-9 -",
+        root_with(|d| d["facility"] = json!("River Side"), &[r1, r2]),
+        Start::Fresh,
+        Some("facility"),
+        true,
+    );
+    r(
+        "root-role-unknown-member",
+        "§3.1: a role has exactly keys and threshold",
+        root_with(|d| d["roles"]["dock"]["note"] = json!("x"), &[r1, r2]),
+        Start::Fresh,
+        Some("note"),
+        true,
+    );
     r(
         "root-payload-type",
         "§2: a root signed as a delegation",
-        envelope(payload_type::DELEGATION, &to_bytes(&root_doc(1, &seed::ROOT, EXPIRES)), &[r1, r2]),
+        envelope(
+            payload_type::DELEGATION,
+            &to_bytes(&root_doc(1, &seed::ROOT, EXPIRES)),
+            &[r1, r2],
+        ),
         Start::Fresh,
         Some("payload type"),
         true,
@@ -1169,12 +1566,54 @@ pub fn cases() -> Vec<Case> {
         envelope(payload_type::ROOT, &to_bytes(&doc), signers)
     };
     let [n1, n2, _] = seed::NEW_ROOT;
-    r("rotation-valid", "§3.1: version 2 signed by the threshold of version 1 and of version 2", v2(|_| {}, &[r1, r2, n1, n2]), enrolled(), None, false);
-    r("rotation-new-keys-only", "§3.1: version 2 must meet version 1's threshold", v2(|_| {}, &[n1, n2]), enrolled(), Some("2 needed"), false);
-    r("rotation-old-keys-only", "§3.1: version 2 must meet its own threshold", v2(|_| {}, &[r1, r2]), enrolled(), Some("2 needed"), false);
-    r("rotation-skips-a-version", "§3.1: version exactly N+1", v2(|d| d["version"] = json!(3), &[r1, r2, n1, n2]), enrolled(), Some("version"), false);
-    r("rotation-other-facility", "§3.1: the same facility", v2(|d| d["facility"] = json!("elsewhere"), &[r1, r2, n1, n2]), enrolled(), Some("facility"), false);
-    r("rotation-expired", "§3.1: an expired root", v2(|d| d["expires"] = json!(PAST), &[r1, r2, n1, n2]), enrolled(), Some("expired"), false);
+    r(
+        "rotation-valid",
+        "§3.1: version 2 signed by the threshold of version 1 and of version 2",
+        v2(|_| {}, &[r1, r2, n1, n2]),
+        enrolled(),
+        None,
+        false,
+    );
+    r(
+        "rotation-new-keys-only",
+        "§3.1: version 2 must meet version 1's threshold",
+        v2(|_| {}, &[n1, n2]),
+        enrolled(),
+        Some("2 needed"),
+        false,
+    );
+    r(
+        "rotation-old-keys-only",
+        "§3.1: version 2 must meet its own threshold",
+        v2(|_| {}, &[r1, r2]),
+        enrolled(),
+        Some("2 needed"),
+        false,
+    );
+    r(
+        "rotation-skips-a-version",
+        "§3.1: version exactly N+1",
+        v2(|d| d["version"] = json!(3), &[r1, r2, n1, n2]),
+        enrolled(),
+        Some("version"),
+        false,
+    );
+    r(
+        "rotation-other-facility",
+        "§3.1: the same facility",
+        v2(|d| d["facility"] = json!("elsewhere"), &[r1, r2, n1, n2]),
+        enrolled(),
+        Some("facility"),
+        false,
+    );
+    r(
+        "rotation-expired",
+        "§3.1: an expired root",
+        v2(|d| d["expires"] = json!(PAST), &[r1, r2, n1, n2]),
+        enrolled(),
+        Some("expired"),
+        false,
+    );
 
     out
 }

@@ -46,7 +46,10 @@ fn listed(dir: &Path) -> Vec<String> {
     for sub in ["bundles", "roots"] {
         if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
             for e in rd {
-                out.push(format!("{sub}/{}", e.unwrap().file_name().to_string_lossy()));
+                out.push(format!(
+                    "{sub}/{}",
+                    e.unwrap().file_name().to_string_lossy()
+                ));
             }
         }
     }
@@ -93,7 +96,10 @@ fn the_checked_in_suite_is_what_the_generator_writes() {
 }
 
 fn run(bin: &str, args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(bin).args(args).output().expect("run the binary")
+    Command::new(bin)
+        .args(args)
+        .output()
+        .expect("run the binary")
 }
 
 fn text(o: &Output) -> String {
@@ -169,7 +175,10 @@ fn judge(expect: &Value, out: &Output, tablet: bool) -> Result<(), String> {
             if stderr.contains("panicked") {
                 return Err("panicked".into());
             }
-            if tablet && !stderr.contains("nothing was installed") && !stderr.contains("nothing was changed") {
+            if tablet
+                && !stderr.contains("nothing was installed")
+                && !stderr.contains("nothing was changed")
+            {
                 return Err("refused without saying what was left as it was".into());
             }
             Ok(())
@@ -181,12 +190,18 @@ fn judge(expect: &Value, out: &Output, tablet: bool) -> Result<(), String> {
 #[test]
 fn every_case_gets_its_verdict_from_the_real_tools() {
     let dir = suite_dir();
-    let spec: Value = serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
 
     // The enrolled tablet every case but the fresh ones starts from.
     let template = tmp.path().join("template");
-    let o = install(&template, Some(&dir.join("root.json")), &dir.join("bundles/base.berth"), &spec);
+    let o = install(
+        &template,
+        Some(&dir.join("root.json")),
+        &dir.join("bundles/base.berth"),
+        &spec,
+    );
     assert!(o.status.success(), "base install: {}", text(&o));
 
     let cases = spec["cases"].as_array().unwrap();
@@ -232,12 +247,16 @@ fn every_case_gets_its_verdict_from_the_real_tools() {
                     (tree, status)
                 };
                 match &prior {
-                    Some(prior) if strip(snapshot(&data)) != strip(prior.clone()) => {
-                        fail("tablet", "a refusal changed the content or the status".into(), Some(&out))
-                    }
-                    None if data.exists() => {
-                        fail("tablet", "a refused first install left a data directory".into(), Some(&out))
-                    }
+                    Some(prior) if strip(snapshot(&data)) != strip(prior.clone()) => fail(
+                        "tablet",
+                        "a refusal changed the content or the status".into(),
+                        Some(&out),
+                    ),
+                    None if data.exists() => fail(
+                        "tablet",
+                        "a refused first install left a data directory".into(),
+                        Some(&out),
+                    ),
                     _ => {}
                 }
             }
@@ -249,7 +268,11 @@ fn every_case_gets_its_verdict_from_the_real_tools() {
                     None => status.contains("acme."),
                 };
                 if !changed {
-                    fail("tablet", "installed, but the status lists nothing new".into(), Some(&out));
+                    fail(
+                        "tablet",
+                        "installed, but the status lists nothing new".into(),
+                        Some(&out),
+                    );
                 }
             }
         }
@@ -258,10 +281,19 @@ fn every_case_gets_its_verdict_from_the_real_tools() {
         if let Some(expect) = case["facility"].get("expect") {
             let fac = tmp.path().join(format!("f{i}"));
             std::fs::create_dir_all(&fac).unwrap();
-            std::fs::copy(root.as_deref().unwrap_or(&dir.join("root.json")), fac.join("root.json")).unwrap();
+            std::fs::copy(
+                root.as_deref().unwrap_or(&dir.join("root.json")),
+                fac.join("root.json"),
+            )
+            .unwrap();
             let out = run(
                 env!("CARGO_BIN_EXE_berth-facility"),
-                &["verify".as_ref(), "--dir".as_ref(), fac.as_os_str(), bundle.as_os_str()],
+                &[
+                    "verify".as_ref(),
+                    "--dir".as_ref(),
+                    fac.as_os_str(),
+                    bundle.as_os_str(),
+                ],
             );
             if let Err(why) = judge(expect, &out, false) {
                 fail("facility", why, Some(&out));

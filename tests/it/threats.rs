@@ -171,10 +171,7 @@ fn vendor_exceeding_its_delegated_size_is_refused() {
         "raw.berth",
     );
     let (tablet, err) = refusal_with_forced_approval(&w, &raw);
-    assert!(
-        err.to_string().contains("publish at most 2000"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("publish at most 2000"), "{err}");
     assert_store_empty(&tablet);
 }
 
