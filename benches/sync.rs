@@ -155,7 +155,7 @@ fn tablet(site: &mut Site, name: &str, addr: &str) -> (Arc<Mutex<Tablet>>, Sessi
 }
 
 fn replies(site: &mut Site, n: usize, tag: &str) {
-    let inbound = site.dir.path().join("dock/gateway/inbound");
+    let inbound = site.dir.path().join("dock/gateway/maildir");
     for i in 0..n {
         let eml = mail_builder::MessageBuilder::new()
             .from(("Ana", "ana@example.org"))
@@ -167,7 +167,7 @@ fn replies(site: &mut Site, n: usize, tag: &str) {
             ))
             .write_to_vec()
             .unwrap();
-        std::fs::write(inbound.join(format!("{tag}-{i}.eml")), eml).unwrap();
+        berth::dock::gateway::deliver_to_maildir(&inbound, &eml).unwrap();
     }
     site.dock.import_mail(None).unwrap();
     for item in site.dock.review_list().unwrap() {

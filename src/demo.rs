@@ -473,6 +473,8 @@ pub fn screenshots(
             attorney: false,
             body: "¡Hola María! Los niños te mandan besos. Mamá está mejor. 💛".into(),
             sent_at: now - Duration::hours(20),
+            subject: "Noticias de casa".into(),
+            removed: Vec::new(),
         },
     };
     let blob = crate::trust::signed::sign(&key, crate::trust::payload_type::FEED_ENTRY, &entry);

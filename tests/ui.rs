@@ -483,9 +483,9 @@ fn syncing_from_the_shell_moves_letters_and_brings_replies() {
     assert!(r.value("Sincronización").starts_with("Sincronizada a las"));
 
     // The attorney writes back; staff approve it without reading it.
-    std::fs::write(
-        paths.dock.join("gateway/inbound/reply.eml"),
-        mail_builder::MessageBuilder::new()
+    berth::dock::gateway::deliver_to_maildir(
+        &paths.dock.join("gateway/maildir"),
+        &mail_builder::MessageBuilder::new()
             .from(("Lic. Ramírez", "ramirez@law.example.org"))
             .to("a12345@letters.berth.invalid")
             .subject("Su caso")

@@ -292,7 +292,8 @@ enum CertificateCommand {
 
 #[derive(Subcommand)]
 enum GatewayCommand {
-    /// Import .eml files (default: DATA/gateway/inbound) into review.
+    /// Import the mail in a Maildir's new/ folder (default:
+    /// DATA/gateway/maildir) into review.
     Import {
         #[command(flatten)]
         dock: DockArgs,
@@ -310,6 +311,11 @@ fn staff_name(arg: Option<String>) -> String {
     arg.or_else(|| std::env::var("USER").ok())
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "staff".into())
+}
+
+/// Text from outside, with control characters shown and not obeyed.
+fn v(s: &str) -> String {
+    berth::domain::text::visible(s, false)
 }
 
 fn print_item(i: &berth::dock::ReviewItem, full: bool) {
@@ -332,13 +338,25 @@ fn print_item(i: &berth::dock::ReviewItem, full: bool) {
         println!("    PROBLEM: {p}");
     }
     if full {
+        if let Some(s) = &i.sender {
+            println!("    from: {}", v(s));
+        }
+        if let Some(s) = &i.subject {
+            println!("    subject: {}", v(s));
+        }
         if !i.reason.is_empty() {
-            println!("    reason: {}", i.reason);
+            println!("    reason: {}", v(&i.reason));
+        }
+        if !i.removed.is_empty() {
+            println!(
+                "    {}",
+                v(&berth::dock::mail::removed_sentence(&i.removed))
+            );
         }
         match &i.body {
             Some(b) => {
                 println!();
-                println!("{b}");
+                println!("{}", berth::domain::text::visible(b, true));
             }
             None if i.attorney => {
                 println!("    (privileged legal mail: the body is not shown to review)")
@@ -541,18 +559,28 @@ fn staff(command: Command) -> Result<()> {
             GatewayCommand::Import { dock, from } => {
                 let r = dock.open()?.import_mail(from.as_deref())?;
                 for a in &r.accepted {
-                    println!("imported {a} into review");
+                    println!("imported {} into review", v(a));
                 }
                 for a in &r.duplicates {
-                    println!("{a} was imported before; skipped");
+                    println!("{} was imported before; skipped", v(a));
                 }
                 for (f, why) in &r.refused {
-                    println!("refused {f}: {why}");
+                    println!("refused {}: {}", v(f), v(why));
                 }
+                for (f, person, why) in &r.refused_for {
+                    println!("{} was not delivered to {person}: {}", v(f), v(why));
+                }
+                println!(
+                    "{} message(s): {} imported, {} already imported, {} refused",
+                    r.total(),
+                    r.accepted.len(),
+                    r.duplicates.len(),
+                    r.refused.len()
+                );
             }
             GatewayCommand::Refusals { dock } => {
                 for (at, what, why) in dock.open()?.refusals()? {
-                    println!("{at}  {what}: {why}");
+                    println!("{at}  {}: {}", v(&what), v(&why));
                 }
             }
         },

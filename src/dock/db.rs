@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_dock.sql")),
         M::up(include_str!("migrations/0002_content.sql")),
+        M::up(include_str!("migrations/0003_mail.sql")),
     ])
 }
 
@@ -54,6 +55,9 @@ pub struct LetterRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboundRow {
     pub id: String,
+    /// SHA-256 of the raw message: the same bytes to the same person are
+    /// one letter.
+    pub content_sha256: String,
     pub message_id: String,
     pub person: String,
     pub contact: String,
@@ -61,6 +65,8 @@ pub struct InboundRow {
     pub sender: String,
     pub subject: String,
     pub body: String,
+    /// Parts left out (attachments), as JSON `[{"name", "bytes"}]`.
+    pub removed: Vec<super::mail::Removed>,
     pub sent_at: String,
     pub received_at: String,
     pub state: String,
@@ -212,7 +218,7 @@ fn letter_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LetterRow> {
     })
 }
 
-const INBOUND_COLS: &str = "id, message_id, person, contact, attorney, sender, subject, body, sent_at, received_at, state, reason";
+const INBOUND_COLS: &str = "id, message_id, person, contact, attorney, sender, subject, body, sent_at, received_at, state, reason, content_sha256, removed";
 
 fn inbound_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboundRow> {
     Ok(InboundRow {
@@ -228,6 +234,10 @@ fn inbound_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboundRow> {
         received_at: r.get(9)?,
         state: r.get(10)?,
         reason: r.get(11)?,
+        content_sha256: r.get(12)?,
+        removed: serde_json::from_str(&r.get::<_, String>(13)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
@@ -668,7 +678,7 @@ impl DockDb {
     pub fn insert_inbound(&mut self, row: &InboundRow) -> Result<bool> {
         let n = self.conn.execute(
             &format!(
-                "INSERT OR IGNORE INTO inbound ({INBOUND_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                "INSERT OR IGNORE INTO inbound ({INBOUND_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ),
             params![
                 row.id,
@@ -682,7 +692,9 @@ impl DockDb {
                 row.sent_at,
                 row.received_at,
                 row.state,
-                row.reason
+                row.reason,
+                row.content_sha256,
+                serde_json::to_string(&row.removed).unwrap_or_else(|_| "[]".into()),
             ],
         )?;
         Ok(n == 1)
@@ -755,6 +767,15 @@ impl DockDb {
                         attorney: row.attorney,
                         body: row.body.clone(),
                         sent_at,
+                        subject: row.subject.clone(),
+                        removed: row
+                            .removed
+                            .iter()
+                            .map(|r| crate::domain::sync::RemovedPart {
+                                name: r.name.clone(),
+                                bytes: r.bytes,
+                            })
+                            .collect(),
                     },
                     sign,
                 )?;

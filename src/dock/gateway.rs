@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use mail_builder::MessageBuilder;
 
 use super::db::InboundRow;
@@ -17,10 +17,7 @@ use super::{Dock, Error, Result, io};
 use crate::domain::messages::OutboundMessage;
 use crate::domain::time::ts;
 
-/// Largest `.eml` file imported.
-pub const MAX_EML_BYTES: usize = 1 << 20;
-/// Longest body imported, in characters.
-pub const MAX_BODY_CHARS: usize = 20_000;
+pub use super::mail::{MAX_BODY_CHARS, MAX_EML_BYTES, ParsedMail, Removed, parse_mail};
 
 /// Write `bytes` as `dir/ID.eml`: temporary file, fsync, rename.
 pub fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> Result<()> {
@@ -29,13 +26,75 @@ pub fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// What one import run did.
+/// Deliver `bytes` into the Maildir at `root` the way a mail system does:
+/// write and fsync `tmp/NAME`, then rename it into `new/`. Returns NAME.
+/// (Tests and tools use this; Postfix does the same itself.)
+pub fn deliver_to_maildir(root: &Path, bytes: &[u8]) -> Result<String> {
+    use std::io::Write;
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    for sub in ["tmp", "new", "cur"] {
+        let p = root.join(sub);
+        fs::create_dir_all(&p).map_err(io(&p))?;
+    }
+    let now = Utc::now();
+    let name = format!(
+        "{}.M{}P{}Q{}.berth",
+        now.timestamp(),
+        now.timestamp_subsec_micros(),
+        std::process::id(),
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let tmp = root.join("tmp").join(&name);
+    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    let new = root.join("new").join(&name);
+    fs::rename(&tmp, &new).map_err(io(&new))?;
+    sync_dir(&root.join("new"))?;
+    Ok(name)
+}
+
+/// What one import run did. Every message found in `new/` is in exactly
+/// one of `accepted`, `duplicates` or `refused`.
 #[derive(Debug, Default)]
 pub struct ImportReport {
+    /// Messages that entered review for at least one person.
     pub accepted: Vec<String>,
+    /// Messages whose content was already imported for every recipient.
     pub duplicates: Vec<String>,
-    /// (file, reason)
+    /// (message, reason): nobody received it.
     pub refused: Vec<(String, String)>,
+    /// (message, person, reason): accepted for others, refused for these.
+    pub refused_for: Vec<(String, String, String)>,
+}
+
+impl ImportReport {
+    pub fn total(&self) -> usize {
+        self.accepted.len() + self.duplicates.len() + self.refused.len()
+    }
+}
+
+/// How a facility trusts the From address of inbound mail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderCheck {
+    /// The From header is taken as it is. Only for a relay that accepts
+    /// mail from nowhere but trusted senders; the dock warns at start.
+    #[default]
+    None,
+    /// The facility's relay checks DKIM and DMARC (for example OpenDKIM
+    /// and OpenDMARC as Postfix milters) and adds an
+    /// `Authentication-Results` header with its `authserv_id`. The topmost
+    /// such header must say `dmarc=pass` for the From domain (or
+    /// `dkim=pass` with `header.d` of that domain).
+    AuthenticationResults,
+}
+
+enum Outcome {
+    /// Entered review for these people (some may have been refused).
+    Accepted,
+    Duplicate,
 }
 
 impl Dock {
@@ -78,46 +137,86 @@ impl Dock {
             .map_err(|e| Error::Refused(format!("could not write the letter as email: {e}")))
     }
 
-    /// Import every `.eml` file in `dir` (default `D/gateway/inbound`).
-    /// Accepted mail enters review; refused mail moves to
-    /// `gateway/refused/` with a `.reason` file and a logged refusal.
-    pub fn import_mail(&mut self, dir: Option<&Path>) -> Result<ImportReport> {
-        let default_dir = self.shared.data.join("gateway").join("inbound");
-        let dir = dir.unwrap_or(&default_dir);
-        let mut files: Vec<PathBuf> = fs::read_dir(dir)
-            .map_err(io(dir))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "eml") && p.is_file())
-            .collect();
+    /// The gateway's Maildir (`D/gateway/maildir`).
+    pub fn maildir(&self) -> PathBuf {
+        self.shared.data.join("gateway").join("maildir")
+    }
+
+    /// Import every message in `ROOT/new/` of the Maildir at `root`
+    /// (default [`Dock::maildir`]). A mail system writes into `tmp/` and
+    /// renames into `new/`, so a message half written is never seen.
+    ///
+    /// Each message is either accepted (in review for each recipient who
+    /// approves the sender), a duplicate of one already imported (the same
+    /// bytes: the hash of the raw message, not its Message-ID), or refused
+    /// with a reason staff can see (`gateway refusals`, and a `.reason`
+    /// file beside it in `gateway/refused/`). Accepted and duplicate
+    /// messages move to `gateway/processed/SHA256.eml`. The database write
+    /// comes first, so a crash between the two leaves a file that the next
+    /// run sees as a duplicate: nothing is lost or imported twice.
+    pub fn import_mail(&mut self, root: Option<&Path>) -> Result<ImportReport> {
+        let default_root = self.maildir();
+        let root = root.unwrap_or(&default_root);
+        let new = root.join("new");
+        if !new.is_dir() {
+            return Err(Error::Refused(format!(
+                "{} is not a Maildir: it has no new/ folder. Deliver mail into ROOT/tmp/ and rename it into ROOT/new/",
+                root.display()
+            )));
+        }
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for e in fs::read_dir(&new).map_err(io(&new))? {
+            let e = e.map_err(io(&new))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            // Maildir readers skip dot files.
+            if name.starts_with('.') {
+                continue;
+            }
+            files.push((name, e.path()));
+        }
         files.sort();
         let mut report = ImportReport::default();
         let gateway = self.shared.data.join("gateway");
-        for path in files {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match self.import_one(&path) {
-                Ok(true) => {
-                    report.accepted.push(name.clone());
-                    let dest = gateway.join("processed").join(&name);
-                    fs::rename(&path, &dest).map_err(io(&dest))?;
+        for (name, path) in files {
+            let meta = fs::symlink_metadata(&path).map_err(io(&path))?;
+            let read = if !meta.is_file() {
+                Err(Error::Refused("this is not a regular file".into()))
+            } else if meta.len() > MAX_EML_BYTES as u64 {
+                Err(Error::Refused(format!(
+                    "the message is {} bytes; the limit is {MAX_EML_BYTES}",
+                    meta.len()
+                )))
+            } else {
+                crate::facility::read_capped(&path, MAX_EML_BYTES).map_err(Error::from)
+            };
+            let (bytes, result) = match read {
+                Ok(bytes) => {
+                    let r = self.import_one(&name, &bytes, &mut report);
+                    (bytes, r)
                 }
-                Ok(false) => {
-                    report.duplicates.push(name.clone());
-                    let dest = gateway.join("processed").join(&name);
-                    fs::rename(&path, &dest).map_err(io(&dest))?;
+                Err(e) => (Vec::new(), Err(e)),
+            };
+            let sha = crate::trust::sha256(&bytes).to_hex();
+            match result {
+                Ok(outcome) => {
+                    match outcome {
+                        Outcome::Accepted => report.accepted.push(name.clone()),
+                        Outcome::Duplicate => report.duplicates.push(name.clone()),
+                    }
+                    let dest = gateway.join("processed").join(format!("{sha}.eml"));
+                    move_file(&path, &dest)?;
                 }
                 Err(e) => {
                     let reason = e.to_string();
                     self.db
                         .log_refusal(Utc::now(), &format!("mail {name}"), &reason)?;
-                    let dest = gateway.join("refused").join(&name);
+                    let stem = if bytes.is_empty() { name.clone() } else { sha };
+                    let dest = gateway.join("refused").join(format!("{stem}.eml"));
                     crate::facility::write_atomic(
                         &dest.with_extension("reason"),
-                        format!("{reason}\n").as_bytes(),
+                        format!("{name}: {reason}\n").as_bytes(),
                     )?;
-                    fs::rename(&path, &dest).map_err(io(&dest))?;
+                    move_file(&path, &dest)?;
                     report.refused.push((name, reason));
                 }
             }
@@ -125,120 +224,123 @@ impl Dock {
         Ok(report)
     }
 
-    /// Ok(true) accepted, Ok(false) already imported.
-    fn import_one(&mut self, path: &Path) -> Result<bool> {
-        let bytes = crate::facility::read_capped(path, MAX_EML_BYTES)?;
-        let ParsedMail {
-            sender,
-            recipients,
-            subject,
-            body,
-            message_id,
-            sent_at,
-        } = parse_mail(&bytes)?;
+    fn import_one(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        report: &mut ImportReport,
+    ) -> Result<Outcome> {
+        let mail = parse_mail(bytes)?;
+        self.check_sender(&mail)?;
         let domain = self.shared.config.mail_domain.to_ascii_lowercase();
-        let person = recipients
+        let people: Vec<String> = mail
+            .recipients
             .iter()
             .filter_map(|r| r.strip_suffix(&format!("@{domain}")))
-            .find_map(|local| self.db.person(local).ok().flatten())
+            .filter_map(|local| self.db.person(local).ok().flatten())
             .map(|(id, _)| id)
-            .ok_or_else(|| {
-                Error::Refused(format!(
-                    "no recipient is a person at {domain} (To: {})",
-                    recipients.join(", ")
-                ))
-            })?;
-        let contact = self
-            .db
-            .contacts_of(&person)?
-            .into_iter()
-            .find(|c| c.2 == sender)
-            .ok_or_else(|| {
-                Error::Refused(format!(
-                    "{sender} is not on {person}'s approved contact list; the message was not delivered"
-                ))
-            })?;
-        let message_id = message_id.unwrap_or_else(|| crate::trust::sha256(&bytes).to_hex());
-        let sent_at = sent_at.unwrap_or_else(Utc::now);
+            .fold(Vec::new(), |mut v, p| {
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+                v
+            });
+        if people.is_empty() {
+            return Err(Error::Refused(format!(
+                "no recipient is a person at {domain} (To and Cc: {})",
+                if mail.recipients.is_empty() {
+                    "none".into()
+                } else {
+                    mail.recipients.join(", ")
+                }
+            )));
+        }
+        let content_sha256 = crate::trust::sha256(bytes).to_hex();
+        let sent_at = mail.sent_at.unwrap_or_else(Utc::now);
         let now = Utc::now();
-        self.db.insert_inbound(&InboundRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            message_id,
-            person,
-            contact: contact.0,
-            attorney: contact.3,
-            sender,
-            subject,
-            body,
-            sent_at: ts(&sent_at),
-            received_at: ts(&now),
-            state: "in-review".into(),
-            reason: String::new(),
+        let (mut stored, mut already) = (0, 0);
+        let mut refusals = Vec::new();
+        for person in &people {
+            let contact = self
+                .db
+                .contacts_of(person)?
+                .into_iter()
+                .find(|c| c.2 == mail.sender);
+            let Some(contact) = contact else {
+                refusals.push((
+                    person.clone(),
+                    format!(
+                        "{} is not on {person}'s approved contact list; the message was not delivered to {person}",
+                        mail.sender
+                    ),
+                ));
+                continue;
+            };
+            let inserted = self.db.insert_inbound(&InboundRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                content_sha256: content_sha256.clone(),
+                message_id: mail.message_id.clone().unwrap_or_default(),
+                person: person.clone(),
+                contact: contact.0,
+                attorney: contact.3,
+                sender: mail.sender.clone(),
+                subject: mail.subject.clone(),
+                body: mail.body.clone(),
+                removed: mail.removed.clone(),
+                sent_at: ts(&sent_at),
+                received_at: ts(&now),
+                state: "in-review".into(),
+                reason: String::new(),
+            })?;
+            if inserted { stored += 1 } else { already += 1 }
+        }
+        if stored + already == 0 {
+            let reasons: Vec<String> = refusals.into_iter().map(|(_, r)| r).collect();
+            return Err(Error::Refused(reasons.join("; ")));
+        }
+        for (person, reason) in refusals {
+            // Logged only the first time this content is seen, so a
+            // re-run after a crash does not log it twice.
+            if stored > 0 {
+                self.db
+                    .log_refusal(now, &format!("mail {name} for {person}"), &reason)?;
+            }
+            report.refused_for.push((name.to_string(), person, reason));
+        }
+        Ok(if stored > 0 {
+            Outcome::Accepted
+        } else {
+            Outcome::Duplicate
         })
+    }
+
+    fn check_sender(&self, mail: &ParsedMail) -> Result<()> {
+        match self.shared.config.sender_check {
+            SenderCheck::None => Ok(()),
+            SenderCheck::AuthenticationResults => super::mail::check_authentication_results(
+                &mail.auth_results,
+                &self.shared.config.authserv_id,
+                &mail.sender,
+            ),
+        }
     }
 }
 
-/// What the gateway reads from one message before it looks anyone up: no
-/// I/O, so the fuzzer runs exactly this.
-#[derive(Debug)]
-pub struct ParsedMail {
-    /// The From address, lowercased.
-    pub sender: String,
-    /// The To addresses, lowercased.
-    pub recipients: Vec<String>,
-    /// At most 200 characters.
-    pub subject: String,
-    /// The text, at most [`MAX_BODY_CHARS`] characters, never empty.
-    pub body: String,
-    pub message_id: Option<String>,
-    pub sent_at: Option<DateTime<Utc>>,
+/// Rename, or copy and remove when `from` is on another file system.
+fn move_file(from: &Path, to: &Path) -> Result<()> {
+    if fs::rename(from, to).is_ok() {
+        if let Some(dir) = to.parent() {
+            sync_dir(dir)?;
+        }
+        return Ok(());
+    }
+    let bytes = fs::read(from).map_err(io(from))?;
+    crate::facility::write_atomic(to, &bytes)?;
+    fs::remove_file(from).map_err(io(from))
 }
 
-/// Read one RFC 5322 message of at most [`MAX_EML_BYTES`].
-pub fn parse_mail(bytes: &[u8]) -> Result<ParsedMail> {
-    if bytes.len() > MAX_EML_BYTES {
-        return Err(Error::Refused(format!(
-            "the message is over {MAX_EML_BYTES} bytes"
-        )));
-    }
-    let msg = mail_parser::MessageParser::default()
-        .parse(bytes)
-        .ok_or_else(|| Error::Refused("not an RFC 5322 message".into()))?;
-    let sender = msg
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(|a| a.trim().to_ascii_lowercase())
-        .ok_or_else(|| Error::Refused("the message has no From address".into()))?;
-    let recipients: Vec<String> = msg
-        .to()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.address())
-                .map(|x| x.trim().to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    let body: String = msg
-        .body_text(0)
-        .map(|b| b.trim_end().to_string())
-        .unwrap_or_default();
-    if body.trim().is_empty() {
-        return Err(Error::Refused("the message has no text".into()));
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(Error::Refused(format!(
-            "the message is longer than {MAX_BODY_CHARS} characters"
-        )));
-    }
-    Ok(ParsedMail {
-        sender,
-        recipients,
-        subject: msg.subject().unwrap_or("").chars().take(200).collect(),
-        body,
-        message_id: msg.message_id().map(str::to_string),
-        sent_at: msg
-            .date()
-            .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
-    })
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
 }

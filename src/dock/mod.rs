@@ -9,14 +9,17 @@
 //! D/bundles/           uploaded bundles by manifest SHA-256 (pending and approved)
 //! D/incoming/          vendor uploads in progress
 //! D/gateway/outbox/    approved letters as RFC 5322 .eml files for a relay
-//! D/gateway/inbound/   .eml files from the relay, imported into review
-//! D/gateway/processed/ and D/gateway/refused/ (with a .reason file)
+//! D/gateway/maildir/   a Maildir (tmp/, new/, cur/) the relay delivers into;
+//!                      messages in new/ are imported into review
+//! D/gateway/processed/ imported messages, as SHA256.eml
+//! D/gateway/refused/   refused messages, as SHA256.eml with a .reason file
 //! ```
 //! Invariant: SQL for the dock lives in `db.rs` only.
 
 mod bundles;
 mod db;
 pub mod gateway;
+pub mod mail;
 mod review;
 pub mod server;
 mod session;
@@ -89,6 +92,12 @@ pub struct DockConfig {
     pub keywords: Vec<String>,
     /// Largest vendor upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// How the From address of inbound mail is trusted.
+    pub sender_check: gateway::SenderCheck,
+    /// With `sender_check = "authentication-results"`: the relay's
+    /// authserv-id, the first word of the `Authentication-Results` header
+    /// it adds.
+    pub authserv_id: String,
 }
 
 impl Default for DockConfig {
@@ -97,6 +106,8 @@ impl Default for DockConfig {
             mail_domain: "letters.berth.invalid".into(),
             keywords: Vec::new(),
             max_upload_bytes: 4 << 30,
+            sender_check: gateway::SenderCheck::None,
+            authserv_id: String::new(),
         }
     }
 }
@@ -131,7 +142,9 @@ impl Dock {
             "bundles",
             "incoming",
             "gateway/outbox",
-            "gateway/inbound",
+            "gateway/maildir/tmp",
+            "gateway/maildir/new",
+            "gateway/maildir/cur",
             "gateway/processed",
             "gateway/refused",
         ] {

@@ -34,6 +34,12 @@ pub struct ReviewItem {
     /// verifies (then `problem` says so).
     pub body: Option<String>,
     pub problem: Option<String>,
+    /// Inbound: the email's subject (not shown for privileged mail).
+    pub subject: Option<String>,
+    /// Inbound: attachments the gateway left out.
+    pub removed: Vec<super::mail::Removed>,
+    /// Inbound: the sender's address.
+    pub sender: Option<String>,
 }
 
 impl Dock {
@@ -69,6 +75,9 @@ impl Dock {
                 .unwrap_or_default(),
             body,
             problem,
+            subject: None,
+            removed: Vec::new(),
+            sender: None,
         }
     }
 
@@ -95,6 +104,9 @@ impl Dock {
                 .unwrap_or_default(),
             body,
             problem: None,
+            subject: (!m.attorney).then(|| m.subject.clone()),
+            removed: m.removed.clone(),
+            sender: Some(m.sender.clone()),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod rules;
 pub mod strict;
 pub mod sync;
+pub mod text;
 pub mod time;
 
 pub use docs::{

@@ -203,6 +203,12 @@ pub enum FeedItem {
         attorney: bool,
         body: String,
         sent_at: DateTime<Utc>,
+        /// The email's subject ("" when it had none).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        subject: String,
+        /// Attachments the gateway could not show and left out.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<RemovedPart>,
     },
     /// A letter the person wrote, on any tablet.
     Sent { message: OutboundMessage },
@@ -215,6 +221,28 @@ pub enum FeedItem {
         state: OutState,
         reason: String,
     },
+}
+
+/// A part of an email that the gateway left out, so the person knows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedPart {
+    /// The file name the sender gave, or the MIME type.
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// 2.1 MB, 30 KB, 512 bytes.
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else if bytes >= 1_000 {
+        format!("{} KB", bytes.div_ceil(1_000))
+    } else if bytes == 1 {
+        "1 byte".into()
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Words that make a reviewer look first. Matching ignores case; the list

@@ -37,6 +37,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_messages.sql")),
         M::up(include_str!("migrations/0004_sync.sql")),
         M::up(include_str!("migrations/0005_content.sql")),
+        M::up(include_str!("migrations/0006_mail_subject.sql")),
     ])
 }
 

@@ -33,6 +33,10 @@ pub struct ThreadItem {
     /// (trusted time; an email's own Date header is the sender's claim).
     pub at: String,
     pub unread: bool,
+    /// Incoming: the email's subject, or "".
+    pub subject: String,
+    /// Incoming: attachments the gateway left out.
+    pub removed: Vec<crate::domain::sync::RemovedPart>,
 }
 
 /// A letter-state column, read as its enum; a value no version wrote is
@@ -268,12 +272,15 @@ impl Store {
                         attorney,
                         body,
                         sent_at,
+                        subject,
+                        removed,
                     } => {
+                        let removed = serde_json::to_string(removed).unwrap_or_else(|_| "[]".into());
                         tx.prepare_cached(
-                            "INSERT OR IGNORE INTO inbox (id, feed_seq, person, contact, attorney, body, sent_at, received_at) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                            "INSERT OR IGNORE INTO inbox (id, feed_seq, person, contact, attorney, body, sent_at, received_at, subject, removed) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         )?
-                        .execute(params![id, e.seq as i64, person, contact.as_str(), *attorney as i64, body, ts(sent_at), now],
+                        .execute(params![id, e.seq as i64, person, contact.as_str(), *attorney as i64, body, ts(sent_at), now, subject, removed],
                         )?;
                     }
                     FeedItem::Sent { message: m } => {
@@ -353,9 +360,9 @@ impl Store {
         let mut st = self
             .conn
             .prepare(
-                "SELECT id, 1, attorney, body, state, reason, written_at, 0 FROM outbox WHERE person = ?1 AND contact = ?2 \
-                 UNION ALL SELECT id, 1, attorney, body, state, reason, written_at, 0 FROM sent_elsewhere WHERE person = ?1 AND contact = ?2 \
-                 UNION ALL SELECT id, 0, attorney, body, 'received', '', received_at, 1 - read FROM inbox WHERE person = ?1 AND contact = ?2 \
+                "SELECT id, 1, attorney, body, state, reason, written_at, 0, '', '[]' FROM outbox WHERE person = ?1 AND contact = ?2 \
+                 UNION ALL SELECT id, 1, attorney, body, state, reason, written_at, 0, '', '[]' FROM sent_elsewhere WHERE person = ?1 AND contact = ?2 \
+                 UNION ALL SELECT id, 0, attorney, body, 'received', '', received_at, 1 - read, subject, removed FROM inbox WHERE person = ?1 AND contact = ?2 \
                  ORDER BY 7, 1",
             )
             .map_err(self.sq())?;
@@ -370,6 +377,14 @@ impl Store {
                     reason: r.get(5)?,
                     at: r.get(6)?,
                     unread: r.get::<_, i64>(7)? != 0,
+                    subject: r.get(8)?,
+                    removed: serde_json::from_str(&r.get::<_, String>(9)?).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            9,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?,
                 })
             })
             .map_err(self.sq())?;

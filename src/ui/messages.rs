@@ -47,6 +47,10 @@ pub enum Tone {
 pub struct LetterView {
     pub incoming: bool,
     pub body: String,
+    /// Incoming: the email's subject, or "".
+    pub subject: String,
+    /// Incoming: attachments the gateway left out.
+    pub removed: Vec<crate::domain::sync::RemovedPart>,
     pub state: LetterState,
     pub reason: String,
     pub tone: Tone,
@@ -157,6 +161,8 @@ impl<S: LettersService> MessagesController<S> {
                     })
                     .unwrap_or_default(),
                 body: r.body,
+                subject: r.subject,
+                removed: r.removed,
                 state: r.state,
                 reason: r.reason,
             })
@@ -258,7 +264,7 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
             } else {
                 name.clone()
             },
-            preview: l.body.as_str().into(),
+            preview: letter_text(&tr, l).into(),
             state: tr.invoke_letter_state(l.state.as_str().into(), l.reason.as_str().into()),
             tone: match l.tone {
                 Tone::Waiting => "waiting",
@@ -290,6 +296,27 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
 }
 
 /// The counter and the day's quota.
+/// What a letter card shows: for mail from a contact, the subject above
+/// the text, and below it what the gateway left out.
+fn letter_text(tr: &Tr<'_>, l: &LetterView) -> String {
+    let mut out = String::new();
+    if !l.subject.trim().is_empty() {
+        out.push_str(&tr.invoke_subject(l.subject.as_str().into()));
+        out.push_str("\n\n");
+    }
+    out.push_str(&l.body);
+    if !l.removed.is_empty() {
+        let list: Vec<String> = l
+            .removed
+            .iter()
+            .map(|r| format!("{}, {}", r.name, crate::domain::sync::human_size(r.bytes)))
+            .collect();
+        out.push_str("\n\n");
+        out.push_str(&tr.invoke_removed_parts(l.removed.len() as i32, list.join("; ").into()));
+    }
+    out
+}
+
 pub fn show_counter(ui: &AppWindow, c: Counter) {
     let g = ui.global::<MessagesAdapter>();
     g.set_counter(format!("{} / {}", c.count, c.max).into());
@@ -366,6 +393,8 @@ mod tests {
                     reason: String::new(),
                     at: "2026-06-03T13:00:00Z".into(),
                     unread: true,
+                    subject: String::new(),
+                    removed: Vec::new(),
                 })
                 .collect();
             for (i, (c, body)) in self.sent.borrow().iter().enumerate() {
@@ -379,6 +408,8 @@ mod tests {
                         reason: String::new(),
                         at: "2026-06-03T15:00:00Z".into(),
                         unread: false,
+                        subject: String::new(),
+                        removed: Vec::new(),
                     });
                 }
             }

@@ -13,6 +13,7 @@ mod install;
 mod labels;
 mod library;
 mod limits;
+mod mail;
 mod messages;
 mod sync;
 mod sync_cuts;

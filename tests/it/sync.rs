@@ -106,14 +106,13 @@ impl DockWorld {
     }
 
     /// An email from `from` to María, dropped where the relay puts mail.
-    pub fn drop_reply(&self, file: &str, from: &str, body: &str) {
-        std::fs::write(
-            self.data
-                .join("gateway/inbound")
-                .join(format!("{file}.eml")),
-            reply_eml(from, "a12345@letters.berth.invalid", "Re", body),
+    pub fn drop_reply(&self, file: &str, from: &str, body: &str) -> String {
+        let _ = file;
+        berth::dock::gateway::deliver_to_maildir(
+            &self.data.join("gateway/maildir"),
+            &reply_eml(from, "a12345@letters.berth.invalid", "Re", body),
         )
-        .unwrap();
+        .unwrap()
     }
 
     /// Import the mail waiting at the gateway and approve every inbound
@@ -233,13 +232,13 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
 
     // Ana replies; the gateway imports it into review.
     let reply = "¡Gracias, María! 🌻 Aquí todos bien. Ñoño te manda saludos.";
-    std::fs::write(
-        dw.data.join("gateway/inbound/reply.eml"),
-        reply_eml("ana.gonzalez@example.org", &from, "Re: Carta", reply),
+    let name = berth::dock::gateway::deliver_to_maildir(
+        &dw.data.join("gateway/maildir"),
+        &reply_eml("ana.gonzalez@example.org", &from, "Re: Carta", reply),
     )
     .unwrap();
     let report = dock.import_mail(None).unwrap();
-    assert_eq!(report.accepted, vec!["reply.eml".to_string()]);
+    assert_eq!(report.accepted, vec![name]);
     let list = dock.review_list().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].kind, ReviewKind::Inbound);
@@ -358,16 +357,13 @@ fn mail_from_a_sender_not_on_the_list_is_refused_with_a_logged_reason() {
     let dw = DockWorld::new();
     let _t = dw.tablet("tab-1");
     let mut dock = dw.dock();
-    std::fs::write(
-        dw.data.join("gateway/inbound/stranger.eml"),
-        reply_eml(
-            "stranger@example.net",
-            "a12345@letters.berth.invalid",
-            "hola",
-            "¿Me recuerdas?",
-        ),
-    )
-    .unwrap();
+    let stranger = reply_eml(
+        "stranger@example.net",
+        "a12345@letters.berth.invalid",
+        "hola",
+        "¿Me recuerdas?",
+    );
+    berth::dock::gateway::deliver_to_maildir(&dw.data.join("gateway/maildir"), &stranger).unwrap();
     let report = dock.import_mail(None).unwrap();
     assert!(report.accepted.is_empty());
     assert_eq!(report.refused.len(), 1);
@@ -377,8 +373,15 @@ fn mail_from_a_sender_not_on_the_list_is_refused_with_a_logged_reason() {
             .contains("not on A12345's approved contact list")
     );
     assert!(dock.review_list().unwrap().is_empty());
-    assert!(dw.data.join("gateway/refused/stranger.eml").exists());
-    let reason = std::fs::read_to_string(dw.data.join("gateway/refused/stranger.reason")).unwrap();
+    let sha = berth::trust::sha256(&stranger).to_hex();
+    assert!(dw.data.join(format!("gateway/refused/{sha}.eml")).exists());
+    assert!(
+        dw.data
+            .join(format!("gateway/refused/{sha}.reason"))
+            .exists()
+    );
+    let reason =
+        std::fs::read_to_string(dw.data.join(format!("gateway/refused/{sha}.reason"))).unwrap();
     assert!(reason.contains("stranger@example.net"));
     assert_eq!(dock.refusals().unwrap().len(), 1);
 }
