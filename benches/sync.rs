@@ -106,7 +106,7 @@ fn site() -> Site {
         Utc::now() + chrono::Duration::days(365),
     )
     .unwrap();
-    let mut dock = Dock::open(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
+    let mut dock = Dock::init(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
     for (name, text) in [("r.toml", ROSTER), ("p.toml", POLICY), ("c.toml", CONTACTS)] {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();

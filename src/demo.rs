@@ -299,7 +299,7 @@ pub fn run_at(
     }
     // 7. The dock: this tablet enrolled for unit b-east, and the same
     // documents published for it to pull.
-    let mut dock = crate::dock::Dock::open(&p.facility, &p.dock)
+    let mut dock = crate::dock::Dock::open_or_init(&p.facility, &p.dock)
         .map_err(|e| Error::Document(e.to_string()))?;
     let key = tablet.device_public_key();
     if !dock

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod cli;
 pub mod content;
 #[cfg(feature = "staff")]
 pub mod demo;

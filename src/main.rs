@@ -1,10 +1,13 @@
 //! `berth`: the tablet side. For now it installs bundles and runs the demo;
 //! later it is the shell itself.
 
+#[allow(unused_imports)]
+use berth::{quiet_print as print, quiet_println as println};
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use berth::device::clock::SystemClock;
@@ -166,6 +169,21 @@ impl Fresh {
         }
         Ok(())
     }
+}
+
+/// `status` and `sync` read an existing tablet: on a directory that holds
+/// none they say so (and create nothing), rather than ask for a --trust
+/// they do not take.
+fn never_set_up(data: &std::path::Path) -> Result<()> {
+    if !DataDir::new(data).db().exists() {
+        bail!(
+            "{} holds no tablet: it was never set up, or this is the wrong --data. Nothing was changed. \
+             A tablet is set up by its first `berth install --trust root.json --data {} BUNDLE`",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(())
 }
 
 fn open_tablet(
@@ -455,6 +473,7 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Status { data } => {
+            never_set_up(&data)?;
             let mut tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
             let root = tablet.root().doc().clone();
             println!("facility {} (root version {})", root.facility, root.version);
@@ -492,6 +511,7 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Sync { data, dock } => {
+            never_set_up(&data)?;
             let tablet = open_tablet(data, None, vec![], TabletModel::parse(DEFAULT_MODEL)?)?;
             let (_, result) = berth::sync::client::sync_owned(tablet, &dock);
             let s = result?;

@@ -104,14 +104,30 @@ fn capped(what: &'static str, size: usize, cap: usize) -> Result<usize, WireErro
 }
 
 pub fn read_frame(r: &mut impl Read) -> Result<Frame, WireError> {
-    let hlen = capped("header", read_u32(r, true)? as usize, MAX_HEADER)?;
+    read_frame_within(r, MAX_FRAME)
+}
+
+/// Read a frame of at most `max_bytes` in all (header and blobs): each
+/// length is checked against the cap before anything is allocated. The
+/// dock reads a peer it does not know with a small cap.
+pub fn read_frame_within(r: &mut impl Read, max_bytes: usize) -> Result<Frame, WireError> {
+    let max_bytes = max_bytes.min(MAX_FRAME);
+    let hlen = capped(
+        "header",
+        read_u32(r, true)? as usize,
+        MAX_HEADER.min(max_bytes),
+    )?;
     let header = read_exact_vec(r, hlen)?;
     let count = capped("blob count", read_u32(r, false)? as usize, MAX_BLOBS)?;
     let mut total = hlen;
     let mut blobs = Vec::with_capacity(count.min(64));
     for _ in 0..count {
-        let len = capped("blob", read_u32(r, false)? as usize, MAX_BLOB)?;
-        total = capped("total", total + len, MAX_FRAME)?;
+        let len = capped(
+            "blob",
+            read_u32(r, false)? as usize,
+            MAX_BLOB.min(max_bytes),
+        )?;
+        total = capped("total", total + len, max_bytes)?;
         blobs.push(read_exact_vec(r, len)?);
     }
     Ok(Frame { header, blobs })

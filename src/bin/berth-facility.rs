@@ -1,5 +1,8 @@
 //! `berth-facility`: facility IT's keys, delegations and approvals.
 
+#[allow(unused_imports)]
+use berth::{quiet_print as print, quiet_println as println};
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -515,8 +518,15 @@ fn staff(command: Command) -> Result<()> {
                 let item = berth::domain::content::EntitledItem::parse(&item)
                     .map_err(|e| anyhow::anyhow!("--item {e}"))?;
                 let f = Facility::open(&dock.dir)?;
+                let mut d = dock.open()?;
+                if d.person(person.as_str())?.is_none() {
+                    bail!(
+                        "{person} is on no roster published at this dock; nothing was granted. \
+                         Check the id (`berth-facility` roster files), or publish the roster that lists them first"
+                    );
+                }
                 let (env, doc) = f.sign_entitlement(person, item, Utc::now())?;
-                dock.open()?.publish(&env)?;
+                d.publish(&env)?;
                 println!(
                     "granted {} to {} (receipt {}); it reaches their tablets at the next sync",
                     doc.item, doc.person, doc.id

@@ -1,6 +1,9 @@
 //! `berth-vendor`: content vendors make keys, pack and sign bundles, and
 //! inspect them.
 
+#[allow(unused_imports)]
+use berth::{quiet_print as print, quiet_println as println};
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -114,7 +117,12 @@ fn delegation_of(bytes: &[u8], root: Option<&Path>) -> Result<(DelegationDoc, bo
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keygen { out } => {
-            let key = SigningKey::generate_to_file(&out)?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("making the folder {} for the key", dir.display()))?;
+            }
+            let key = SigningKey::generate_to_file(&out)
+                .with_context(|| format!("writing the key to {}", out.display()))?;
             let pub_path = PathBuf::from(format!("{}.pub", out.display()));
             write_atomic(&pub_path, format!("{}\n", key.public()).as_bytes())?;
             println!("{}", key.public());

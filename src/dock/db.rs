@@ -242,8 +242,52 @@ fn inbound_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboundRow> {
 }
 
 impl DockDb {
+    /// Make a new, empty dock database at `path` (which must not exist).
+    pub fn create(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        Self::setup(conn)
+    }
+
+    /// Open the dock database at `path`. It must exist and be a dock
+    /// database: a missing or empty file is refused, so a mistyped path or
+    /// a lost disk never silently starts a new, empty dock.
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if len == 0 {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            return Err(Error::Refused(format!(
+                "{} {}; nothing was changed. A new dock is made only by `berth-dock init --dir FACILITY --data {}`; \
+                 if this dock had data, restore dock.db from its backup",
+                path.display(),
+                if path.exists() {
+                    "is empty"
+                } else {
+                    "does not exist"
+                },
+                dir.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        Self::setup(conn)
+    }
+
+    /// `PRAGMA integrity_check`: Ok, or what SQLite found wrong.
+    pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
+        let mut st = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows: Vec<String> = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if rows.len() == 1 && rows[0] == "ok" {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(rows.into_iter().take(5).collect::<Vec<_>>().join("; ")))
+        }
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self> {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -94,6 +94,16 @@ pub struct DockConfig {
     pub max_upload_bytes: u64,
     /// How the From address of inbound mail is trusted.
     pub sender_check: gateway::SenderCheck,
+    /// Sessions of known tablets and vendors at once.
+    pub max_sessions: usize,
+    /// Connections whose peer is not yet known (TLS handshake, or a key
+    /// the dock does not know), in all.
+    pub max_unknown_connections: usize,
+    /// … and from one address.
+    pub max_unknown_per_address: usize,
+    /// Seconds a connection may take from accept to a known key; a
+    /// stranger's whole connection must fit in it.
+    pub handshake_seconds: u64,
     /// With `sender_check = "authentication-results"`: the relay's
     /// authserv-id, the first word of the `Authentication-Results` header
     /// it adds.
@@ -106,6 +116,10 @@ impl Default for DockConfig {
             mail_domain: "letters.berth.invalid".into(),
             keywords: Vec::new(),
             max_upload_bytes: 4 << 30,
+            max_sessions: 128,
+            max_unknown_connections: 32,
+            max_unknown_per_address: 8,
+            handshake_seconds: 10,
             sender_check: gateway::SenderCheck::None,
             authserv_id: String::new(),
         }
@@ -134,10 +148,38 @@ pub struct Dock {
 }
 
 impl Dock {
-    /// Open (creating if needed) the dock data in `data` for the facility
-    /// in `facility_dir`.
+    /// Make a new dock in `data` (created if missing) for the facility in
+    /// `facility_dir`. Refused when `data` already holds a dock database.
+    pub fn init(facility_dir: &Path, data: &Path) -> Result<Self> {
+        // The facility is checked before anything is written.
+        Facility::open(facility_dir)?;
+        let db_path = data.join("dock.db");
+        if db_path.exists() {
+            return Err(Error::Refused(format!(
+                "{} already exists; nothing was changed. This data directory already holds a dock",
+                db_path.display()
+            )));
+        }
+        std::fs::create_dir_all(data).map_err(io(data))?;
+        db::DockDb::create(&db_path)?;
+        Self::open(facility_dir, data)
+    }
+
+    /// Open the dock, or make it if `data` holds none (the demo set-up).
+    pub fn open_or_init(facility_dir: &Path, data: &Path) -> Result<Self> {
+        if data.join("dock.db").exists() {
+            Self::open(facility_dir, data)
+        } else {
+            Self::init(facility_dir, data)
+        }
+    }
+
+    /// Open the dock in `data` for the facility in `facility_dir`. The
+    /// database must exist (see [`Dock::init`]); nothing is created when it
+    /// does not.
     pub fn open(facility_dir: &Path, data: &Path) -> Result<Self> {
         let facility = Facility::open(facility_dir)?;
+        let db = db::DockDb::open(&data.join("dock.db"))?;
         for sub in [
             "bundles",
             "incoming",
@@ -174,7 +216,6 @@ impl Dock {
             config,
             cut: None,
         };
-        let db = db::DockDb::open(&data.join("dock.db"))?;
         Ok(Dock {
             shared: Arc::new(shared),
             db,
@@ -208,6 +249,20 @@ impl Dock {
         }
     }
 
+    /// SQLite's full integrity check of `dock.db`. A dock that fails it
+    /// must not serve: the error names the recovery.
+    pub fn check_integrity(&self) -> Result<()> {
+        match self.db.integrity_check()? {
+            Ok(()) => Ok(()),
+            Err(found) => Err(Error::Refused(format!(
+                "{} failed SQLite's integrity check ({found}); the dock will not serve from it. \
+                 Stop, keep a copy of the damaged file, and restore dock.db from the last backup \
+                 (docs/mail.md, \"Backups\"); tablets keep their letters until the dock is back",
+                self.shared.data.join("dock.db").display()
+            ))),
+        }
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.shared.data
     }
@@ -217,6 +272,11 @@ impl Dock {
     }
 
     /// The dock's public key, which tablets pin through the root.
+    /// The facility this dock serves.
+    pub fn facility(&self) -> String {
+        self.shared.root.doc().facility.to_string()
+    }
+
     pub fn public_key(&self) -> PublicKey {
         self.shared.dock_key.public()
     }
@@ -333,6 +393,35 @@ impl Dock {
     /// Certificates tablets uploaded: (id, person, course, received, envelope).
     pub fn certificates(&self) -> Result<Vec<db::CertificateRecord>> {
         self.db.certificates()
+    }
+
+    /// Does the dock know this key: an enrolled, unrevoked tablet, or a
+    /// vendor key the facility delegated to (`F/delegations/KEY.delegation`,
+    /// still valid)?
+    pub fn is_known_peer(&self, key: &PublicKey) -> Result<bool> {
+        if let Some(t) = self.db.tablet(&key.to_hex())? {
+            return Ok(t.revoked_at.is_none());
+        }
+        let path = self
+            .shared
+            .facility_dir
+            .join("delegations")
+            .join(format!("{}.delegation", key.to_hex()));
+        let Ok(bytes) = crate::facility::read_capped(&path, crate::trust::MAX_ENVELOPE_BYTES)
+        else {
+            return Ok(false);
+        };
+        Ok(self
+            .shared
+            .root
+            .verify_delegation(&bytes, Utc::now())
+            .is_ok_and(|d| d.key == *key))
+    }
+
+    /// The person's id and name as a published roster gives them, if any
+    /// roster at this dock lists them.
+    pub fn person(&self, id: &str) -> Result<Option<(String, String)>> {
+        self.db.person(id)
     }
 
     /// A person's entitlements: (receipt id, item, issued).

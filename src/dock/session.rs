@@ -41,6 +41,7 @@ pub fn serve_session(
     dock: &mut Dock,
     stream: &mut (impl Read + Write),
     peer: PublicKey,
+    max_frame: usize,
 ) -> Result<SessionSummary> {
     let nonce = hex::encode(crate::trust::channel::nonce());
     let mut s = Session {
@@ -59,7 +60,7 @@ pub fn serve_session(
     };
     s.send(stream, hello, Vec::new())?;
     loop {
-        let frame = match wire::read_frame(stream) {
+        let frame = match wire::read_frame_within(stream, max_frame) {
             Ok(f) => f,
             Err(WireError::Closed) => break,
             Err(e) => return Err(Error::Refused(e.to_string())),

@@ -7,6 +7,8 @@
 //! F/roots/N.root.json    every root version, for tablets catching up
 //! F/keys/ROLE.pk8        one key per role (root-1..3, approval, policy, …)
 //! F/keys/retired/vN/     root keys replaced by a rotation
+//! F/delegations/KEY.delegation  every delegation issued, by vendor key:
+//!                        the dock lets these keys upload (and no stranger)
 //! ```
 //! In production the root keys live offline (one per officer); this layout
 //! keeps them together so a demo and the tests can run unattended.
@@ -265,7 +267,11 @@ impl Facility {
             )
             .into());
         }
-        self.sign_as("approval", payload_type::DELEGATION, &doc)
+        let env = self.sign_as("approval", payload_type::DELEGATION, &doc)?;
+        let dir = self.dir.join("delegations");
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        write_atomic(&dir.join(format!("{}.delegation", key.to_hex())), &env)?;
+        Ok(env)
     }
 
     /// Verify a bundle fully: vendor half, every payload chunk, approvals.

@@ -93,6 +93,13 @@ pub enum Error {
     Busy(PathBuf),
     #[error("no trust root: pass --trust with the facility's root.json the first time")]
     NoRoot,
+    #[error(
+        "{0} is missing: this tablet's identity is gone, and a new key would make it a different tablet. \
+         Nothing was changed. Restore device.pk8 from a backup, or have facility IT re-enrol the tablet: \
+         `berth recover --data DIR`, set it up again with `berth install --trust root.json --data DIR`, \
+         then enrol the new device key at the dock"
+    )]
+    DeviceKeyMissing(PathBuf),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -73,12 +73,17 @@ pub struct Tablet {
     _lock: File,
 }
 
-fn load_or_create_device_key(data: &DataDir) -> Result<crate::trust::SigningKey> {
+/// The device key: made once, when the tablet is first set up. A tablet
+/// that already trusts a root and has lost its key is refused, never
+/// silently given a new identity.
+fn load_or_create_device_key(data: &DataDir, fresh: bool) -> Result<crate::trust::SigningKey> {
     let p = data.root.join("device.pk8");
     Ok(if p.exists() {
         crate::trust::SigningKey::load(&p)?
-    } else {
+    } else if fresh {
         crate::trust::SigningKey::generate_to_file(&p)?
+    } else {
+        return Err(Error::DeviceKeyMissing(p));
     })
 }
 
@@ -132,6 +137,11 @@ impl Tablet {
             .trust_root()?
             .map(|b| TrustedRoot::bootstrap(&b))
             .transpose()?;
+        let fresh = stored.is_none();
+        // Checked before anything below writes.
+        if !fresh && !data.root.join("device.pk8").exists() {
+            return Err(Error::DeviceKeyMissing(data.root.join("device.pk8")));
+        }
         let now = Utc::now();
         let root = match (stored, &opts.trust_file) {
             (None, None) => return Err(Error::NoRoot),
@@ -210,7 +220,7 @@ impl Tablet {
         if !groups.contains(&facility) {
             groups.push(facility);
         }
-        let device_key = load_or_create_device_key(&data)?;
+        let device_key = load_or_create_device_key(&data, fresh)?;
         let mut tablet = Tablet {
             data,
             store,

@@ -139,12 +139,38 @@ fn kill_9_at_each_install_step_leaves_old_or_new_state_exactly() {
 }
 
 /// Start `berth-dock serve` on a free port; returns the child and address.
-fn dock_process(
+pub(crate) fn dock_process(
     dw: &crate::sync::DockWorld,
     failpoint: Option<&str>,
 ) -> (std::process::Child, String) {
+    dock_process_with(dw, failpoint, None)
+}
+
+/// … with at most `files` open descriptors (soft and hard limit), when given.
+pub(crate) fn dock_process_with(
+    dw: &crate::sync::DockWorld,
+    failpoint: Option<&str>,
+    files: Option<u64>,
+) -> (std::process::Child, String) {
     use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
     let mut c = Command::new(env!("CARGO_BIN_EXE_berth-dock"));
+    if let Some(n) = files {
+        // SAFETY: setrlimit is async-signal-safe; it runs in the child
+        // between fork and exec and touches only a local struct.
+        unsafe {
+            c.pre_exec(move || {
+                let r = libc::rlimit {
+                    rlim_cur: n as libc::rlim_t,
+                    rlim_max: n as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &r) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     c.args(["serve", "--listen", "127.0.0.1:0", "--dir"])
         .arg(dw.w.path("facility"))
         .arg("--data")

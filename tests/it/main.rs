@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules by area, shared helpers.
 //! Each test creates everything it needs in a temporary directory.
 
+mod attacks;
 mod boundaries;
 mod cli;
 mod conformance;

@@ -64,7 +64,7 @@ impl DockWorld {
 
     pub fn with_world(w: World, cut: Option<berth::dock::CutHook>) -> Self {
         let data = w.path("dock");
-        let mut dock = Dock::open(&w.path("facility"), &data).unwrap();
+        let mut dock = Dock::init(&w.path("facility"), &data).unwrap();
         for (name, text, kind) in [
             ("roster.toml", ROSTER.to_string(), "roster"),
             ("policy.toml", POLICY.to_string(), "policy"),
