@@ -75,6 +75,16 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A damaged dock database: what was found, and the recovery.
+fn damaged(path: &Path, found: &str) -> Error {
+    Error::Refused(format!(
+        "{} is damaged ({found}); the dock will not use it. Stop the dock, keep a copy of the damaged file, \
+         and restore dock.db from the last backup (docs/mail.md, \"Backups\"). Tablets keep their letters \
+         and send them again when the dock is back",
+        path.display()
+    ))
+}
+
 pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -179,7 +189,21 @@ impl Dock {
     /// does not.
     pub fn open(facility_dir: &Path, data: &Path) -> Result<Self> {
         let facility = Facility::open(facility_dir)?;
-        let db = db::DockDb::open(&data.join("dock.db"))?;
+        let db_path = data.join("dock.db");
+        let db = db::DockDb::open(&db_path).map_err(|e| match &e {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                ) =>
+            {
+                damaged(&db_path, &e.to_string())
+            }
+            Error::Migration(m) if m.to_string().contains("malformed") => {
+                damaged(&db_path, &m.to_string())
+            }
+            _ => e,
+        })?;
         for sub in [
             "bundles",
             "incoming",
@@ -254,12 +278,10 @@ impl Dock {
     pub fn check_integrity(&self) -> Result<()> {
         match self.db.integrity_check()? {
             Ok(()) => Ok(()),
-            Err(found) => Err(Error::Refused(format!(
-                "{} failed SQLite's integrity check ({found}); the dock will not serve from it. \
-                 Stop, keep a copy of the damaged file, and restore dock.db from the last backup \
-                 (docs/mail.md, \"Backups\"); tablets keep their letters until the dock is back",
-                self.shared.data.join("dock.db").display()
-            ))),
+            Err(found) => Err(damaged(
+                &self.shared.data.join("dock.db"),
+                &format!("it failed SQLite's integrity check: {found}"),
+            )),
         }
     }
 

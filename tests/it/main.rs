@@ -4,6 +4,7 @@
 mod attacks;
 mod boundaries;
 mod cli;
+mod cli_robust;
 mod conformance;
 mod content;
 mod core;
