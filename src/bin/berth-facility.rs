@@ -295,6 +295,12 @@ enum CertificateCommand {
 
 #[derive(Subcommand)]
 enum GatewayCommand {
+    /// Submit approved letters to the mail relay now (the running dock
+    /// does this by itself every few seconds).
+    Send {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
     /// Import the mail in a Maildir's new/ folder (default:
     /// DATA/gateway/maildir) into review.
     Import {
@@ -349,6 +355,15 @@ fn print_item(i: &berth::dock::ReviewItem, full: bool) {
         }
         if !i.reason.is_empty() {
             println!("    reason: {}", v(&i.reason));
+        }
+        if let Some((tries, error, sent)) = &i.relay {
+            match sent {
+                Some(at) => println!("    sent: the relay accepted it at {at}"),
+                None if *tries > 0 => {
+                    println!("    relay: {tries} tries so far; last: {}", v(error))
+                }
+                None => {}
+            }
         }
         if !i.removed.is_empty() {
             println!(
@@ -458,7 +473,8 @@ fn staff(command: Command) -> Result<()> {
                 let i = dock.open()?.review_approve(&id, &staff_name(staff))?;
                 match i.kind {
                     berth::dock::ReviewKind::Outbound => println!(
-                        "approved {id}; wrote {}",
+                        "approved {id}; wrote {}. The dock submits it to the mail relay (smtp_relay in dock.toml); \
+                         the writer sees \"approved\", then \"sent\" once the relay accepts it",
                         d.join("gateway")
                             .join("outbox")
                             .join(format!("{id}.eml"))
@@ -587,6 +603,18 @@ fn staff(command: Command) -> Result<()> {
                     r.duplicates.len(),
                     r.refused.len()
                 );
+            }
+            GatewayCommand::Send { dock } => {
+                let r = dock.open()?.send_approved()?;
+                for id in &r.sent {
+                    println!("sent {id}: the relay accepted it");
+                }
+                for (id, why) in &r.failed {
+                    println!("not sent {id}: {}; it is tried again later", v(why));
+                }
+                if r.sent.is_empty() && r.failed.is_empty() {
+                    println!("no approved letter is waiting for the relay");
+                }
             }
             GatewayCommand::Refusals { dock } => {
                 for (at, what, why) in dock.open()?.refusals()? {

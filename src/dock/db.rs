@@ -16,6 +16,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_dock.sql")),
         M::up(include_str!("migrations/0002_content.sql")),
         M::up(include_str!("migrations/0003_mail.sql")),
+        M::up(include_str!("migrations/0004_relay.sql")),
     ])
 }
 
@@ -663,6 +664,82 @@ impl DockDb {
                 &format!("SELECT {LETTER_COLS} FROM letters WHERE id = ?1"),
                 [id],
                 letter_row,
+            )
+            .optional()?)
+    }
+
+    /// Approved letters due for the relay: (id, last error, attempts).
+    pub fn letters_to_send(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(String, u32)>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, attempts FROM letters WHERE state = 'approved' \
+             AND (next_attempt IS NULL OR next_attempt <= ?1) ORDER BY reviewed_at, id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![ts(&now), limit as i64], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u32))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The relay accepted the letter: 'sent', and the writer's feed says so.
+    pub fn mark_sent(
+        &mut self,
+        id: &str,
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+    ) -> Result<bool> {
+        self.tx(|tx| {
+            let person: Option<String> = tx
+                .query_row(
+                    "SELECT person FROM letters WHERE id = ?1 AND state = 'approved'",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(person) = person else {
+                return Ok(false);
+            };
+            tx.execute(
+                "UPDATE letters SET state = 'sent', sent_at = ?2, last_error = '' WHERE id = ?1",
+                params![id, ts(&at)],
+            )?;
+            append_feed(
+                tx,
+                &person,
+                at,
+                FeedItem::State {
+                    id: id.to_string(),
+                    state: crate::domain::messages::OutState::Sent,
+                    reason: String::new(),
+                },
+                sign,
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// A try failed: count it, say why, and when to try again.
+    pub fn mark_send_failed(
+        &mut self,
+        id: &str,
+        attempts: u32,
+        next: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE letters SET attempts = ?2, next_attempt = ?3, last_error = ?4 WHERE id = ?1 AND state = 'approved'",
+            params![id, attempts as i64, ts(&next), error],
+        )?;
+        Ok(())
+    }
+
+    /// (attempts, last error, sent at) of a letter.
+    pub fn relay_status(&self, id: &str) -> Result<Option<(u32, String, Option<String>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT attempts, last_error, sent_at FROM letters WHERE id = ?1",
+                [id],
+                |r| Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
     }

@@ -344,3 +344,113 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(io(dir))
 }
+
+/// What one pass of the relay sender did.
+#[derive(Debug, Default)]
+pub struct SendReport {
+    pub sent: Vec<String>,
+    /// (letter, why): tried again later.
+    pub failed: Vec<(String, String)>,
+}
+
+/// How long to wait after the `attempts`-th failure: 30 s, doubling, at
+/// most an hour.
+pub fn backoff(attempts: u32) -> chrono::Duration {
+    let secs = 30u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(16));
+    chrono::Duration::seconds(secs.min(3600) as i64)
+}
+
+impl Dock {
+    /// Submit every approved letter that is due to the relay in
+    /// `dock.toml` (`smtp_relay`). A letter becomes "sent" only once the
+    /// relay accepted it; a failure is recorded and tried again later
+    /// ([`backoff`]). With no relay set, nothing is sent.
+    ///
+    /// Crash safety: the state changes after the relay's answer. A crash
+    /// between the two submits the letter again at the next start, with
+    /// the same Message-ID, which mail systems take as the same message.
+    pub fn send_approved(&mut self) -> Result<SendReport> {
+        let mut report = SendReport::default();
+        let Some(relay) = self.shared.config.smtp_relay.clone() else {
+            return Ok(report);
+        };
+        let (host, port) = match relay.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
+            Some((h, Ok(p))) if !h.is_empty() => (h.to_string(), p),
+            _ => {
+                return Err(Error::Config {
+                    path: self.shared.data.join("dock.toml"),
+                    why: format!("smtp_relay = {relay:?}: write HOST:PORT, e.g. \"127.0.0.1:25\""),
+                });
+            }
+        };
+        let now = Utc::now();
+        let due = self.db.letters_to_send(now, 100)?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let transport = lettre::SmtpTransport::builder_dangerous(host)
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(30)))
+            .build();
+        let outbox = self.shared.data.join("gateway").join("outbox");
+        let sent_dir = outbox.join("sent");
+        fs::create_dir_all(&sent_dir).map_err(io(&sent_dir))?;
+        let shared = self.shared.clone();
+        for (id, attempts) in due {
+            let path = outbox.join(format!("{id}.eml"));
+            let result = fs::read(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|bytes| submit(&transport, &bytes).map(|()| bytes));
+            match result {
+                Ok(_) => {
+                    let sign = |e: &crate::domain::sync::FeedEntry| {
+                        Dock::sign_entry(&shared.messaging_key, e)
+                    };
+                    self.db.mark_sent(&id, Utc::now(), &sign)?;
+                    move_file(&path, &sent_dir.join(format!("{id}.eml")))?;
+                    report.sent.push(id);
+                }
+                Err(why) => {
+                    let attempts = attempts + 1;
+                    self.db
+                        .mark_send_failed(&id, attempts, now + backoff(attempts), &why)?;
+                    report.failed.push((id, why));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// (tries, last error, sent at) of an outbound letter.
+    pub fn relay_status(&self, id: &str) -> Result<Option<(u32, String, Option<String>)>> {
+        self.db.relay_status(id)
+    }
+}
+
+/// One message to the relay: the envelope from the message's own From and
+/// To (the dock wrote them), the bytes as they are.
+fn submit(transport: &lettre::SmtpTransport, bytes: &[u8]) -> std::result::Result<(), String> {
+    use lettre::Transport;
+    let msg = mail_parser::MessageParser::default()
+        .parse(bytes)
+        .ok_or("the stored letter is not a message")?;
+    let addr = |a: Option<&mail_parser::Address<'_>>| {
+        a.and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .and_then(|a| a.parse::<lettre::Address>().ok())
+    };
+    let from = addr(msg.from()).ok_or("the stored letter has no usable From address")?;
+    let to = addr(msg.to()).ok_or("the stored letter has no usable To address")?;
+    let envelope =
+        lettre::address::Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
+    transport
+        .send_raw(&envelope, bytes)
+        .map(|_| ())
+        .map_err(|e| {
+            if e.is_permanent() {
+                format!("the relay refused it: {e}")
+            } else {
+                format!("the relay could not take it now: {e}")
+            }
+        })
+}

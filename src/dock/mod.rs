@@ -104,6 +104,10 @@ pub struct DockConfig {
     pub max_upload_bytes: u64,
     /// How the From address of inbound mail is trusted.
     pub sender_check: gateway::SenderCheck,
+    /// The facility's mail relay, `HOST:PORT`, that approved letters are
+    /// submitted to by SMTP. Unset: they wait in `gateway/outbox/` as
+    /// `.eml` files, and stay "approved".
+    pub smtp_relay: Option<String>,
     /// Sessions of known tablets and vendors at once.
     pub max_sessions: usize,
     /// Connections whose peer is not yet known (TLS handshake, or a key
@@ -126,6 +130,7 @@ impl Default for DockConfig {
             mail_domain: "letters.berth.invalid".into(),
             keywords: Vec::new(),
             max_upload_bytes: 4 << 30,
+            smtp_relay: None,
             max_sessions: 128,
             max_unknown_connections: 32,
             max_unknown_per_address: 8,

@@ -40,6 +40,8 @@ pub struct ReviewItem {
     pub removed: Vec<super::mail::Removed>,
     /// Inbound: the sender's address.
     pub sender: Option<String>,
+    /// Outbound: (tries, last error, when the relay accepted it).
+    pub relay: Option<(u32, String, Option<String>)>,
 }
 
 impl Dock {
@@ -78,6 +80,7 @@ impl Dock {
             subject: None,
             removed: Vec::new(),
             sender: None,
+            relay: self.db.relay_status(&l.id).ok().flatten(),
         }
     }
 
@@ -107,6 +110,7 @@ impl Dock {
             subject: (!m.attorney).then(|| m.subject.clone()),
             removed: m.removed.clone(),
             sender: Some(m.sender.clone()),
+            relay: None,
         }
     }
 
@@ -171,7 +175,7 @@ impl Dock {
             let eml = self.render_letter(&msg)?;
             let outbox = self.shared.data.join("gateway").join("outbox");
             self.db
-                .decide_letter(id, OutState::Delivered, "", staff, now, &sign, || {
+                .decide_letter(id, OutState::Approved, "", staff, now, &sign, || {
                     super::gateway::write_eml(&outbox, &msg.id, &eml)
                 })?;
         } else {

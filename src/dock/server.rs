@@ -269,6 +269,15 @@ pub fn start(dock: &Dock, addr: &str, poll_mail: bool) -> Result<RunningDock> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!("mail import: {e}"),
                 }
+                match poller.send_approved() {
+                    Ok(r) if !r.sent.is_empty() || !r.failed.is_empty() => tracing::info!(
+                        sent = r.sent.len(),
+                        failed = r.failed.len(),
+                        "letters submitted to the relay"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("mail relay: {e}"),
+                }
                 std::thread::sleep(MAIL_POLL);
             }
         }));

@@ -151,7 +151,13 @@ pub enum OutState {
     Uploaded,
     /// Staff are reviewing it.
     InReview,
-    /// Sent on to the contact.
+    /// Staff approved it; it waits for the facility's mail relay.
+    Approved,
+    /// The facility's mail relay accepted it for the contact. (Whether the
+    /// contact's mailbox took it, nobody here can know.)
+    Sent,
+    /// The contact's mail system confirmed it. Berth never sets this now;
+    /// letters of earlier versions may carry it.
     Delivered,
     /// Staff refused it, with a reason.
     Rejected,
@@ -165,6 +171,8 @@ impl OutState {
             OutState::Queued => "queued",
             OutState::Uploaded => "uploaded",
             OutState::InReview => "in-review",
+            OutState::Approved => "approved",
+            OutState::Sent => "sent",
             OutState::Delivered => "delivered",
             OutState::Rejected => "rejected",
             OutState::Returned => "returned",
@@ -176,6 +184,8 @@ impl OutState {
             Self::Queued,
             Self::Uploaded,
             Self::InReview,
+            Self::Approved,
+            Self::Sent,
             Self::Delivered,
             Self::Rejected,
             Self::Returned,
@@ -184,24 +194,34 @@ impl OutState {
         .find(|x| x.as_str() == s)
     }
 
+    /// How far along a letter is; states only move forward.
+    fn rank(self) -> u8 {
+        match self {
+            OutState::Queued => 0,
+            OutState::Uploaded => 1,
+            OutState::InReview => 2,
+            OutState::Approved => 3,
+            OutState::Sent => 4,
+            OutState::Delivered => 5,
+            // Ends: nothing follows them.
+            OutState::Rejected | OutState::Returned => 6,
+        }
+    }
+
     /// May a letter move from `self` to `next`? States only move forward.
+    /// A later word from the dock stands in for one lost on the way (a
+    /// queued letter may learn at once that it was sent).
     pub fn can_become(self, next: OutState) -> bool {
         use OutState::*;
-        matches!(
-            (self, next),
-            (Queued, Uploaded)
-                | (Queued, Returned)
-                // The dock's word that it holds the letter stands in for an
-                // ack that was lost on the way.
-                | (Queued, InReview)
-                | (Queued, Delivered)
-                | (Queued, Rejected)
-                | (Uploaded, InReview)
-                | (Uploaded, Delivered)
-                | (Uploaded, Rejected)
-                | (InReview, Delivered)
-                | (InReview, Rejected)
-        )
+        match (self, next) {
+            (_, Queued) => false,
+            (Rejected | Returned, _) => false,
+            // Only a letter still on the tablet can come back to it.
+            (_, Returned) => self == Queued,
+            // Refused at review: only before review ended.
+            (_, Rejected) => self.rank() <= InReview.rank(),
+            _ => next.rank() > self.rank(),
+        }
     }
 }
 
@@ -325,15 +345,22 @@ mod tests {
         assert!(
             Queued.can_become(Uploaded)
                 && Uploaded.can_become(InReview)
-                && InReview.can_become(Delivered)
+                && InReview.can_become(Approved)
+                && Approved.can_become(Sent)
+                && Queued.can_become(Sent)
         );
         assert!(Queued.can_become(Returned) && InReview.can_become(Rejected));
         assert!(
             !Delivered.can_become(Queued)
+                && !Sent.can_become(Approved)
+                && !Approved.can_become(Rejected)
                 && !Uploaded.can_become(Returned)
                 && !Rejected.can_become(Delivered)
+                && !Returned.can_become(Sent)
         );
-        for s in [Queued, Uploaded, InReview, Delivered, Rejected, Returned] {
+        for s in [
+            Queued, Uploaded, InReview, Approved, Sent, Delivered, Rejected, Returned,
+        ] {
             assert_eq!(OutState::parse(s.as_str()), Some(s));
         }
     }

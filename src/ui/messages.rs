@@ -94,7 +94,9 @@ pub struct MessagesView {
 
 pub fn tone(state: LetterState) -> Tone {
     match state {
-        LetterState::Out(OutState::Delivered) | LetterState::Received => Tone::Done,
+        LetterState::Out(OutState::Sent | OutState::Delivered) | LetterState::Received => {
+            Tone::Done
+        }
         LetterState::Out(OutState::Rejected | OutState::Returned) => Tone::Problem,
         LetterState::Out(_) => Tone::Waiting,
     }

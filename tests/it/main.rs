@@ -17,6 +17,7 @@ mod library;
 mod limits;
 mod mail;
 mod messages;
+mod postfix;
 mod sync;
 mod sync_cuts;
 mod threats;

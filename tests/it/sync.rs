@@ -153,7 +153,7 @@ pub fn maria(t: &Mutex<Tablet>) -> Session {
     }
 }
 
-fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (OutState, String) {
+pub fn state_of(t: &Mutex<Tablet>, s: &Session, id: &str) -> (OutState, String) {
     let mut t = t.lock().unwrap();
     let row = t
         .letters()
@@ -228,7 +228,7 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     );
 
     dw.sync(&t).unwrap();
-    assert_eq!(state_of(&t, &s, &row.id).0, OutState::Delivered);
+    assert_eq!(state_of(&t, &s, &row.id).0, OutState::Approved);
 
     // Ana replies; the gateway imports it into review.
     let reply = "¡Gracias, María! 🌻 Aquí todos bien. Ñoño te manda saludos.";
@@ -415,7 +415,7 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
     };
     assert_eq!(view(&ta), view(&tb));
     assert_eq!(ta.len(), 2);
-    assert_eq!(ta[0].state, LetterState::Out(OutState::Delivered));
+    assert_eq!(ta[0].state, LetterState::Out(OutState::Approved));
 }
 
 #[test]

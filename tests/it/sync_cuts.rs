@@ -168,7 +168,7 @@ proptest! {
         prop_assert_eq!(eml_files, written.len(), "one .eml per letter");
         let out = t.lock().unwrap().letters().outbox_for(&s).unwrap();
         prop_assert_eq!(out.len(), written.len());
-        prop_assert!(out.iter().all(|r| r.state == OutState::Delivered), "{:?}", out.iter().map(|r| &r.state).collect::<Vec<_>>());
+        prop_assert!(out.iter().all(|r| r.state == OutState::Approved), "{:?}", out.iter().map(|r| &r.state).collect::<Vec<_>>());
         let thread = t.lock().unwrap().letters().open_thread(&s, "ana").unwrap();
         let incoming: Vec<_> = thread.iter().filter(|i| !i.outgoing).collect();
         prop_assert_eq!(incoming.len(), replies, "each reply exactly once");
