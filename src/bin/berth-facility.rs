@@ -255,6 +255,10 @@ enum EntitlementCommand {
         person: String,
         #[arg(long)]
         item: String,
+        /// Grant an album or track no approved music bundle at this dock
+        /// carries yet (a purchase a later bundle will bring).
+        #[arg(long)]
+        force: bool,
     },
     /// A person's receipts.
     List {
@@ -528,7 +532,12 @@ fn staff(command: Command) -> Result<()> {
             }
         },
         Command::Entitlement { command } => match command {
-            EntitlementCommand::Grant { dock, person, item } => {
+            EntitlementCommand::Grant {
+                dock,
+                person,
+                item,
+                force,
+            } => {
                 let person = berth::domain::people::PersonId::parse(&person)
                     .map_err(|e| anyhow::anyhow!("--person: {e}"))?;
                 let item = berth::domain::content::EntitledItem::parse(&item)
@@ -539,6 +548,13 @@ fn staff(command: Command) -> Result<()> {
                     bail!(
                         "{person} is on no roster published at this dock; nothing was granted. \
                          Check the id (`berth-facility` roster files), or publish the roster that lists them first"
+                    );
+                }
+                if !force && !d.carried_music()?.contains(&item.to_string()) {
+                    bail!(
+                        "no approved music bundle at this dock carries {item}; nothing was granted. \
+                         Check the id (an album's UPC/EAN or a track's ISRC, as in its album.json), \
+                         or pass --force to grant it anyway, for a purchase a later bundle will carry"
                     );
                 }
                 let (env, doc) = f.sign_entitlement(person, item, Utc::now())?;

@@ -249,3 +249,67 @@ impl Dock {
         Ok(out)
     }
 }
+
+/// Largest `album.json` read when listing what the dock carries.
+const MAX_ALBUM_JSON: u64 = 1 << 20;
+
+#[derive(serde::Deserialize)]
+struct AlbumIds {
+    id: String,
+    #[serde(default)]
+    tracks: Vec<TrackId>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrackId {
+    id: String,
+}
+
+impl Dock {
+    /// Every `album:ID` and `track:ID` that an approved music bundle at
+    /// this dock carries. Each bundle's vendor signature and delegation
+    /// are checked, and each `album.json` against its signed SHA-256,
+    /// before it is parsed.
+    pub fn carried_music(&self) -> Result<std::collections::BTreeSet<String>> {
+        use std::io::{Seek, SeekFrom};
+        let mut out = std::collections::BTreeSet::new();
+        for b in self.db.bundles(Some("approved"))? {
+            if b.content_type != crate::domain::ContentType::Music.as_str() {
+                continue;
+            }
+            let path = self.bundle_path(&b.manifest_sha256);
+            let (header, mut r) = crate::bundle::open_bundle(&path)?;
+            let v = self.shared.root.verify_vendor_part(
+                &header.manifest,
+                &header.delegation,
+                Utc::now(),
+            )?;
+            let start = header.encoded_len();
+            let mut offset = 0u64;
+            for f in &v.manifest.files {
+                let at = offset;
+                offset += f.size;
+                let is_album =
+                    f.path.as_str() == "album.json" || f.path.as_str().ends_with("/album.json");
+                if !is_album || f.size > MAX_ALBUM_JSON {
+                    continue;
+                }
+                r.seek(SeekFrom::Start(start + at)).map_err(io(&path))?;
+                let mut bytes = vec![0u8; f.size as usize];
+                r.read_exact(&mut bytes).map_err(io(&path))?;
+                if crate::trust::sha256(&bytes) != f.sha256 {
+                    return Err(Error::Refused(format!(
+                        "{}: {} does not match its signed SHA-256; the stored bundle is damaged",
+                        path.display(),
+                        f.path.as_str()
+                    )));
+                }
+                if let Ok(a) = serde_json::from_slice::<AlbumIds>(&bytes) {
+                    out.insert(format!("album:{}", a.id));
+                    out.extend(a.tracks.into_iter().map(|t| format!("track:{}", t.id)));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -416,3 +416,54 @@ fn a_track_shorter_than_its_listing_ends_with_its_bar_full() {
     assert!(st.position_ms > 1_000 && st.position_ms < 600_000, "{st:?}");
     assert_eq!(st.duration_ms, st.position_ms, "the bar ends full: {st:?}");
 }
+
+#[test]
+fn a_grant_names_music_the_dock_carries_or_says_force() {
+    let dw = DockWorld::for_content();
+    ship(&dw, &demo("music"), "acme.music", ContentType::Music);
+    let album: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo("music/album.json")).unwrap()).unwrap();
+    let album = format!("album:{}", album["id"].as_str().unwrap());
+    let carried = dw.dock().carried_music().unwrap();
+    assert!(carried.contains(&album), "{carried:?}");
+    let grant_cli = |item: &str, force: bool| {
+        let mut c = std::process::Command::new(
+            Path::new(env!("CARGO_BIN_EXE_berth"))
+                .parent()
+                .unwrap()
+                .join("berth-facility"),
+        );
+        c.args([
+            "entitlement",
+            "grant",
+            "--person",
+            "A12345",
+            "--item",
+            item,
+            "--dir",
+        ])
+        .arg(dw.w.path("facility"))
+        .arg("--data")
+        .arg(&dw.data);
+        if force {
+            c.arg("--force");
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, err) = grant_cli(&album, false);
+    assert!(ok, "{err}");
+    let (ok, err) = grant_cli("album:9999999999999", false);
+    assert!(!ok);
+    assert!(
+        err.contains("no approved music bundle") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dw.dock().entitlements_of("A12345").unwrap().len(), 1);
+    let (ok, err) = grant_cli("album:9999999999999", true);
+    assert!(ok, "{err}");
+    assert_eq!(dw.dock().entitlements_of("A12345").unwrap().len(), 2);
+}
