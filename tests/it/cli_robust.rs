@@ -244,6 +244,50 @@ fn the_dock_never_starts_on_a_missing_empty_or_damaged_database() {
     assert!(!ok);
     assert!(err.contains("is damaged"), "{err}");
 
+    // Damage only an integrity check finds: an index whose stored order
+    // no longer matches its definition. The database opens; serve refuses.
+    let subtle = dw.w.path("subtle-dock");
+    let (ok, _, err) = run(
+        "berth-dock",
+        &[
+            os("init"),
+            os("--dir"),
+            f.as_os_str(),
+            os("--data"),
+            subtle.as_os_str(),
+        ],
+    );
+    assert!(ok, "{err}");
+    {
+        let c = rusqlite::Connection::open(subtle.join("dock.db")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE junk (x INTEGER); CREATE INDEX junk_x ON junk (x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+             INSERT INTO junk SELECT i FROM n;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = 'CREATE INDEX junk_x ON junk (x DESC)' WHERE name = 'junk_x';
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+    }
+    let (ok, _, err) = run(
+        "berth-facility",
+        &[
+            os("tablets"),
+            os("--dir"),
+            f.as_os_str(),
+            os("--data"),
+            subtle.as_os_str(),
+        ],
+    );
+    assert!(ok, "an ordinary command still reads it: {err}");
+    let (ok, _, err) = serve_briefly(&subtle);
+    assert!(!ok);
+    assert!(
+        err.contains("integrity check") && err.contains("restore dock.db"),
+        "{err}"
+    );
+
     // Init twice: refused, nothing changed.
     let before = std::fs::read(&db).unwrap();
     let (ok, _, err) = run(

@@ -262,6 +262,9 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     assert_eq!(items.len(), 2);
     assert!(items[0].outgoing && items[0].body == text);
     assert!(!items[1].outgoing && items[1].body == reply);
+    // The email's subject reaches the tablet with the letter.
+    assert_eq!(items[1].subject, "Re: Carta");
+    assert!(items[0].subject.is_empty() && items[1].removed.is_empty());
     assert_eq!(
         t.lock().unwrap().letters().threads_for(&s).unwrap()[0].unread,
         0
