@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use berth::trust::{SigningKey, channel};
 
+use crate::helpers::eventually;
 use crate::sync::DockWorld;
 
 /// VmRSS of a process, in KiB.
@@ -74,18 +75,6 @@ fn stranger(
         tls.conn.complete_io(&mut tls.sock).ok()?;
     }
     Some(tls)
-}
-
-/// Wait until `f` holds, for at most `secs`; false if it never did.
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
 }
 
 /// Is the connection closed by the dock (EOF or reset)?

@@ -12,10 +12,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use berth::domain::messages::OutState;
 
+use crate::helpers::eventually;
 use crate::sync::DockWorld;
 
 /// A private Postfix instance: its own config, queue and port.
@@ -157,17 +157,6 @@ impl Drop for Postfix {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
 }
 
 /// Postfix's delivery agent runs as nobody: it must reach and write the
