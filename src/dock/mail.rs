@@ -24,6 +24,9 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Nested messages deeper than this are listed as removed, not read.
 const MAX_DEPTH: usize = 8;
+/// Multiparts nested deeper than this are not read (the walk is recursive;
+/// this bounds its stack).
+const MAX_NESTING: usize = 64;
 
 /// A part of a message that could not be shown and was left out.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -183,13 +186,20 @@ impl Text {
     }
 
     fn message(&mut self, msg: &Message<'_>, depth: usize) {
-        self.part(msg, 0, depth);
+        self.part(msg, 0, depth, 0);
     }
 
-    fn part(&mut self, msg: &Message<'_>, id: usize, depth: usize) {
+    fn part(&mut self, msg: &Message<'_>, id: usize, depth: usize, nesting: usize) {
         let Some(part) = msg.parts.get(id) else {
             return;
         };
+        if nesting > MAX_NESTING {
+            self.removed.push(Removed {
+                name: "multipart nested too deep".into(),
+                bytes: part.raw_len() as u64,
+            });
+            return;
+        }
         match &part.body {
             PartType::Text(t) => self.parts.push(clean_text(t)),
             PartType::Html(h) => self
@@ -221,11 +231,11 @@ impl Text {
                         })
                         .or(children.first());
                     if let Some(c) = pick {
-                        self.part(msg, *c as usize, depth);
+                        self.part(msg, *c as usize, depth, nesting + 1);
                     }
                 } else {
                     for c in children {
-                        self.part(msg, *c as usize, depth);
+                        self.part(msg, *c as usize, depth, nesting + 1);
                     }
                 }
             }
@@ -595,6 +605,25 @@ mod tests {
         assert!(ok(&["evil.example; dmarc=pass header.from=example.org"]).is_err());
         assert!(ok(&["relay.example; dkim=pass header.d=evil.example"]).is_err());
         assert!(ok(&[]).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded_not_a_stack_overflow() {
+        let mut m = String::from(
+            "From: ana@example.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n",
+        );
+        for i in 0..3000 {
+            m.push_str(&format!(
+                "--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n",
+                i + 1
+            ));
+        }
+        m.push_str("--b3000\r\nContent-Type: text/plain\r\n\r\nfondo\r\n");
+        // Past the bound the rest is listed as removed (here that leaves no
+        // text, so the message is refused); before the bound, a stack
+        // overflow killed the dock.
+        let e = parse(&m).unwrap_err();
+        assert!(e.to_string().contains("multipart nested too deep"), "{e}");
     }
 
     #[test]
