@@ -38,6 +38,7 @@ impl Dock {
         offset: u64,
         blobs: &[Vec<u8>],
     ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        self.ensure_layout()?;
         let cap = self.shared.config.max_upload_bytes;
         if total > cap {
             return Err(Error::Refused(format!(
@@ -150,6 +151,7 @@ impl Dock {
     /// Add a bundle file that facility IT already holds (from a USB stick,
     /// say) to the pending list, verified like an upload.
     pub fn add_bundle_file(&mut self, path: &std::path::Path) -> Result<PendingBundle> {
+        self.ensure_layout()?;
         let facility = Facility::open(&self.shared.facility_dir)?;
         let report = facility.verify(path, Utc::now())?;
         let hex = report.manifest_sha256.to_hex();

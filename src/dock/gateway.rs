@@ -155,6 +155,7 @@ impl Dock {
     /// comes first, so a crash between the two leaves a file that the next
     /// run sees as a duplicate: nothing is lost or imported twice.
     pub fn import_mail(&mut self, root: Option<&Path>) -> Result<ImportReport> {
+        self.ensure_layout()?;
         let default_root = self.maildir();
         let root = root.unwrap_or(&default_root);
         let new = root.join("new");

@@ -177,7 +177,30 @@ impl Dock {
         }
         std::fs::create_dir_all(data).map_err(io(data))?;
         db::DockDb::create(&db_path)?;
-        Self::open(facility_dir, data)
+        let dock = Self::open(facility_dir, data)?;
+        dock.ensure_layout()?;
+        Ok(dock)
+    }
+
+    /// Make the dock's folders (bundles, uploads, the gateway's Maildir,
+    /// outbox, processed and refused) where they are missing. Only what
+    /// writes calls this (`init`, `serve`, imports, approvals, uploads):
+    /// a read-only command creates nothing.
+    pub fn ensure_layout(&self) -> Result<()> {
+        for sub in [
+            "bundles",
+            "incoming",
+            "gateway/outbox",
+            "gateway/maildir/tmp",
+            "gateway/maildir/new",
+            "gateway/maildir/cur",
+            "gateway/processed",
+            "gateway/refused",
+        ] {
+            let p = self.shared.data.join(sub);
+            std::fs::create_dir_all(&p).map_err(io(&p))?;
+        }
+        Ok(())
     }
 
     /// Open the dock, or make it if `data` holds none (the demo set-up).
@@ -209,19 +232,6 @@ impl Dock {
             }
             _ => e,
         })?;
-        for sub in [
-            "bundles",
-            "incoming",
-            "gateway/outbox",
-            "gateway/maildir/tmp",
-            "gateway/maildir/new",
-            "gateway/maildir/cur",
-            "gateway/processed",
-            "gateway/refused",
-        ] {
-            let p = data.join(sub);
-            std::fs::create_dir_all(&p).map_err(io(&p))?;
-        }
         let config_path = data.join("dock.toml");
         let config = if config_path.exists() {
             let bytes = crate::facility::read_capped(&config_path, 1 << 20)?;

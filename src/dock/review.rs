@@ -152,6 +152,7 @@ impl Dock {
     /// `.eml` file; inbound mail goes into the person's feed. A letter whose
     /// signature no longer verifies (changed at the dock) is refused.
     pub fn review_approve(&mut self, id: &str, staff: &str) -> Result<ReviewItem> {
+        self.ensure_layout()?;
         let now = Utc::now();
         let key = &self.shared.messaging_key;
         let sign = |e: &crate::domain::sync::FeedEntry| Dock::sign_entry(key, e);

@@ -177,6 +177,7 @@ impl Drop for Slot {
 /// Bind `addr` and serve until stopped. `poll_mail` starts the gateway's
 /// Maildir poller too.
 pub fn start(dock: &Dock, addr: &str, poll_mail: bool) -> Result<RunningDock> {
+    dock.ensure_layout()?;
     let listener = TcpListener::bind(addr).map_err(|e| {
         Error::Refused(format!(
             "cannot listen on {addr}: {e}; pick a free address such as 127.0.0.1:7443"
