@@ -178,6 +178,12 @@ impl Drop for Slot {
 /// Maildir poller too.
 pub fn start(dock: &Dock, addr: &str, poll_mail: bool) -> Result<RunningDock> {
     dock.ensure_layout()?;
+    if poll_mail && dock.shared.config.sender_check == super::gateway::SenderCheck::None {
+        tracing::warn!(
+            "sender_check is \"none\": the From address of inbound mail is not verified. \
+             Have the relay check DKIM/DMARC and set sender_check = \"authentication-results\" (docs/mail.md)"
+        );
+    }
     let listener = TcpListener::bind(addr).map_err(|e| {
         Error::Refused(format!(
             "cannot listen on {addr}: {e}; pick a free address such as 127.0.0.1:7443"
