@@ -207,6 +207,9 @@ impl Dock {
                     let dest = gateway.join("processed").join(format!("{sha}.eml"));
                     move_file(&path, &dest)?;
                 }
+                // The database failing (busy, full disk) says nothing about
+                // the message: it stays in new/ for the next run.
+                Err(e @ (Error::Sqlite(_) | Error::Migration(_))) => return Err(e),
                 Err(e) => {
                     let reason = e.to_string();
                     self.db

@@ -276,3 +276,29 @@ fn with_relay_checking_only_mail_the_relay_verified_is_accepted() {
     let items = dock.review_list().unwrap();
     assert_eq!(items[0].body.as_deref(), Some("verificada"));
 }
+
+#[test]
+fn a_database_failure_leaves_the_message_for_the_next_run_not_refused() {
+    let dw = DockWorld::new();
+    let maildir = dw.data.join("gateway/maildir");
+    let name = deliver_to_maildir(&maildir, &mail("Subject: x\r\n", b"hola\r\n")).unwrap();
+    // The database refuses every insert, as a full disk would.
+    let c = rusqlite::Connection::open(dw.data.join("dock.db")).unwrap();
+    c.execute_batch(
+        "CREATE TRIGGER no_space BEFORE INSERT ON inbound BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    )
+    .unwrap();
+    let mut dock = dw.dock();
+    assert!(dock.import_mail(None).is_err());
+    assert!(
+        maildir.join("new").join(&name).exists(),
+        "the message left new/"
+    );
+    assert!(
+        dock.refusals().unwrap().is_empty(),
+        "a good message was refused"
+    );
+    c.execute_batch("DROP TRIGGER no_space;").unwrap();
+    let report = dock.import_mail(None).unwrap();
+    assert_eq!(report.accepted, vec![name]);
+}
