@@ -608,6 +608,16 @@ mod tests {
     }
 
     #[test]
+    fn a_base64_message_part_with_broken_boundaries_is_read_or_refused() {
+        // Found by the fuzzer: mail-parser hit a debug assertion on it.
+        let b = include_bytes!("../../fuzz/seeds/mail/fuzz-broken-rfc822-boundary.eml");
+        match parse_mail(b) {
+            Ok(m) => assert!(!m.body.trim().is_empty()),
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_bounded_not_a_stack_overflow() {
         let mut m = String::from(
             "From: ana@example.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n",
