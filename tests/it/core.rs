@@ -323,8 +323,13 @@ fn rtc_moved_back_30_days_does_not_extend_a_session_or_reopen_curfew() {
     t.people()
         .accept_document(&signed_policy(&w, "c.toml", CURFEW_POLICY))
         .unwrap();
-    // Start at 12:00 UTC today.
-    let noon = t0().date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    // Start at the first 12:00 UTC at or after t0 (the real time the test
+    // began): the trusted clock never runs behind t0, so a noon earlier
+    // that day would be read as t0 itself, in curfew after 22:00.
+    let noon = {
+        let n = t0().date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+        if n < t0() { n + Duration::days(1) } else { n }
+    };
     w.clock.set_rtc(noon);
     let s = enrol(&mut t, "B20417", "582316", "4821");
     t.people().record_activity(&s, 30 * 60, true).unwrap();
