@@ -206,7 +206,9 @@ pub fn show(ui: &AppWindow, v: &StatusView, signed_in: bool) {
     let status = ui.global::<StatusAdapter>();
     let tr = ui.global::<Tr>();
     status.set_time(v.time.as_str().into());
-    status.set_date(tr.invoke_date(v.date.0 as i32, v.date.1 as i32, v.date.2 as i32));
+    let (weekday, day, month) = (v.date.0 as i32, v.date.1 as i32, v.date.2 as i32);
+    status.set_date(tr.invoke_short_date(weekday, day, month));
+    status.set_date_full(tr.invoke_date(weekday, day, month));
     status.set_battery(
         v.battery
             .map(|b| format!("{b}%"))
