@@ -424,6 +424,9 @@ impl Checker {
                                 status.set_banner_kind("".into());
                                 status.set_banner_text("".into());
                             }
+                            // What the event loop does between frames: change
+                            // handlers (the reader fits its page) and timers.
+                            slint::platform::update_timers_and_animations();
                             self.states += 1;
                             // BERTH_LAYOUT_DUMP="messages [en Away]" prints
                             // what that state shows.

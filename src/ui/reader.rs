@@ -4,7 +4,8 @@
 
 use crate::domain::content::{Page, Para, page_of, paginate};
 
-/// Characters on a page of a book, at each text size.
+/// Characters on a page of a book, at each text size, before the page's
+/// box is known.
 pub const PAGE_CHARS: usize = 900;
 pub const PAGE_CHARS_LARGE: usize = 520;
 
@@ -14,6 +15,29 @@ pub fn budget(large_text: bool) -> usize {
     } else {
         PAGE_CHARS
     }
+}
+
+/// Characters that fit a page box of `width` × `height` logical pixels at
+/// `font` pixels, with room to spare: DejaVu Sans averages 0.55 em a
+/// character in running text, a line is 1.17 em, and word wrapping and
+/// paragraph breaks waste about a quarter. The layout test checks that no
+/// line is cut at any text size, with the bookmark panel open or not.
+pub fn budget_for_box(width: f32, height: f32, font: f32) -> usize {
+    if !(width > 0.0 && height > 0.0 && font > 0.0) {
+        return PAGE_CHARS_LARGE;
+    }
+    let per_line = (width / (0.58 * font)).floor();
+    let lines = (height / (1.17 * font)).floor() - 1.0;
+    ((per_line * lines * 0.72) as usize).clamp(120, 4000)
+}
+
+/// How far into the book a page starting at paragraph `start` is, from 0
+/// to 1: the same figure in the book list and in the reader.
+pub fn fraction(start: usize, paras: usize) -> f32 {
+    if paras == 0 {
+        return 0.0;
+    }
+    ((start as f32 + 1.0) / paras as f32).min(1.0)
 }
 
 /// A paragraph, or the part of one, on a page.
@@ -55,6 +79,11 @@ impl Reader {
             self.page = page_of(&self.pages, at);
             self.budget = budget;
         }
+    }
+
+    /// How far into the book the page on show is (see [`fraction`]).
+    pub fn fraction(&self) -> f32 {
+        fraction(self.span().map_or(0, |s| s.0), self.paras.len())
     }
 
     /// The page on show (from 0) and how many there are.
@@ -188,6 +217,22 @@ mod tests {
             s2 <= start && start < e2.max(s2 + 1),
             "{start} in {s2}..{e2}"
         );
+    }
+
+    #[test]
+    fn a_smaller_box_or_a_larger_font_holds_fewer_characters() {
+        let wide = budget_for_box(1100.0, 500.0, 30.0);
+        assert!(budget_for_box(760.0, 500.0, 30.0) < wide, "bookmark panel open");
+        assert!(budget_for_box(1100.0, 500.0, 38.0) < wide, "large text");
+        assert!(budget_for_box(1100.0, 300.0, 30.0) < wide, "a banner");
+        assert_eq!(budget_for_box(0.0, 0.0, 30.0), PAGE_CHARS_LARGE);
+    }
+
+    #[test]
+    fn the_list_and_the_reader_say_the_same_place() {
+        let r = Reader::new("b", book(), false, PAGE_CHARS, 8);
+        let (start, _) = r.span().unwrap();
+        assert_eq!(r.fraction(), fraction(start, book().len()));
     }
 
     #[test]

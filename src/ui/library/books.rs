@@ -46,7 +46,7 @@ pub struct MarkLine {
 }
 
 /// The reader's page.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PageView {
     pub title: String,
     pub free: bool,
@@ -54,6 +54,8 @@ pub struct PageView {
     /// From 0, and how many pages there are.
     pub page: usize,
     pub pages: usize,
+    /// How far into the book, as the book list says it.
+    pub fraction: f32,
     /// A bookmark is on this page.
     pub marked: bool,
     pub marks: Vec<MarkLine>,
@@ -93,8 +95,8 @@ impl BooksController {
             .filter(|b| keep.as_ref().is_none_or(|k| k.contains(&b.item)))
             .map(|b| {
                 let progress = match b.position {
-                    Some(p) if b.paras > 0 => ((p as f32 + 1.0) / b.paras as f32).min(1.0),
-                    _ => 0.0,
+                    Some(p) => crate::ui::reader::fraction(p as usize, b.paras as usize),
+                    None => 0.0,
                 };
                 BookLine {
                     note: match b.position {
@@ -151,6 +153,7 @@ impl BooksController {
             pieces: b.pieces(),
             page,
             pages,
+            fraction: b.fraction(),
             marked: marks
                 .iter()
                 .any(|m| (start..end).contains(&(m.para as usize))),
@@ -236,8 +239,9 @@ pub(in crate::ui) fn show_page(ui: &AppWindow, v: &PageView) {
             .collect(),
     ));
     let total = v.pages as i32;
-    g.set_page_label(tr.invoke_page_of(v.page as i32 + 1, total));
-    g.set_progress((v.page + 1) as f32 / v.pages.max(1) as f32);
+    let percent = (v.fraction * 100.0).round() as i32;
+    g.set_page_label(tr.invoke_page_of_percent(v.page as i32 + 1, total, percent));
+    g.set_progress(v.fraction);
     g.set_has_prev(v.has_prev());
     g.set_has_next(v.has_next());
     g.set_marked(v.marked);

@@ -190,8 +190,16 @@ fn parts(c: &mut Core) -> Option<(SessionLibrary<'_>, &mut Library)> {
     Some((SessionLibrary::new(&c.tablet, s), &mut c.lib))
 }
 
+/// The reader's budget: from the page box the Books page reports, at the
+/// body text's size.
 fn budget(ui: &AppWindow) -> usize {
-    crate::ui::reader::budget(ui.global::<Theme>().get_large_text())
+    let g = ui.global::<BooksAdapter>();
+    let (w, h) = (g.get_page_width(), g.get_page_height());
+    if w > 0.0 && h > 0.0 {
+        crate::ui::reader::budget_for_box(w, h, ui.global::<Theme>().get_font_large())
+    } else {
+        crate::ui::reader::budget(ui.global::<Theme>().get_large_text())
+    }
 }
 
 // ------------------------------------------------------------------ pages
@@ -530,6 +538,28 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         c,
         |svc, b, n| b.toggle_mark(svc, n)
     ));
+    {
+        // The page box changed (the bookmark panel, the text size, a
+        // banner): fit the page to it again, at the same place.
+        let weak = ui.as_weak();
+        let core = core.clone();
+        ui.global::<BooksAdapter>().on_relayout(move || {
+            let Some(u) = weak.upgrade() else { return };
+            let Ok(mut guard) = core.try_borrow_mut() else {
+                // Laid out while a tap is being answered: right after it.
+                let weak = weak.clone();
+                slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+                    if let Some(u) = weak.upgrade() {
+                        u.global::<BooksAdapter>().invoke_relayout();
+                    }
+                });
+                return;
+            };
+            if u.global::<BooksAdapter>().get_mode() == "reader" {
+                books_do(&u, &mut guard, |svc, b, n| b.page(svc, n));
+            }
+        });
+    }
     on!(BooksAdapter, on_go_mark, |u, c, para: i32| books_do(
         &u,
         c,
