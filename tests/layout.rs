@@ -217,9 +217,7 @@ fn problems(ui: &AppWindow, allow_elided: bool) -> Vec<String> {
         }
         match i.text_state.as_str() {
             "text-clipped" => out.push(format!("text {:?} does not fit its box", i.label)),
-            "text-elided" if !allow_elided => {
-                out.push(format!("text {:?} is cut with …", i.label))
-            }
+            "text-elided" if !allow_elided => out.push(format!("text {:?} is cut with …", i.label)),
             _ => {}
         }
         // Covering: a later touch target over this element, or this
@@ -256,7 +254,10 @@ fn problems(ui: &AppWindow, allow_elided: bool) -> Vec<String> {
                     i.label, o.label
                 ));
             } else if i.target {
-                out.push(format!("touch targets {:?} and {:?} overlap", o.label, i.label));
+                out.push(format!(
+                    "touch targets {:?} and {:?} overlap",
+                    o.label, i.label
+                ));
             } else {
                 out.push(format!(
                     "{:?} is drawn over touch target {:?}",
@@ -410,6 +411,7 @@ impl Checker {
                         status.set_docked(!matches!(dock, Dock::Away));
                         status.set_can_sync(!matches!(dock, Dock::Away));
                         status.set_syncing(matches!(dock, Dock::Syncing));
+                        status.set_sync_news(matches!(dock, Dock::Syncing | Dock::Failed));
                         status.set_sync(match dock {
                             Dock::Away => "".into(),
                             Dock::Docked => tr.invoke_last_sync("03/06 09:12".into()),
@@ -483,7 +485,14 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     let ui = w.shell.window();
     let shell = &w.shell;
     let lock = ui.global::<LockAdapter>();
-    let check = |c: &mut Checker, name: &str| c.check(w, name, long_names);
+    let check = |c: &mut Checker, name: &str| {
+        let name = if long_names {
+            format!("{name} (long names)")
+        } else {
+            name.to_string()
+        };
+        c.check(w, &name, long_names)
+    };
     check(c, "lock");
     lock.set_step("type-id".into());
     focus(ui);
@@ -600,7 +609,15 @@ fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
         let all = std::env::temp_dir().join("berth-layout-problems.txt");
         let _ = std::fs::write(&all, c.failures.join("\n"));
         eprintln!("all problems: {}", all.display());
-        let mut distinct: Vec<String> = c.failures.iter().map(|f| f.split_once("]: ").map_or(f.clone(), |(s, p)| format!("{} :: {p}", s.split(" [").next().unwrap_or(s)))).collect();
+        let mut distinct: Vec<String> = c
+            .failures
+            .iter()
+            .map(|f| {
+                f.split_once("]: ").map_or(f.clone(), |(s, p)| {
+                    format!("{} :: {p}", s.split(" [").next().unwrap_or(s))
+                })
+            })
+            .collect();
         distinct.sort();
         distinct.dedup();
         eprintln!("{} distinct:\n{}", distinct.len(), distinct.join("\n"));

@@ -369,6 +369,21 @@ fn read_tags(list: &[symphonia::core::meta::Tag], tags: &mut Tags) {
     }
 }
 
+/// A file's length from its header, without decoding it (what a lesson's
+/// Listen bar shows before it is played). `None` when the header does not
+/// say; installed files were probed whole at install, so it agrees with
+/// what plays.
+pub fn header_length_ms(path: &Path) -> Option<u64> {
+    let path = path.to_path_buf();
+    std::panic::catch_unwind(move || {
+        let s = Stream::open(&path).ok()?;
+        let frames = s.frames_hint?;
+        Some(frames * 1000 / u64::from(s.sample_rate.max(1)))
+    })
+    .ok()
+    .flatten()
+}
+
 /// Decode a whole file: proves it plays from start to end, and counts its
 /// frames. Decoding runs behind `catch_unwind`, so a decoder bug on a
 /// hostile file is an error, never a crash.

@@ -23,6 +23,12 @@ pub fn mmss(ms: u64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
+/// A length (of a track, a narration) as `m:ss`: one under a second but
+/// above zero shows as 0:01, so no sound is listed as lasting nothing.
+pub fn length_mmss(ms: u64) -> String {
+    mmss(if ms > 0 && ms < 1000 { 1000 } else { ms })
+}
+
 /// An RTC this far behind trusted time is a tamper event, not drift.
 pub const TAMPER_THRESHOLD_SECS: i64 = 300;
 
@@ -105,6 +111,14 @@ pub fn parse_expiry_date(s: &str) -> Result<DateTime<Utc>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_sound_is_not_listed_as_lasting_nothing() {
+        assert_eq!(length_mmss(139), "0:01");
+        assert_eq!(length_mmss(0), "0:00");
+        assert_eq!(length_mmss(61_500), "1:01");
+        assert_eq!(mmss(500), "0:00", "a position counts whole seconds");
+    }
 
     fn t(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()

@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn a_smaller_box_or_a_larger_font_holds_fewer_characters() {
         let wide = budget_for_box(1100.0, 500.0, 30.0);
-        assert!(budget_for_box(760.0, 500.0, 30.0) < wide, "bookmark panel open");
+        assert!(
+            budget_for_box(760.0, 500.0, 30.0) < wide,
+            "bookmark panel open"
+        );
         assert!(budget_for_box(1100.0, 500.0, 38.0) < wide, "large text");
         assert!(budget_for_box(1100.0, 300.0, 30.0) < wide, "a banner");
         assert_eq!(budget_for_box(0.0, 0.0, 30.0), PAGE_CHARS_LARGE);

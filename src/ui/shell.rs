@@ -166,10 +166,9 @@ impl Shell {
     /// The volume keys: ten points a press, shown for two seconds.
     pub fn volume(&self, delta: i8) {
         let mut c = self.core.borrow_mut();
-        c.volume = (i16::from(c.volume) + i16::from(delta) * 10).clamp(0, 100) as u8;
-        library::apply_volume(&mut c);
+        let v = library::change_volume(&mut c, i32::from(delta));
         let status = self.ui.global::<StatusAdapter>();
-        status.set_volume(c.volume as i32);
+        status.set_volume(i32::from(v));
         status.set_volume_shown(true);
         let weak = self.ui.as_weak();
         self.volume_timer

@@ -227,6 +227,15 @@ pub fn show(ui: &AppWindow, v: &StatusView, signed_in: bool) {
         SyncLine::LastSync(t) => tr.invoke_last_sync(t.as_str().into()),
         SyncLine::Never => tr.invoke_never_synced(),
     });
+    status.set_sync_news(matches!(
+        v.sync,
+        SyncLine::Running
+            | SyncLine::Sending { .. }
+            | SyncLine::Receiving { .. }
+            | SyncLine::Content { .. }
+            | SyncLine::SyncedAt(_)
+            | SyncLine::Failed
+    ));
     status.set_banner_kind(v.banner.kind().into());
     status.set_banner_text(match &v.banner {
         Banner::None => SharedString::default(),

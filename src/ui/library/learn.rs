@@ -238,6 +238,8 @@ pub struct LearnController {
     steps: Vec<StepLine>,
     lesson: Option<usize>,
     narration: Option<PathBuf>,
+    /// The narration's length from its header, by file.
+    narration_length: Option<(PathBuf, u64)>,
     quiz: Option<QuizRun>,
     /// What is on screen, for Back.
     on_lesson_or_quiz: bool,
@@ -529,6 +531,21 @@ impl LearnController {
     pub fn narration(&self) -> Option<(String, PathBuf)> {
         let id = narration_id(self.course.as_ref()?, self.lesson?);
         Some((id, self.narration.clone()?))
+    }
+
+    /// The open lesson's narration length, read from its header once.
+    pub fn narration_length_ms(&mut self) -> u64 {
+        let Some(path) = self.narration.clone() else {
+            return 0;
+        };
+        match &self.narration_length {
+            Some((p, ms)) if *p == path => *ms,
+            _ => {
+                let ms = crate::content::audio::header_length_ms(&path).unwrap_or(0);
+                self.narration_length = Some((path, ms));
+                ms
+            }
+        }
     }
 }
 

@@ -25,7 +25,8 @@ use super::shell::Core;
 use crate::player::Player;
 use crate::tablet::{ContentRefusal, CoreError, Refusal, TrackRow};
 use crate::ui::{
-    AppState, BooksAdapter, LearnAdapter, MusicAdapter, PlayerAdapter, Theme, Tr, TrackLine,
+    AppState, BooksAdapter, LearnAdapter, MusicAdapter, PlayerAdapter, StatusAdapter, Theme, Tr,
+    TrackLine,
 };
 pub use books::{BooksController, BooksService};
 pub use learn::{LearnController, LearnService};
@@ -160,7 +161,7 @@ pub(super) fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(v))
 }
 
-pub(super) use crate::domain::time::mmss;
+pub(super) use crate::domain::time::{length_mmss, mmss};
 
 pub(super) fn png_image(path: &Path) -> Option<Image> {
     let (w, h, rgba) = crate::content::decode_png(path).ok()?;
@@ -177,7 +178,7 @@ pub(super) fn track_lines(tracks: &[TrackRow], playing: Option<&str>) -> Vec<Tra
             title: t.title.clone().into(),
             artist: t.artist.clone().into(),
             album: t.album.clone().into(),
-            length: mmss(t.duration_ms).into(),
+            length: length_mmss(t.duration_ms).into(),
             playable: t.playable,
             current: playing == Some(t.item.as_str()),
         })
@@ -226,6 +227,8 @@ pub(in crate::ui) fn open_books(ui: &AppWindow, c: &mut Core) {
 }
 
 pub(in crate::ui) fn open_music(ui: &AppWindow, c: &mut Core, mode: music::Mode) {
+    let cap = volume_cap(c).min(100) as i32;
+    ui.global::<PlayerAdapter>().set_volume_cap(cap);
     let Some((svc, lib)) = parts(c) else { return };
     ui.global::<MusicAdapter>()
         .set_query(SharedString::default());
@@ -254,15 +257,29 @@ fn show_book_page(ui: &AppWindow, v: Option<books::PageView>) {
 // ------------------------------------------------------------------ player
 
 /// The person's volume under the policy's cap (80 with no one signed in).
-pub(in crate::ui) fn apply_volume(c: &mut Core) {
-    let cap = match parts(c) {
+/// The policy's volume cap for the person signed in.
+fn volume_cap(c: &mut Core) -> u32 {
+    match parts(c) {
         Some((svc, _)) => svc
             .volume_cap()
             .map_err(|e| tracing::error!("reading the volume cap: {e}"))
             .unwrap_or(80),
         None => 80,
-    };
+    }
+}
+
+pub(in crate::ui) fn apply_volume(c: &mut Core) {
+    let cap = volume_cap(c);
     c.lib.player.apply_volume(c.volume, cap);
+}
+
+/// Ten points up or down a step, from the volume keys or the player's
+/// buttons; never above the policy's cap, so what shows is what plays.
+pub(in crate::ui) fn change_volume(c: &mut Core, steps: i32) -> u8 {
+    let cap = volume_cap(c).min(100) as i32;
+    c.volume = (i32::from(c.volume).min(cap) + steps * 10).clamp(0, cap) as u8;
+    apply_volume(c);
+    c.volume
 }
 
 fn show_player(
@@ -297,12 +314,18 @@ fn show_player(
     player::show(ui, &view, cover);
 }
 
-fn show_narration(ui: &AppWindow, lib: &Library) {
+fn show_narration(ui: &AppWindow, lib: &mut Library) {
     let id = lib.learn.narration().map(|(id, _)| id);
-    let n = lib.player.narration(id.as_deref());
+    let mut n = lib.player.narration(id.as_deref());
+    if n.duration_ms == 0 {
+        // Not played yet: the length its header gives.
+        n.duration_ms = lib.learn.narration_length_ms();
+    }
     let g = ui.global::<LearnAdapter>();
     g.set_narrating(n.playing);
-    g.set_narration_time(format!("{} / {}", mmss(n.position_ms), mmss(n.duration_ms)).into());
+    g.set_narration_time(
+        format!("{} / {}", mmss(n.position_ms), length_mmss(n.duration_ms)).into(),
+    );
     g.set_narration_progress(if n.duration_ms == 0 {
         0.0
     } else {
@@ -471,7 +494,7 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         if let Some((id, path)) = c.lib.learn.narration() {
             c.lib.player.toggle_narration(&id, &path);
             apply_volume(c);
-            show_narration(&u, &c.lib);
+            show_narration(&u, &mut c.lib);
             update_player(&u, c);
         }
     });
@@ -641,6 +664,15 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         c,
         |svc, p| p.start(svc, i.max(0) as usize, 0, true)
     ));
+    on!(PlayerAdapter, on_close, |u, c| player_do(
+        &u,
+        c,
+        |svc, p| p.close(svc)
+    ));
+    on!(PlayerAdapter, on_volume, |u, c, steps: i32| {
+        let v = change_volume(c, steps);
+        u.global::<StatusAdapter>().set_volume(i32::from(v));
+    });
     on!(PlayerAdapter, on_open_now, |u, c| {
         // Back from Now playing, opened here, goes to the albums.
         open_music(&u, c, MusicMode::Now)

@@ -119,6 +119,9 @@ pub struct MusicController {
     /// Tracks of the list on screen (what "Play all" plays).
     view: Vec<TrackRow>,
     back: Vec<Mode>,
+    /// The album, playlist or artist whose tracks `view` holds, so Back
+    /// from Now playing returns to it.
+    listed: Option<(Mode, Heading)>,
 }
 
 impl MusicController {
@@ -152,6 +155,20 @@ impl MusicController {
 
     pub fn back(&mut self, svc: &impl MusicService) -> MusicView {
         let to = match self.back.pop() {
+            // The list Now playing was started from, as it was.
+            Some(Mode::Album | Mode::Playlist) if self.listed.is_some() => {
+                let (mode, heading) = self.listed.clone().unwrap_or((Mode::Albums, Heading::None));
+                self.mode = Some(mode);
+                return MusicView {
+                    mode,
+                    heading,
+                    notice: ContentNotice::None,
+                    playlists: logged("playlists", svc.playlists()),
+                    albums: None,
+                    artists: None,
+                    tracks: Some(self.view.clone()),
+                };
+            }
             // An album or playlist is opened from a list; back goes there.
             None | Some(Mode::Album | Mode::Playlist) => Mode::Albums,
             Some(m) => m,
@@ -233,6 +250,7 @@ impl MusicController {
         let mut v = self.list(svc, Heading::Named(title), tracks);
         v.mode = Mode::Album;
         self.mode = Some(Mode::Album);
+        self.listed = Some((Mode::Album, v.heading.clone()));
         v
     }
 
@@ -243,6 +261,7 @@ impl MusicController {
             .collect();
         let v = self.list(svc, Heading::Named(artist.into()), tracks);
         self.mode = Some(Mode::Playlist);
+        self.listed = Some((Mode::Playlist, v.heading.clone()));
         v
     }
 
@@ -255,6 +274,7 @@ impl MusicController {
             .unwrap_or_default();
         let v = self.list(svc, Heading::Named(name), tracks);
         self.mode = Some(Mode::Playlist);
+        self.listed = Some((Mode::Playlist, v.heading.clone()));
         v
     }
 
@@ -555,6 +575,12 @@ mod tests {
         assert!(m.queue_from("t2").is_none());
         m.show(&s, Mode::Now);
         // Now playing → the album → the albums.
+        let v = m.back(&s);
+        assert_eq!(
+            (v.mode, v.heading),
+            (Mode::Album, Heading::Named("Sol".into()))
+        );
+        assert_eq!(v.tracks.map(|t| t.len()), Some(2), "the album's tracks");
         assert_eq!(m.back(&s).mode, Mode::Albums);
     }
 

@@ -152,6 +152,8 @@ pub struct PlayerView {
     pub position_ms: u64,
     pub duration_ms: u64,
     pub queue: Vec<TrackRow>,
+    /// Where the queue stands: "Up next" lists from here, not what played.
+    pub index: usize,
     /// The current entry, when the output has it loaded.
     pub playing_item: Option<String>,
 }
@@ -253,14 +255,36 @@ impl<A: Audio> PlayerController<A> {
 
     pub fn toggle(&mut self, svc: &impl PlayerService) -> Result<(), CoreError> {
         let st = self.audio.status();
+        // The last track played to its end: Play starts the queue again.
+        let finished = st.track.is_some()
+            && !st.playing
+            && st.duration_ms > 0
+            && st.position_ms >= st.duration_ms
+            && self.queue.after_end().is_none();
         if st.playing {
             self.audio.pause();
+        } else if finished && !self.queue.is_empty() {
+            return self.start(svc, 0, 0, true);
         } else if st.track.is_some() {
             self.audio.play();
         } else if !self.queue.is_empty() {
             return self.start(svc, self.queue.index, 0, true);
         }
         Ok(())
+    }
+
+    /// Close the player: the music stops and the bar goes away. The queue
+    /// is kept for the person, as at logout.
+    pub fn close(&mut self, svc: &impl PlayerService) -> Result<(), CoreError> {
+        let st = self.audio.status();
+        let saved = match self.queue.saved(&st) {
+            Some(state) => svc.save_state(&state),
+            None => Ok(()),
+        };
+        self.audio.stop();
+        self.queue = Queue::default();
+        self.ended_seen = self.audio.status().ended;
+        saved
     }
 
     pub fn skip(&mut self, svc: &impl PlayerService, by: i64) -> Result<(), CoreError> {
@@ -318,6 +342,7 @@ impl<A: Audio> PlayerController<A> {
             position_ms: st.position_ms,
             duration_ms,
             queue: self.queue.tracks.clone(),
+            index: self.queue.index,
         }
     }
 
@@ -399,10 +424,12 @@ pub(in crate::ui) fn show(ui: &AppWindow, view: &PlayerView, cover: Option<slint
         p.set_cover(cover.unwrap_or_default());
     }
     p.set_elapsed(super::mmss(view.position_ms).into());
-    p.set_total(super::mmss(view.duration_ms).into());
+    p.set_total(super::length_mmss(view.duration_ms).into());
     p.set_progress(view.progress());
+    let from = view.index.min(view.queue.len());
+    p.set_queue_from(from as i32);
     p.set_queue(model(track_lines(
-        &view.queue,
+        &view.queue[from..],
         view.playing_item.as_deref(),
     )));
 }
