@@ -269,6 +269,30 @@ pub fn graphemes(text: &str) -> usize {
     text.graphemes(true).count()
 }
 
+/// Does the next letter typed after `text` start a sentence, so it should
+/// be a capital? At the start, after `.`, `?` or `!` and a space, after a
+/// new line, and after a Spanish opening `¿` or `¡`.
+pub fn starts_sentence(text: &str) -> bool {
+    let Some(last) = text.chars().next_back() else {
+        return true;
+    };
+    if last == '\n' {
+        return true;
+    }
+    if last == '¿' || last == '¡' {
+        let before = text[..text.len() - last.len_utf8()].chars().next_back();
+        return before.is_none_or(char::is_whitespace)
+            || before.is_some_and(|c| c == '¿' || c == '¡');
+    }
+    if !last.is_whitespace() {
+        return false;
+    }
+    match text.trim_end().chars().next_back() {
+        None => true,
+        Some(c) => matches!(c, '.' | '?' | '!'),
+    }
+}
+
 /// May this letter be queued? Attorney mail is never counted against the
 /// daily quota.
 pub fn check_send(
@@ -312,6 +336,26 @@ pub struct OutboundMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_starts_with_a_capital() {
+        for (text, capital) in [
+            ("", true),
+            ("Hola", false),
+            ("Hola ", false),
+            ("Hola, Ana.", false),
+            ("Hola, Ana. ", true),
+            ("¿Cómo estás? ", true),
+            ("¡Qué bien! ", true),
+            ("Te quiero\n", true),
+            ("Dime ¿", true),
+            ("¿", true),
+            ("3.5", false),
+            ("Sr. ", true),
+        ] {
+            assert_eq!(starts_sentence(text), capital, "{text:?}");
+        }
+    }
 
     #[test]
     fn graphemes_count_what_a_person_sees() {

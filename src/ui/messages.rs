@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-use super::{AppWindow, ContactRow, LetterRow, MessagesAdapter, Tr};
-use crate::domain::messages::{Contact, LetterState, OutState, SendRefusal, graphemes};
+use super::{AppWindow, ContactRow, KeyboardAdapter, LetterRow, MessagesAdapter, Tr};
+use crate::domain::messages::{
+    Contact, LetterState, OutState, SendRefusal, graphemes, starts_sentence,
+};
 use crate::tablet::{CoreError, Queued, Refusal, ThreadItem, ThreadSummary};
 
 /// What the Messages page needs of the tablet, for the person signed in.
@@ -261,10 +263,10 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
         .letters
         .iter()
         .map(|l| LetterRow {
-            to: if l.incoming {
+            who: if l.incoming {
                 tr.invoke_from(name.clone())
             } else {
-                name.clone()
+                tr.invoke_to(name.clone())
             },
             preview: letter_text(&tr, l).into(),
             state: tr.invoke_letter_state(l.state.as_str().into(), l.reason.as_str().into()),
@@ -288,6 +290,8 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
             left_today: v.left_today,
         },
     );
+    capitalize_next(ui, &v.text);
+    g.set_notice_good(v.notice == Notice::Queued);
     g.set_notice(match &v.notice {
         Notice::None => SharedString::default(),
         Notice::Queued => tr.invoke_letter_queued(),
@@ -297,7 +301,6 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
     });
 }
 
-/// The counter and the day's quota.
 /// What a letter card shows: for mail from a contact, the subject above
 /// the text, and below it what the gateway left out.
 fn letter_text(tr: &Tr<'_>, l: &LetterView) -> String {
@@ -319,6 +322,14 @@ fn letter_text(tr: &Tr<'_>, l: &LetterView) -> String {
     out
 }
 
+/// A letter starts with a capital, and so does each sentence: the
+/// keyboard's capital key is turned on for the next letter.
+pub fn capitalize_next(ui: &AppWindow, text: &str) {
+    ui.global::<KeyboardAdapter>()
+        .set_shift(starts_sentence(text));
+}
+
+/// The counter and the day's quota.
 pub fn show_counter(ui: &AppWindow, c: Counter) {
     let g = ui.global::<MessagesAdapter>();
     g.set_counter(format!("{} / {}", c.count, c.max).into());

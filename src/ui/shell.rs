@@ -405,6 +405,9 @@ impl Shell {
             let weak = ui.as_weak();
             ui.global::<KeyboardAdapter>().on_key(move |text| {
                 if let Some(ui) = weak.upgrade() {
+                    // A capital is for one letter; the field's page may
+                    // turn it on again (a new sentence).
+                    ui.global::<KeyboardAdapter>().set_shift(false);
                     keys::send_text(&ui, text.as_str());
                 }
             });
@@ -686,11 +689,16 @@ fn letter_edited(ui: &AppWindow, c: &mut Core, text: &str) {
             .set_notice(SharedString::default());
         messages::show_counter(ui, n);
     }
+    messages::capitalize_next(ui, text);
 }
 
 fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
     let contact = ui.global::<MessagesAdapter>().get_selected().to_string();
     if let Some(v) = with_letters(c, |m| m.send(&contact, text)) {
+        // Sent: the keyboard goes down so the notice and the thread show.
+        if v.notice == messages::Notice::Queued {
+            ui.global::<KeyboardAdapter>().set_hidden(true);
+        }
         messages::show(ui, &v);
     }
 }
