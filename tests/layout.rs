@@ -593,6 +593,8 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
 #[test]
 fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
+    // No stale list from an earlier run.
+    let _ = std::fs::remove_file(std::env::temp_dir().join("berth-layout-problems.txt"));
     let mut c = Checker {
         failures: Vec::new(),
         states: 0,
