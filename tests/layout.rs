@@ -383,6 +383,9 @@ enum Dock {
 struct Checker {
     failures: Vec<String>,
     states: usize,
+    /// Where the PIN pad's "1" is, by variant, on each lock step: the pad
+    /// must not move between steps.
+    pad: std::collections::BTreeMap<String, Vec<(String, f32)>>,
 }
 
 impl Checker {
@@ -444,6 +447,19 @@ impl Checker {
                                         "{:?} {:?} {:?} {}",
                                         i.rect, i.label, i.text_state, i.target
                                     );
+                                }
+                            }
+                            if state.starts_with("lock, enrolment code")
+                                || state.starts_with("lock, new PIN")
+                            {
+                                if let Some(one) =
+                                    ElementHandle::find_by_accessible_label(ui, "1").next()
+                                {
+                                    let key = variant[state.len()..].to_string();
+                                    self.pad
+                                        .entry(key)
+                                        .or_default()
+                                        .push((state.to_string(), one.absolute_position().y));
                                 }
                             }
                             for p in problems(ui, allow_elided) {
@@ -598,10 +614,22 @@ fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
     let mut c = Checker {
         failures: Vec::new(),
         states: 0,
+        pad: Default::default(),
     };
     for long_names in [false, true] {
         let w = world(long_names);
         walk(&w, &mut c, long_names);
+    }
+    assert!(!c.pad.is_empty(), "the PIN pad was seen");
+    for (variant, seen) in &c.pad {
+        let (first, y0) = &seen[0];
+        for (state, y) in &seen[1..] {
+            if (y - y0).abs() > 0.5 {
+                c.failures.push(format!(
+                    "{state}{variant}: the PIN pad is at y {y}, on {first} at {y0}: it moves under the finger"
+                ));
+            }
+        }
     }
     eprintln!("{} states checked", c.states);
     assert!(c.states > 1000, "only {} states", c.states);
