@@ -30,7 +30,7 @@ use berth::install::DataDir;
 use berth::tablet::Tablet;
 use berth::ui::{
     AppState, AppWindow, BooksAdapter, HomeAdapter, LearnAdapter, LockAdapter, MessagesAdapter,
-    MusicAdapter, PlayerAdapter, SettingsAdapter, Shell, StatusAdapter, Theme, Tr,
+    MusicAdapter, PlayerAdapter, RecordAdapter, SettingsAdapter, Shell, StatusAdapter, Theme, Tr,
 };
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use slint::{ComponentHandle, Model};
@@ -565,8 +565,30 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     learn.invoke_next_question();
     check(c, "quiz result");
     learn.invoke_back();
+    // Every lesson read, for the certificate.
+    let places: Vec<String> = learn
+        .get_steps()
+        .iter()
+        .map(|s| s.place.to_string())
+        .filter(|p| p.starts_with("lesson:"))
+        .collect();
+    for p in places {
+        learn.invoke_open_step(p.into());
+        learn.invoke_finish_lesson();
+        learn.invoke_back();
+    }
     learn.invoke_back();
     learn.invoke_home();
+    home.invoke_open("record".into());
+    let record = ui.global::<RecordAdapter>();
+    assert!(
+        record.get_certificates().row_count() > 0,
+        "the course was finished: a certificate"
+    );
+    check(c, "my record, a certificate");
+    record.set_open(0);
+    check(c, "certificate");
+    record.invoke_home();
     home.invoke_open("books".into());
     check(c, "books");
     let books = ui.global::<BooksAdapter>();

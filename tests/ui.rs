@@ -242,6 +242,16 @@ fn learning_reading_and_listening_through_the_pages() {
     r.tap("Home");
     r.tap("My record");
     assert!(r.has("Certificate: Reading Basics (100%)"));
+    // The certificate has its own page, with a code to check it by.
+    r.tap("Certificate: Reading Basics (100%)");
+    assert_eq!(r.value("Course"), "Reading Basics");
+    let code = r.value("Certificate code");
+    assert!(
+        code.len() == 14 && code.chars().filter(|c| *c == '-').count() == 2,
+        "{code}"
+    );
+    r.tap("Back to My record");
+    assert!(!r.has("Certificate code") && r.has("Home"));
     r.tap("Home");
 
     r.tap("Books");

@@ -281,6 +281,10 @@ enum CertificateCommand {
         /// The dock's data directory (checks the signing tablet).
         #[arg(long, requires = "dir")]
         data: Option<PathBuf>,
+        /// The check code from the person's certificate page (for example
+        /// 3F9A-21C0-77BE): checks this file is that certificate.
+        #[arg(long)]
+        code: Option<String>,
     },
     /// Certificates uploaded to the dock.
     List {
@@ -581,17 +585,27 @@ fn staff(command: Command) -> Result<()> {
                 if rows.is_empty() {
                     println!("no certificates have been uploaded");
                 }
-                for (id, person, course, at, _) in rows {
-                    println!("{id}  {person}  {course}  received {at}");
+                for (id, person, course, at, env) in rows {
+                    println!(
+                        "{id}  {person}  {course}  code {}  received {at}",
+                        certificate_code(&env)
+                    );
                 }
             }
             CertificateCommand::Export { dock, id, out } => {
                 let rows = dock.open()?.certificates()?;
                 let (_, _, _, _, env) = rows
                     .into_iter()
-                    .find(|r| r.0 == id || (id.len() >= 8 && r.0.starts_with(&id)))
+                    .find(|r| {
+                        r.0 == id
+                            || (id.len() >= 8 && r.0.starts_with(&id))
+                            || berth::domain::content::same_certificate_code(
+                                &id,
+                                &certificate_code(&r.4),
+                            )
+                    })
                     .ok_or_else(|| anyhow::anyhow!(
-                        "no certificate {id} at this dock; see `berth-facility certificate list`"
+                        "no certificate {id} at this dock (an id or a check code); nothing was written; see `berth-facility certificate list`"
                     ))?;
                 write_atomic(&out, &env).with_context(|| format!("writing {}", out.display()))?;
                 println!("wrote {}", out.display());
@@ -744,11 +758,22 @@ fn verify_certificate(
     file: &std::path::Path,
     dir: Option<&std::path::Path>,
     data: Option<&std::path::Path>,
+    code: Option<&str>,
 ) -> Result<()> {
     let bytes = berth::facility::read_capped(file, berth::trust::MAX_ENVELOPE_BYTES)
         .with_context(|| format!("reading {}", file.display()))?;
     let c = berth::trust::signed::verify_certificate(&bytes)
         .map_err(|e| anyhow::anyhow!("{} is not a valid certificate: {e}", file.display()))?;
+    let its_code = certificate_code(&bytes);
+    if let Some(code) = code
+        && !berth::domain::content::same_certificate_code(code, &its_code)
+    {
+        bail!(
+            "{} is a valid certificate, but its check code is {its_code}, not {code}: \
+             it is not the certificate that was shown. Ask for the file with code {code}",
+            file.display()
+        );
+    }
     if let Some(dir) = dir {
         let f = Facility::open(dir)?;
         if c.facility != f.root().doc().facility {
@@ -777,7 +802,13 @@ fn verify_certificate(
     println!("  date     {}", c.completed.format("%Y-%m-%d"));
     println!("  score    {}%", c.score_percent);
     println!("  facility {}", c.facility);
+    println!("  code     {its_code}");
     Ok(())
+}
+
+/// The check code a tablet shows on the certificate's page.
+fn certificate_code(envelope: &[u8]) -> String {
+    berth::domain::content::certificate_code(&berth::trust::digest::sha256(envelope))
 }
 
 /// Write a signed document and say what it was.
@@ -809,8 +840,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         | Command::Gateway { .. }) => staff(c)?,
         Command::Certificate {
-            command: CertificateCommand::Verify { file, dir, data },
-        } => verify_certificate(&file, dir.as_deref(), data.as_deref())?,
+            command:
+                CertificateCommand::Verify {
+                    file,
+                    dir,
+                    data,
+                    code,
+                },
+        } => verify_certificate(&file, dir.as_deref(), data.as_deref(), code.as_deref())?,
         Command::Init {
             dir,
             facility,

@@ -868,9 +868,41 @@ pub struct CertificateDoc {
     pub tablet: PublicKey,
 }
 
+/// The short code printed on a certificate's page: the first 48 bits of
+/// the SHA-256 of its signed envelope, in three groups of four. Anyone with
+/// the file checks it with `berth-facility certificate verify FILE --code`.
+pub fn certificate_code(envelope_hash: &crate::domain::Sha256) -> String {
+    let hex: String = envelope_hash.0[..6]
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    format!("{}-{}-{}", &hex[0..4], &hex[4..8], &hex[8..12])
+}
+
+/// A code as a person may type it: any case, with or without dashes.
+pub fn same_certificate_code(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty() && a == b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_code_is_short_and_forgiving() {
+        let h = crate::domain::Sha256([0xab; 32]);
+        assert_eq!(certificate_code(&h), "ABAB-ABAB-ABAB");
+        assert!(same_certificate_code("abab abab-abab", "ABAB-ABAB-ABAB"));
+        assert!(!same_certificate_code("ABAB-ABAB-ABAC", "ABAB-ABAB-ABAB"));
+        assert!(!same_certificate_code("--", ""));
+    }
 
     fn quiz() -> QuizDoc {
         serde_json::from_str(

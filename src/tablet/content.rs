@@ -151,6 +151,18 @@ fn extra(r: &CatalogueRow) -> serde_json::Value {
     serde_json::from_str(&r.extra).unwrap_or_default()
 }
 
+/// A certificate as the person's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateCard {
+    pub doc: CertificateDoc,
+    /// The course's title in the person's language.
+    pub course_title: String,
+    /// `domain::content::certificate_code` of the signed file.
+    pub code: String,
+    /// Sent to the dock, so staff have it.
+    pub uploaded: bool,
+}
+
 fn title_in(r: &CatalogueRow, lang: &str) -> String {
     match (&r.title_es, lang) {
         (Some(t), "es") if !t.is_empty() => t.clone(),
@@ -570,6 +582,30 @@ impl Library<'_> {
     }
 
     /// A person's certificates, verified again as they are read.
+    /// The person's certificates as their page shows them: the course's
+    /// title in their language (the signed one if the course is gone), and
+    /// the code that checks the signed file.
+    pub fn certificate_cards(&self, s: &Session) -> Result<Vec<CertificateCard>> {
+        let groups = self.person_groups(&s.person);
+        let mut out = Vec::new();
+        for (doc, env, uploaded) in self.certificates(s)? {
+            let title = self
+                .t
+                .store
+                .by_ref("course", &doc.course, &groups)?
+                .first()
+                .map(|r| title_in(r, &s.language))
+                .unwrap_or_else(|| doc.course_title.clone());
+            out.push(CertificateCard {
+                code: crate::domain::content::certificate_code(&crate::trust::digest::sha256(&env)),
+                course_title: title,
+                uploaded,
+                doc,
+            });
+        }
+        Ok(out)
+    }
+
     pub fn certificates(&self, s: &Session) -> Result<Vec<(CertificateDoc, Vec<u8>, bool)>> {
         Ok(self
             .t

@@ -8,8 +8,8 @@ pub mod sync;
 
 pub use crate::store::{Bookmark, PlayerState, ThreadItem, ThreadSummary};
 pub use content::{
-    AlbumRow, BookCard, BookView, Completed, ContentRefusal, CourseCard, CourseStep, CourseView,
-    LessonView, Library, TrackRow,
+    AlbumRow, BookCard, BookView, CertificateCard, Completed, ContentRefusal, CourseCard,
+    CourseStep, CourseView, LessonView, Library, TrackRow,
 };
 pub use messages::{Letters, Queued};
 pub use people::{

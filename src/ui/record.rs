@@ -5,16 +5,15 @@
 use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{AppWindow, RecordAdapter, RecordRow, Tr};
+use super::{AppWindow, CertificateRow, RecordAdapter, RecordRow, Tr};
 use crate::audit::AuditEntry;
-use crate::domain::content::CertificateDoc;
-use crate::tablet::CoreError;
+use crate::tablet::{CertificateCard, CoreError};
 
 /// What the page needs of the tablet, for the person signed in.
 pub trait RecordService {
     /// The person's own audit entries, oldest first.
     fn entries(&self) -> Result<Vec<AuditEntry>, CoreError>;
-    fn certificates(&self) -> Result<Vec<CertificateDoc>, CoreError>;
+    fn certificates(&self) -> Result<Vec<CertificateCard>, CoreError>;
     fn time_zone(&self) -> Tz;
 }
 
@@ -22,10 +21,23 @@ pub trait RecordService {
 pub enum RecordWhat {
     /// An audit entry of this kind (`audit::kind`).
     Event(String),
-    Certificate {
-        course: String,
-        score_percent: u32,
-    },
+    /// A certificate; its own page shows the rest.
+    Certificate(CertificateLine),
+}
+
+/// What a certificate's page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateLine {
+    /// In the person's language.
+    pub course: String,
+    pub score_percent: u32,
+    pub person_name: String,
+    pub person: String,
+    pub facility: String,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub code: String,
+    pub uploaded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,16 +56,26 @@ pub fn lines(svc: &impl RecordService) -> Vec<RecordLine> {
         .map_err(|e| tracing::error!("certificates: {e}"))
         .unwrap_or_default()
         .into_iter()
-        .map(|c| RecordLine {
-            when: c
+        .map(|c| {
+            let date = c
+                .doc
                 .completed
                 .with_timezone(&tz)
                 .format("%Y-%m-%d")
-                .to_string(),
-            what: RecordWhat::Certificate {
-                course: c.course_title,
-                score_percent: c.score_percent,
-            },
+                .to_string();
+            RecordLine {
+                when: date.clone(),
+                what: RecordWhat::Certificate(CertificateLine {
+                    course: c.course_title,
+                    score_percent: c.doc.score_percent,
+                    person_name: c.doc.person_name,
+                    person: c.doc.person.to_string(),
+                    facility: c.doc.facility.to_string(),
+                    date,
+                    code: c.code,
+                    uploaded: c.uploaded,
+                }),
+            }
         })
         .collect();
     let entries = svc
@@ -69,21 +91,43 @@ pub fn lines(svc: &impl RecordService) -> Vec<RecordLine> {
 
 pub fn show(ui: &AppWindow, lines: &[RecordLine]) {
     let tr = ui.global::<Tr>();
+    let mut certificates = Vec::new();
     let rows: Vec<RecordRow> = lines
         .iter()
-        .map(|l| RecordRow {
-            when: l.when.as_str().into(),
-            what: match &l.what {
-                RecordWhat::Event(kind) => tr.invoke_record_what(kind.as_str().into()),
-                RecordWhat::Certificate {
-                    course,
-                    score_percent,
-                } => tr.invoke_certificate_row(course.as_str().into(), *score_percent as i32),
+        .map(|l| match &l.what {
+            RecordWhat::Event(kind) => RecordRow {
+                when: l.when.as_str().into(),
+                what: tr.invoke_record_what(kind.as_str().into()),
+                certificate: -1,
             },
+            RecordWhat::Certificate(c) => {
+                certificates.push(CertificateRow {
+                    course: c.course.as_str().into(),
+                    person: tr
+                        .invoke_awarded_to(c.person_name.as_str().into(), c.person.as_str().into()),
+                    date: c.date.as_str().into(),
+                    score: tr.invoke_certificate_score(c.score_percent as i32),
+                    facility: c.facility.as_str().into(),
+                    code: c.code.as_str().into(),
+                    copy: if c.uploaded {
+                        tr.invoke_certificate_uploaded()
+                    } else {
+                        tr.invoke_certificate_not_uploaded()
+                    },
+                });
+                RecordRow {
+                    when: l.when.as_str().into(),
+                    what: tr
+                        .invoke_certificate_row(c.course.as_str().into(), c.score_percent as i32),
+                    certificate: certificates.len() as i32 - 1,
+                }
+            }
         })
         .collect();
-    ui.global::<RecordAdapter>()
-        .set_rows(ModelRc::new(VecModel::from(rows)));
+    let g = ui.global::<RecordAdapter>();
+    g.set_rows(ModelRc::new(VecModel::from(rows)));
+    g.set_certificates(ModelRc::new(VecModel::from(certificates)));
+    g.set_open(-1);
 }
 
 #[cfg(test)]
@@ -91,6 +135,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::domain::content::CertificateDoc;
     use crate::domain::{PublicKey, Sha256};
 
     struct Memory {
@@ -123,20 +168,25 @@ mod tests {
                 })
                 .collect())
         }
-        fn certificates(&self) -> Result<Vec<CertificateDoc>, CoreError> {
+        fn certificates(&self) -> Result<Vec<CertificateCard>, CoreError> {
             Ok(self
                 .certificates
                 .iter()
-                .map(|(title, score, when)| CertificateDoc {
-                    facility: crate::domain::FacilityId::parse("demo-facility").unwrap(),
-                    id: "c1".into(),
-                    person: crate::domain::people::PersonId::parse("A12345").unwrap(),
-                    person_name: "María".into(),
-                    course: "reading".into(),
+                .map(|(title, score, when)| CertificateCard {
                     course_title: title.to_string(),
-                    completed: at(when),
-                    score_percent: *score,
-                    tablet: PublicKey([0; 32]),
+                    code: "ABCD-EF01-2345".into(),
+                    uploaded: false,
+                    doc: CertificateDoc {
+                        facility: crate::domain::FacilityId::parse("demo-facility").unwrap(),
+                        id: "c1".into(),
+                        person: crate::domain::people::PersonId::parse("A12345").unwrap(),
+                        person_name: "María".into(),
+                        course: "reading".into(),
+                        course_title: "Reading Basics".into(),
+                        completed: at(when),
+                        score_percent: *score,
+                        tablet: PublicKey([0; 32]),
+                    },
                 })
                 .collect())
         }
@@ -161,10 +211,16 @@ mod tests {
             [
                 RecordLine {
                     when: "2026-06-03".into(),
-                    what: RecordWhat::Certificate {
+                    what: RecordWhat::Certificate(CertificateLine {
                         course: "Lectura básica".into(),
-                        score_percent: 100
-                    }
+                        score_percent: 100,
+                        person_name: "María".into(),
+                        person: "A12345".into(),
+                        facility: "demo-facility".into(),
+                        date: "2026-06-03".into(),
+                        code: "ABCD-EF01-2345".into(),
+                        uploaded: false,
+                    })
                 },
                 RecordLine {
                     when: "2026-06-03 11:30".into(),

@@ -8,7 +8,6 @@ use std::sync::{Mutex, MutexGuard};
 use chrono_tz::Tz;
 
 use crate::audit::AuditEntry;
-use crate::domain::content::CertificateDoc;
 use crate::domain::messages::Contact;
 use std::path::PathBuf;
 
@@ -93,13 +92,8 @@ impl super::record::RecordService for SessionRecord<'_> {
     fn entries(&self) -> Result<Vec<AuditEntry>, CoreError> {
         lock(self.tablet).people().audit_for(self.session)
     }
-    fn certificates(&self) -> Result<Vec<CertificateDoc>, CoreError> {
-        Ok(lock(self.tablet)
-            .library()
-            .certificates(self.session)?
-            .into_iter()
-            .map(|(c, _, _)| c)
-            .collect())
+    fn certificates(&self) -> Result<Vec<crate::tablet::CertificateCard>, CoreError> {
+        lock(self.tablet).library().certificate_cards(self.session)
     }
     fn time_zone(&self) -> Tz {
         lock(self.tablet).people().time_zone()

@@ -147,6 +147,10 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
     assert_eq!(cert.score_percent, 100);
     assert_eq!(cert.tablet, tab.device_public_key());
     assert_eq!(tab.library().certificates(&s).unwrap().len(), 1);
+    // Her certificate's page shows a check code for the signed file.
+    let card = tab.library().certificate_cards(&s).unwrap().remove(0);
+    assert_eq!(card.doc, cert);
+    assert!(!card.uploaded, "not at the dock yet");
     drop(tab);
 
     // It reaches the dock at the next sync, once.
@@ -159,10 +163,11 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
     // is refused.
     let file = dw.w.path("cert.json");
     std::fs::write(&file, &at_dock[0].4).unwrap();
-    let verify = |f: &Path| {
+    let verify_with = |f: &Path, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_berth-facility"))
             .args(["certificate", "verify"])
             .arg(f)
+            .args(extra)
             .arg("--dir")
             .arg(dw.w.path("facility"))
             .arg("--data")
@@ -170,7 +175,8 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
             .output()
             .unwrap()
     };
-    let ok = verify(&file);
+    let verify = |f: &Path| verify_with(f, &[]);
+    let ok = verify_with(&file, &["--code", &card.code.to_lowercase()]);
     let out = String::from_utf8_lossy(&ok.stdout);
     assert!(
         ok.status.success(),
@@ -182,6 +188,15 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
         "{out}"
     );
     assert!(out.contains("signed by tablet tab-1"), "{out}");
+    assert!(out.contains(&format!("code     {}", card.code)), "{out}");
+    // The code from another certificate's page is refused.
+    let other = verify_with(&file, &["--code", "0000-0000-0000"]);
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success());
+    assert!(
+        err.contains("is not the certificate that was shown") && err.contains(&card.code),
+        "{err}"
+    );
     let mut bytes = at_dock[0].4.clone();
     let i = bytes.len() / 2;
     bytes[i] ^= 0x20;

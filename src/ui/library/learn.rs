@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use slint::{ComponentHandle, SharedString};
 
 use super::{ContentNotice, Hit, model, png_image};
-use crate::domain::content::{Block, QuizDoc, QuizResult, Span};
+use crate::domain::content::{Block, CertificateDoc, QuizDoc, QuizResult, Span};
 use crate::tablet::{Completed, CoreError, CourseCard, CourseView, LessonView};
 use crate::ui::library::player::narration_id;
 use crate::ui::quiz::{Next, QuizRun};
@@ -235,6 +235,8 @@ pub struct LearnController {
     kind: Kind,
     subject: String,
     course: Option<String>,
+    /// The open course's title, in the person's language.
+    course_title: String,
     steps: Vec<StepLine>,
     lesson: Option<usize>,
     narration: Option<PathBuf>,
@@ -303,6 +305,7 @@ impl LearnController {
     pub fn open_course(&mut self, svc: &impl LearnService, item: &str) -> Option<Screen> {
         let v = self.opened(item, svc.course(item))?;
         self.course = Some(item.to_string());
+        self.course_title = v.card.title.clone();
         self.lesson = None;
         self.quiz = None;
         self.on_lesson_or_quiz = false;
@@ -342,6 +345,16 @@ impl LearnController {
             steps: self.steps.clone(),
             resume,
         }))
+    }
+
+    /// The certified course's title in the person's language (the signed
+    /// certificate keeps the catalogue's).
+    fn title_of(&self, cert: CertificateDoc) -> String {
+        if self.course_title.is_empty() {
+            cert.course_title
+        } else {
+            self.course_title.clone()
+        }
     }
 
     /// A step of the course open: `lesson:N` or `quiz:N`.
@@ -464,7 +477,7 @@ impl LearnController {
                 })
                 .collect(),
             certificate: match done {
-                Completed::Certified(cert) => Some(cert.course_title),
+                Completed::Certified(cert) => Some(self.title_of(cert)),
                 Completed::Step => None,
             },
         }))
@@ -487,7 +500,7 @@ impl LearnController {
                 passed: true,
                 score: None,
                 review: Vec::new(),
-                certificate: Some(cert.course_title),
+                certificate: Some(self.title_of(cert)),
             }));
         }
         let here = format!("lesson:{index}");
@@ -806,7 +819,9 @@ mod tests {
                     person: crate::domain::people::PersonId::parse("A12345").unwrap(),
                     person_name: "María".into(),
                     course: "course:1".into(),
-                    course_title: "Lectura".into(),
+                    // Signed in the catalogue's own language; the person
+                    // reads Spanish.
+                    course_title: "Reading Basics".into(),
                     completed: chrono::Utc::now(),
                     score_percent: 100,
                     tablet: crate::domain::PublicKey([0; 32]),
@@ -991,7 +1006,11 @@ mod tests {
         assert!(r.passed);
         assert_eq!(r.score, Some((1, 1, 1)));
         assert_eq!(r.review[0].answer, "dos");
-        assert_eq!(r.certificate.as_deref(), Some("Lectura"));
+        assert_eq!(
+            r.certificate.as_deref(),
+            Some("Lectura"),
+            "the course's title in the person's language, not the signed one"
+        );
         assert!(matches!(l.back(&s), Screen::Course(_)));
         assert!(matches!(l.back(&s), Screen::List(_)));
     }
