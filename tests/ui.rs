@@ -205,9 +205,9 @@ fn learning_reading_and_listening_through_the_pages() {
     )));
     r.tap("Learn");
     r.tap("Reading Basics");
-    // (The unit's heading is also labelled "Sounds and letters": start
-    // from the button that continues the course.)
-    r.tap("Continue");
+    // Nothing done yet: the course's button starts it.
+    assert!(!r.has("Continue") && !r.has("Review the course"));
+    r.tap("Start the course");
     assert!(r.has("Finish the lesson"), "the lesson is open");
     assert!(r.has("Listen to the lesson"), "a narrated lesson");
     assert!(
@@ -238,6 +238,10 @@ fn learning_reading_and_listening_through_the_pages() {
         r.value("Certificate")
     );
     r.tap("Back to the course");
+    assert!(
+        r.has("Review the course") && !r.has("Continue"),
+        "a finished course is reviewed, not continued"
+    );
     r.tap("Back");
     r.tap("Home");
     r.tap("My record");

@@ -46,7 +46,8 @@ pub struct CourseStep {
 pub struct CourseView {
     pub card: CourseCard,
     pub steps: Vec<CourseStep>,
-    /// Where to resume: the place last opened, else the first not done.
+    /// Where to resume: the place last opened if it is not done, else the
+    /// first not done; `None` once every step is done.
     pub resume: Option<String>,
 }
 
@@ -423,7 +424,7 @@ impl Library<'_> {
             .t
             .store
             .resume(&s.person, &r.ref_id)?
-            .filter(|p| steps.iter().any(|st| &st.place == p))
+            .filter(|p| steps.iter().any(|st| &st.place == p && !st.done))
             .or_else(|| steps.iter().find(|st| !st.done).map(|st| st.place.clone()));
         Ok(CourseView {
             card,

@@ -152,8 +152,45 @@ pub struct StepLine {
 pub struct CoursePage {
     pub line: CourseLine,
     pub steps: Vec<StepLine>,
+    /// What the course's main button does.
+    pub action: CourseAction,
+}
+
+/// The course's main button: start it, carry on, or look back over it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CourseAction {
+    /// Nothing done yet: the first step.
+    Start { place: String },
     /// The step to carry on from, and its title.
-    pub resume: Option<(String, String)>,
+    Continue { place: String, title: String },
+    /// Every step done: back to the first, to review.
+    Review { place: String },
+    /// A course with no steps.
+    None,
+}
+
+impl CourseAction {
+    pub fn of(steps: &[StepLine], resume: Option<&str>) -> CourseAction {
+        let Some(first) = steps.first() else {
+            return CourseAction::None;
+        };
+        match resume {
+            None => CourseAction::Review {
+                place: first.place.clone(),
+            },
+            Some(p) if !steps.iter().any(|st| st.done) && p == first.place => CourseAction::Start {
+                place: first.place.clone(),
+            },
+            Some(p) => CourseAction::Continue {
+                place: p.to_string(),
+                title: steps
+                    .iter()
+                    .find(|st| st.place == p)
+                    .map(|st| st.title.clone())
+                    .unwrap_or_default(),
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -331,19 +368,10 @@ impl LearnController {
                 }
             })
             .collect();
-        let resume = v.resume.as_ref().map(|p| {
-            let title = self
-                .steps
-                .iter()
-                .find(|st| &st.place == p)
-                .map(|st| st.title.clone())
-                .unwrap_or_default();
-            (p.clone(), title)
-        });
         Some(Screen::Course(CoursePage {
             line: CourseLine::of(&v.card, false),
+            action: CourseAction::of(&self.steps, v.resume.as_deref()),
             steps: self.steps.clone(),
-            resume,
         }))
     }
 
@@ -714,7 +742,15 @@ pub(in crate::ui) fn show(ui: &AppWindow, screen: &Screen) {
                     })
                     .collect(),
             ));
-            let (place, title) = c.resume.clone().unwrap_or_default();
+            let (kind, place, title) = match &c.action {
+                CourseAction::Start { place } => ("start", place.as_str(), ""),
+                CourseAction::Continue { place, title } => {
+                    ("continue", place.as_str(), title.as_str())
+                }
+                CourseAction::Review { place } => ("review", place.as_str(), ""),
+                CourseAction::None => ("", "", ""),
+            };
+            g.set_resume_kind(kind.into());
             g.set_resume_place(place.into());
             g.set_resume_title(title.into());
             "course"
@@ -888,7 +924,11 @@ mod tests {
                     step("lesson:1", 0, "Dos"),
                     step("quiz:0", 0, "Prueba"),
                 ],
-                resume: self.done.borrow().last().cloned(),
+                // As the tablet does: the first step not done.
+                resume: ["lesson:0", "lesson:1", "quiz:0"]
+                    .into_iter()
+                    .find(|p| !self.done.borrow().iter().any(|d| d == p))
+                    .map(String::from),
             })
         }
         fn lesson(&self, _: &str, index: usize) -> Result<LessonView, CoreError> {
@@ -971,6 +1011,42 @@ mod tests {
             "the person is told"
         );
         assert_eq!(l.take_notice(), ContentNotice::None, "once");
+    }
+
+    #[test]
+    fn the_course_button_starts_continues_or_reviews() {
+        let step = |place: &str, done: bool| StepLine {
+            place: place.into(),
+            kind: StepKind::Lesson,
+            title: format!("T {place}"),
+            unit_title: String::new(),
+            done,
+            score: None,
+            first_in_unit: false,
+        };
+        let fresh = [step("lesson:0", false), step("lesson:1", false)];
+        assert_eq!(
+            CourseAction::of(&fresh, Some("lesson:0")),
+            CourseAction::Start {
+                place: "lesson:0".into()
+            }
+        );
+        let half = [step("lesson:0", true), step("lesson:1", false)];
+        assert_eq!(
+            CourseAction::of(&half, Some("lesson:1")),
+            CourseAction::Continue {
+                place: "lesson:1".into(),
+                title: "T lesson:1".into()
+            }
+        );
+        let done = [step("lesson:0", true), step("lesson:1", true)];
+        assert_eq!(
+            CourseAction::of(&done, None),
+            CourseAction::Review {
+                place: "lesson:0".into()
+            }
+        );
+        assert_eq!(CourseAction::of(&[], None), CourseAction::None);
     }
 
     #[test]
