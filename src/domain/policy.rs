@@ -123,6 +123,9 @@ pub struct Rules {
     pub daily_message_quota: Option<u32>,
     pub max_offline_days: Option<u32>,
     pub grace_allows: Option<Vec<Feature>>,
+    /// Features that stay open during curfew (quiet ones: books, the
+    /// person's record). `[]` closes everything at night.
+    pub curfew_allows: Option<Vec<Feature>>,
     pub free_tags: Option<Vec<String>>,
     pub idle_lock_seconds: Option<u32>,
     /// The loudest the tablet plays, in percent of full volume.
@@ -228,6 +231,7 @@ pub struct Effective {
     pub daily_message_quota: u32,
     pub max_offline_days: u32,
     pub grace_allows: BTreeSet<Feature>,
+    pub curfew_allows: BTreeSet<Feature>,
     pub free_tags: Vec<String>,
     pub idle_lock_seconds: u32,
     pub max_volume_percent: u32,
@@ -247,6 +251,9 @@ impl Default for Effective {
             daily_message_quota: 10,
             max_offline_days: 7,
             grace_allows: [Feature::Messages, Feature::Music, Feature::Record].into(),
+            // Reading stays open at night: books (the facility handbook
+            // among them) and the person's own record.
+            curfew_allows: [Feature::Books, Feature::Record].into(),
             free_tags: vec!["public-domain".into()],
             idle_lock_seconds: 120,
             max_volume_percent: 80,
@@ -285,6 +292,9 @@ pub fn effective(docs: &[&PolicyDoc]) -> Effective {
         }
         if let Some(g) = &r.grace_allows {
             e.grace_allows = g.iter().copied().collect();
+        }
+        if let Some(c) = &r.curfew_allows {
+            e.curfew_allows = c.iter().copied().collect();
         }
     }
     e
@@ -491,7 +501,12 @@ pub fn decide(e: &Effective, usage: &Usage, now: DateTime<Utc>) -> PolicyDecisio
                     None => break,
                 }
             }
-            (BTreeSet::new(), false, None, Reason::Curfew { until: end })
+            (
+                e.curfew_allows.clone(),
+                e.curfew_allows.contains(&Feature::Books),
+                None,
+                Reason::Curfew { until: end },
+            )
         } else if usage.used_today_minutes >= e.daily_cap_minutes {
             (BTreeSet::new(), true, Some(0), Reason::DailyCapReached)
         } else {
@@ -648,9 +663,30 @@ mod tests {
                 curfew,
                 "{t}: {d}"
             );
-            assert_eq!(d.allowed.is_empty(), curfew, "{t}");
+            let quiet: BTreeSet<Feature> = [Feature::Books, Feature::Record].into();
+            assert_eq!(
+                d.allowed == quiet,
+                curfew,
+                "{t}: only the quiet features at night"
+            );
             assert_eq!(local(d.next_change.unwrap()), next, "{t}");
         }
+    }
+
+    #[test]
+    fn the_policy_says_what_stays_open_at_night() {
+        let mut e = ny();
+        let night = at("2026-06-03 23:00");
+        let d = decide(&e, &Usage::default(), night);
+        assert!(d.allowed.contains(&Feature::Books) && d.allowed.contains(&Feature::Record));
+        assert!(!d.allowed.contains(&Feature::Messages) && !d.allowed.contains(&Feature::Music));
+        assert!(d.free_content, "the handbook and free books stay readable");
+        e.curfew_allows = BTreeSet::new();
+        let d = decide(&e, &Usage::default(), night);
+        assert!(
+            d.allowed.is_empty() && !d.free_content,
+            "a facility can close everything"
+        );
     }
 
     #[test]

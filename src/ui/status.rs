@@ -256,7 +256,13 @@ pub fn show(ui: &AppWindow, v: &StatusView, signed_in: bool) {
         home.set_books_open(v.tiles.books);
         home.set_music_open(v.tiles.music);
         home.set_record_open(v.tiles.record);
-        home.set_closed_note(tr.invoke_closed_now());
+        // A closed tile says when it opens, where the tablet knows.
+        home.set_closed_note(match &v.banner {
+            Banner::Curfew(t) | Banner::Cooldown(t) => tr.invoke_opens_at(t.as_str().into()),
+            Banner::DailyCap => tr.invoke_opens_tomorrow(),
+            Banner::Grace { .. } => tr.invoke_opens_at_dock(),
+            Banner::None | Banner::Lockdown(_) => tr.invoke_closed_now(),
+        });
     }
 }
 
