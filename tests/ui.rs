@@ -339,9 +339,13 @@ fn switching_to_spanish_applies_at_once() {
     }
     assert!(!r.has("Messages"));
     assert_eq!(r.value("Minutos restantes"), "Quedan 60 minutos");
-    // The choice is the person's own: it comes back at the next login.
+    // The choice is the person's own, and the tablet remembers it for the
+    // lock screen: the next person is greeted in the language last chosen.
     r.tap("Salir");
-    assert!(r.has("Type my ID"), "the lock screen is back in English");
+    assert!(
+        r.has("Escribir mi número"),
+        "the lock screen stays in Spanish"
+    );
     r.tap("James Carter");
     r.type_pin("4821");
     assert!(r.has("Mensajes"));
@@ -381,16 +385,65 @@ fn curfew_shows_its_banner_and_closes_the_features() {
 
 fn idle_session_locks_itself() {
     let r = rig();
-    r.enrol_james();
+    // She reads Spanish: the lock screen keeps her choice.
+    r.tap("Español");
+    r.tap("María González");
+    r.type_pin("731904");
+    r.type_pin("4821");
+    r.type_pin("4821");
+    // She starts a letter.
+    r.tap("Mensajes");
+    r.find("Su carta")
+        .unwrap()
+        .set_accessible_value("Querida Ana, el curso");
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(60));
-    r.tap("Settings");
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(100));
-    assert!(r.has("Log out"), "activity 100 s ago: still open");
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(21));
+    r.tap("Inicio");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(99));
+    assert!(!r.has("Aviso de inactividad"), "99 s idle: no warning yet");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
     assert!(
-        r.has("Type my ID") && !r.has("Log out"),
+        r.value("Aviso de inactividad").contains("20 segundos"),
+        "20 s before the lock she is warned: {:?}",
+        r.value("Aviso de inactividad")
+    );
+    // (One second at a time, as the event loop runs.)
+    for _ in 0..5 {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    }
+    assert!(
+        r.value("Aviso de inactividad").contains("15 segundos"),
+        "it counts down: {:?}",
+        r.value("Aviso de inactividad")
+    );
+    // A touch keeps the session, and the count starts again.
+    r.tap("Seguir en la sesión");
+    assert!(!r.has("Aviso de inactividad") && r.has("Salir"));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(100));
+    assert!(r.has("Salir"), "touched 100 s ago: still open");
+    for _ in 0..10 {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    }
+    assert!(
+        r.value("Aviso de inactividad").contains("10 segundos"),
+        "{:?}",
+        r.value("Aviso de inactividad")
+    );
+    assert!(r.has("Aviso de inactividad"), "warned again");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(11));
+    assert!(
+        r.has("Escribir mi número") && !r.has("Salir") && !r.has("Aviso de inactividad"),
         "locked after 120 s idle"
     );
+    // The lock screen is still in Spanish, and the letter she had started
+    // is still there.
+    r.tap("María González");
+    r.type_pin("4821");
+    assert!(
+        !r.value("Fecha").is_empty(),
+        "the date stays in the bar after login"
+    );
+    r.tap("Mensajes");
+    assert_eq!(r.value("Su carta"), "Querida Ana, el curso");
 }
 
 fn power_button_locks_and_blanks_and_volume_keys_change_volume() {

@@ -130,6 +130,9 @@ pub struct Rules {
     pub idle_lock_seconds: Option<u32>,
     /// The loudest the tablet plays, in percent of full volume.
     pub max_volume_percent: Option<u32>,
+    /// The lock screen's language on a new tablet (`en` or `es`); after
+    /// that, the last language chosen there.
+    pub default_language: Option<String>,
 }
 
 /// A signed policy document.
@@ -190,6 +193,14 @@ impl PolicyDoc {
         range("max_offline_days", r.max_offline_days, 1, 365)?;
         range("idle_lock_seconds", r.idle_lock_seconds, 15, 3600)?;
         range("max_volume_percent", r.max_volume_percent, 10, 100)?;
+        if let Some(l) = &r.default_language
+            && !crate::domain::content::LANGUAGES.contains(&l.as_str())
+        {
+            return Err(bad(format!(
+                "default_language {l:?}: the tablet speaks {}",
+                crate::domain::content::LANGUAGES.join(", ")
+            )));
+        }
         if let Some(c) = &r.curfew {
             if c.len() > 32 {
                 return Err(bad("at most 32 curfew windows".into()));
@@ -235,6 +246,7 @@ pub struct Effective {
     pub free_tags: Vec<String>,
     pub idle_lock_seconds: u32,
     pub max_volume_percent: u32,
+    pub default_language: String,
 }
 
 impl Default for Effective {
@@ -257,6 +269,7 @@ impl Default for Effective {
             free_tags: vec!["public-domain".into()],
             idle_lock_seconds: 120,
             max_volume_percent: 80,
+            default_language: "en".into(),
         }
     }
 }
@@ -285,7 +298,8 @@ pub fn effective(docs: &[&PolicyDoc]) -> Effective {
             max_offline_days,
             free_tags,
             idle_lock_seconds,
-            max_volume_percent
+            max_volume_percent,
+            default_language
         );
         if let Some(l) = &r.lockdown {
             e.lockdown = Some(l.clone());

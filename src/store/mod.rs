@@ -38,6 +38,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_sync.sql")),
         M::up(include_str!("migrations/0005_content.sql")),
         M::up(include_str!("migrations/0006_mail_subject.sql")),
+        M::up(include_str!("migrations/0007_tablet_settings.sql")),
     ])
 }
 

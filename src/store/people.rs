@@ -228,6 +228,30 @@ impl Store {
         Ok(())
     }
 
+    // ---- the tablet's own settings ----
+
+    pub fn tablet_setting(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM tablet_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
+    pub fn set_tablet_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO tablet_settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map_err(self.sq())?;
+        Ok(())
+    }
+
     // ---- login back-off ----
 
     pub fn login_failures(&self, login_id: &str) -> Result<Option<(u32, DateTime<Utc>)>> {

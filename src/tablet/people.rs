@@ -34,6 +34,8 @@ pub enum Error {
 /// variant to a translated message in one place; nothing parses the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    #[error("the tablet does not speak {0:?}; it speaks en and es")]
+    UnknownLanguage(String),
     #[error(
         "this roster is for {roster}, and this tablet is in {tablet}; it was meant for another tablet"
     )]
@@ -359,6 +361,34 @@ impl People<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// The lock screen's language: the last one chosen on this tablet,
+    /// else the facility policy's default.
+    pub fn lock_language(&self) -> Result<String> {
+        if let Some(l) = self.t.store.tablet_setting("lock_language")?
+            && crate::domain::content::LANGUAGES.contains(&l.as_str())
+        {
+            return Ok(l);
+        }
+        let mut docs = Vec::new();
+        for bytes in self.t.store.documents("policy")? {
+            let p = self.t.root.verify_policy(&bytes)?;
+            if p.scope.as_str() == "facility" {
+                docs.push(p);
+            }
+        }
+        Ok(effective(&docs.iter().collect::<Vec<_>>()).default_language)
+    }
+
+    /// Remember the language chosen on the lock screen (or by the person
+    /// last signed in), for the next person at this tablet.
+    pub fn set_lock_language(&mut self, code: &str) -> Result<()> {
+        if !crate::domain::content::LANGUAGES.contains(&code) {
+            return Err(Refusal::UnknownLanguage(code.to_string()).into());
+        }
+        self.t.store.set_tablet_setting("lock_language", code)?;
+        Ok(())
     }
 
     /// The rules in force for a person.

@@ -32,6 +32,32 @@ pub trait Hardware {
 
 /// Idle time before the session locks when no policy says otherwise.
 const DEFAULT_IDLE: Duration = Duration::from_secs(120);
+/// How long before the idle lock the person is warned; a touch cancels it.
+pub const IDLE_WARNING: Duration = Duration::from_secs(20);
+
+/// The idle lock and its warning. Any touch restarts both.
+#[derive(Default)]
+pub(super) struct Idle {
+    lock: Timer,
+    warn: Timer,
+    /// Counts the warning's seconds down.
+    tick: Timer,
+}
+
+impl Idle {
+    fn restart(&self) {
+        if self.lock.running() {
+            self.lock.restart();
+            self.warn.restart();
+        }
+        self.tick.stop();
+    }
+    fn stop(&self) {
+        self.lock.stop();
+        self.warn.stop();
+        self.tick.stop();
+    }
+}
 
 pub(super) struct Core {
     /// Shared with the sync worker, which locks it only for store work.
@@ -71,7 +97,7 @@ pub struct Shell {
     core: Rc<RefCell<Core>>,
     _clock: Timer,
     _meter: Timer,
-    idle: Rc<Timer>,
+    idle: Rc<Idle>,
     volume_timer: Timer,
 }
 
@@ -106,11 +132,11 @@ impl Shell {
             core,
             _clock: Timer::default(),
             _meter: Timer::default(),
-            idle: Rc::new(Timer::default()),
+            idle: Rc::new(Idle::default()),
             volume_timer: Timer::default(),
         };
         shell.wire();
-        apply_settings(&shell.ui, &PersonalSettings::default(), "en");
+        apply_settings(&shell.ui, &lock_screen_settings(&shell.core), "en");
         shell.to_lock_screen();
         let weak = shell.ui.as_weak();
         let core = shell.core.clone();
@@ -290,9 +316,13 @@ impl Shell {
         }
         {
             // Lock-screen choices last until someone signs in.
-            let weak = ui.as_weak();
+            let (weak, core) = (ui.as_weak(), self.core.clone());
             lock_g.on_set_language(move |code| {
                 if let Some(ui) = weak.upgrade() {
+                    // Remembered for the next person at this tablet.
+                    if let Err(e) = core.borrow().t().people().set_lock_language(&code) {
+                        tracing::error!("remembering the lock screen's language: {e}");
+                    }
                     let s = PersonalSettings {
                         language: Some(code.to_string()),
                         large_text: ui.global::<Theme>().get_large_text(),
@@ -429,6 +459,7 @@ impl Shell {
             ui.global::<Activity>().on_touched(move || {
                 if let Some(ui) = weak.upgrade() {
                     ui.global::<AppState>().set_blank(false);
+                    ui.global::<AppState>().set_idle_warning(0);
                 }
                 if core.borrow().session.is_some() {
                     idle.restart();
@@ -491,7 +522,7 @@ fn submit(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, digits: &str) {
 }
 
 /// Apply a finished login check, if one is in; `wait` blocks for it.
-fn checked(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, wait: bool) {
+fn checked(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Idle>, wait: bool) {
     let Some(rx) = core.borrow_mut().login_rx.take() else {
         return;
     };
@@ -519,11 +550,27 @@ fn checked(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, wait: boo
     }
 }
 
+/// The lock screen in the language last chosen on this tablet (the
+/// facility's default on a new one), with the rest as a new person's.
+fn lock_screen_settings(core: &Rc<RefCell<Core>>) -> PersonalSettings {
+    let language = core
+        .borrow()
+        .t()
+        .people()
+        .lock_language()
+        .map_err(|e| tracing::error!("reading the lock screen's language: {e}"))
+        .unwrap_or_else(|_| "en".into());
+    PersonalSettings {
+        language: Some(language),
+        ..Default::default()
+    }
+}
+
 fn apply_settings(ui: &AppWindow, s: &PersonalSettings, fallback_language: &str) {
     settings::apply(ui, s, fallback_language);
 }
 
-fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: Session) {
+fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Idle>, s: Session) {
     {
         let mut c = core.borrow_mut();
         let chosen = settings::SettingsService::load(&settings::SessionSettings {
@@ -547,18 +594,41 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>, s: 
         c.session = Some(s);
         library::on_login(ui, &mut c);
         let (weak, core2, idle2) = (ui.as_weak(), core.clone(), idle.clone());
-        idle.start(TimerMode::SingleShot, idle_for, move || {
+        idle.lock.start(TimerMode::SingleShot, idle_for, move || {
             if let Some(ui) = weak.upgrade() {
                 lock(&ui, &core2, &idle2);
             }
+        });
+        // The warning comes 20 s before (or half way, for a short limit).
+        let warn_after = idle_for
+            .checked_sub(IDLE_WARNING)
+            .filter(|d| *d >= IDLE_WARNING)
+            .unwrap_or(idle_for / 2);
+        let (weak, idle2) = (ui.as_weak(), idle.clone());
+        idle.warn.start(TimerMode::SingleShot, warn_after, move || {
+            let Some(ui) = weak.upgrade() else { return };
+            let secs = (idle_for - warn_after).as_secs_f32().round() as i32;
+            ui.global::<AppState>().set_idle_warning(secs);
+            let weak = ui.as_weak();
+            idle2
+                .tick
+                .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                    if let Some(ui) = weak.upgrade() {
+                        let a = ui.global::<AppState>();
+                        if a.get_idle_warning() > 1 {
+                            a.set_idle_warning(a.get_idle_warning() - 1);
+                        }
+                    }
+                });
         });
     }
     ui.global::<AppState>().set_page("home".into());
     refresh(ui, core);
 }
 
-fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
+fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Idle>) {
     idle.stop();
+    ui.global::<AppState>().set_idle_warning(0);
     {
         let mut c = core.borrow_mut();
         library::on_logout(ui, &mut c);
@@ -570,7 +640,7 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Timer>) {
     }
     ui.global::<StatusAdapter>()
         .set_person(SharedString::default());
-    apply_settings(ui, &PersonalSettings::default(), "en");
+    apply_settings(ui, &lock_screen_settings(core), "en");
     to_lock_screen(ui, core);
     refresh(ui, core);
 }
@@ -591,6 +661,12 @@ fn change_settings(
         };
         let chosen = settings::change(&svc, f);
         apply_settings(&ui, &chosen, s.language());
+        // The language last chosen on this tablet greets the next person.
+        if let Some(l) = &chosen.language
+            && let Err(e) = c.t().people().set_lock_language(l)
+        {
+            tracing::error!("remembering the lock screen's language: {e}");
+        }
         let tr = ui.global::<Tr>();
         ui.global::<HomeAdapter>()
             .set_greeting(tr.invoke_hello(s.display_name().to_string().into()));

@@ -610,7 +610,10 @@ fn policy_explain_gives_different_decisions_at_curfew_and_in_the_day() {
         night.contains("decision: Curfew until Thu 06:00"),
         "{night}"
     );
-    assert!(night.contains("allowed: nothing"), "{night}");
+    assert!(
+        night.contains("allowed: books, record"),
+        "quiet reading stays open: {night}"
+    );
     assert!(day.contains("decision: Open"), "{day}");
     assert!(
         day.contains("allowed: messages, learn, books, music, record"),
@@ -708,4 +711,40 @@ fn damaged_database_names_the_recovery_and_recover_sets_it_aside() {
     // Starting clean needs the root again, as at enrolment.
     let t = w.open_tablet("tablet");
     assert_eq!(t.integrity_check().unwrap(), "ok");
+}
+
+/// The lock screen speaks the facility's default on a new tablet, then the
+/// language last chosen there, across a restart; an unknown language is
+/// refused and changes nothing.
+#[test]
+fn the_lock_screen_language_is_the_tablets_and_survives_a_restart() {
+    let w = World::new();
+    let mut t = unit_tablet(&w);
+    assert_eq!(
+        t.people().lock_language().unwrap(),
+        "en",
+        "no policy: English"
+    );
+    t.people()
+        .accept_document(&signed_policy(
+            &w,
+            "lang.toml",
+            "scope = \"facility\"\nversion = 1\n[rules]\ndefault_language = \"es\"\n",
+        ))
+        .unwrap();
+    assert_eq!(
+        t.people().lock_language().unwrap(),
+        "es",
+        "the facility's default"
+    );
+    t.people().set_lock_language("en").unwrap();
+    let err = t.people().set_lock_language("fr").unwrap_err().to_string();
+    assert!(err.contains("en and es"), "{err}");
+    drop(t);
+    let mut t = w.open_unit_tablet("tablet");
+    assert_eq!(
+        t.people().lock_language().unwrap(),
+        "en",
+        "the last choice, after a restart"
+    );
 }
