@@ -386,6 +386,12 @@ struct Checker {
     /// Where the PIN pad's "1" is, by variant, on each lock step: the pad
     /// must not move between steps.
     pad: std::collections::BTreeMap<String, Vec<(String, f32)>>,
+    /// Where Home is, by variant, on every page that has it: the same
+    /// place everywhere.
+    home: std::collections::BTreeMap<String, Vec<(String, (f32, f32))>>,
+    /// Where each settings choice is, by language, text size and
+    /// contrast: a notice or the dock must not move them.
+    settings: std::collections::BTreeMap<String, Vec<(String, Vec<(f32, f32)>)>>,
 }
 
 impl Checker {
@@ -448,6 +454,41 @@ impl Checker {
                                         i.rect, i.label, i.text_state, i.target
                                     );
                                 }
+                            }
+                            let home_label = if lang == "es" { "Inicio" } else { "Home" };
+                            if let Some(h) = ElementHandle::find_by_accessible_label(ui, home_label)
+                                .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+                            {
+                                let p = h.absolute_position();
+                                self.home
+                                    .entry(variant[state.len()..].to_string())
+                                    .or_default()
+                                    .push((state.to_string(), (p.x, p.y)));
+                            }
+                            if state.starts_with("settings") {
+                                let key = format!(
+                                    "{lang}{}{}",
+                                    if large { " large" } else { "" },
+                                    if contrast { " contrast" } else { "" }
+                                );
+                                let labels = if lang == "es" {
+                                    ["Español", "Texto grande", "Alto contraste"]
+                                } else {
+                                    ["Español", "Large text", "High contrast"]
+                                };
+                                let spots: Vec<(f32, f32)> = labels
+                                    .iter()
+                                    .filter_map(|l| {
+                                        ElementHandle::find_by_accessible_label(ui, l).find(|e| {
+                                            e.accessible_role() == Some(AccessibleRole::Button)
+                                        })
+                                    })
+                                    .map(|e| (e.absolute_position().x, e.absolute_position().y))
+                                    .collect();
+                                self.settings
+                                    .entry(format!("{key}{}", &state["settings".len()..]))
+                                    .or_default()
+                                    .push((variant.clone(), spots));
                             }
                             if state.starts_with("lock, enrolment code")
                                 || state.starts_with("lock, new PIN")
@@ -637,12 +678,39 @@ fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
         failures: Vec::new(),
         states: 0,
         pad: Default::default(),
+        home: Default::default(),
+        settings: Default::default(),
     };
     for long_names in [false, true] {
         let w = world(long_names);
         walk(&w, &mut c, long_names);
     }
     assert!(!c.pad.is_empty(), "the PIN pad was seen");
+    assert!(
+        !c.home.is_empty() && !c.settings.is_empty(),
+        "Home and Settings were seen"
+    );
+    for (variant, seen) in &c.home {
+        let (first, p0) = &seen[0];
+        for (state, p) in &seen[1..] {
+            if (p.0 - p0.0).abs() > 0.5 || (p.1 - p0.1).abs() > 0.5 {
+                c.failures.push(format!(
+                    "{state}{variant}: Home is at {p:?}, on {first} at {p0:?}: it should be in one place"
+                ));
+            }
+        }
+    }
+    for (key, seen) in &c.settings {
+        let (first, s0) = &seen[0];
+        assert_eq!(s0.len(), 3, "{first}: the three choices");
+        for (variant, spots) in &seen[1..] {
+            if spots != s0 {
+                c.failures.push(format!(
+                    "{variant} ({key}): the settings choices are at {spots:?}, on {first} at {s0:?}: a notice moved them"
+                ));
+            }
+        }
+    }
     for (variant, seen) in &c.pad {
         let (first, y0) = &seen[0];
         for (state, y) in &seen[1..] {
