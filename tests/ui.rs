@@ -171,9 +171,13 @@ fn wrong_pins_show_the_backoff_then_let_the_person_in() {
 fn every_tile_opens_and_comes_back_home() {
     let r = rig();
     r.enrol_james();
-    // James has no contacts yet: Messages says so plainly.
+    // James has no contacts yet: Messages says so plainly, and what to do.
     r.tap("Messages");
-    assert!(r.value("Not here yet").contains("after the next dock"));
+    assert!(r.value("No contacts").contains("Ask staff"));
+    assert!(
+        !r.has("Your letter") && !r.has("Send at next dock"),
+        "no letter to no one"
+    );
     r.tap("Home");
     for (tile, inside) in [
         ("Learn", "Reading Basics"),
