@@ -358,7 +358,16 @@ fn switching_to_spanish_applies_at_once() {
 fn curfew_shows_its_banner_and_closes_the_features() {
     let r = rig();
     r.enrol_james();
+    r.shell.use_player(berth::player::Player::new(Box::new(
+        berth::player::NullSink::new(true),
+    )));
     assert!(r.enabled("Messages"));
+    r.tap("Music");
+    r.tap("Open Air");
+    r.tap("Twinkle, Twinkle");
+    assert!(r.shell.player_status().playing);
+    r.tap("Back");
+    r.tap("Home");
     // 22:30 in Chicago: quiet hours (the example policy).
     r.clock.advance(chrono::Duration::minutes(12 * 60 + 30));
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
@@ -383,6 +392,10 @@ fn curfew_shows_its_banner_and_closes_the_features() {
     for tile in ["Books", "My record"] {
         assert!(r.enabled(tile), "{tile} stays open during curfew");
     }
+    assert!(
+        !r.shell.player_status().playing,
+        "music closes at night: it pauses"
+    );
     r.tap("Messages");
     assert!(!r.has("Not here yet"), "a closed tile does not open");
 }
@@ -503,6 +516,9 @@ fn the_keyboard_hides_capitalizes_and_keeps_the_letter_in_sight() {
     r.type_pin("731904");
     r.type_pin("4821");
     r.type_pin("4821");
+    // The tablet's screen.
+    slint::ComponentHandle::window(r.shell.window())
+        .set_size(slint::LogicalSize::new(1280.0, 800.0));
     let window = slint::ComponentHandle::window(r.shell.window()).size();
     let taps = std::cell::Cell::new(0);
     let tap = |label: &str| {
@@ -601,8 +617,10 @@ fn the_keyboard_hides_capitalizes_and_keeps_the_letter_in_sight() {
     let p = sent.absolute_position();
     assert!(
         p.y + sent.size().height <= window.height as f32,
-        "the sent letter is on screen"
+        "the sent letter is on screen: {p:?} {:?} in {window:?}",
+        sent.size()
     );
+    assert_eq!(window.height, 800, "measured on the tablet's screen");
 }
 
 fn writing_a_letter_shows_the_count_and_its_state() {

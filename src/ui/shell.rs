@@ -888,6 +888,12 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             return;
         }
     };
+    if decision
+        .as_ref()
+        .is_some_and(|d| !d.allowed.contains(&Feature::Music))
+    {
+        library::pause_music(c);
+    }
     let last_dock = last_dock
         .map_err(|e| tracing::error!("last dock: {e}"))
         .ok()

@@ -122,7 +122,13 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
     tab.library().lesson(&s, &course, 0).unwrap();
     assert_eq!(
         tab.library().course(&s, &course).unwrap().resume.as_deref(),
-        Some("lesson:0"),
+        Some("lesson:1"),
+        "a done lesson read again: Continue goes on to the next step"
+    );
+    tab.library().lesson(&s, &course, 1).unwrap();
+    assert_eq!(
+        tab.library().course(&s, &course).unwrap().resume.as_deref(),
+        Some("lesson:1"),
         "resume where she left off"
     );
     assert!(matches!(

@@ -333,6 +333,13 @@ fn show_narration(ui: &AppWindow, lib: &mut Library) {
     });
 }
 
+/// Music is closed by the policy: a playing track pauses.
+pub(in crate::ui) fn pause_music(c: &mut Core) {
+    if c.lib.player.pause_music() {
+        tracing::info!("music paused: the policy closed it");
+    }
+}
+
 /// Refresh the player bar and Now playing, moving the queue on at a
 /// track's end. Called by the shell's one-second timer and after taps.
 pub(in crate::ui) fn update_player(ui: &AppWindow, c: &mut Core) {

@@ -273,6 +273,22 @@ impl<A: Audio> PlayerController<A> {
         Ok(())
     }
 
+    /// Music closed by the policy (curfew, lockdown, the day's cap): a
+    /// playing track pauses where it is. A lesson's narration is the
+    /// lesson's, and goes on. Says whether it paused.
+    pub fn pause_music(&mut self) -> bool {
+        let st = self.audio.status();
+        let music = st
+            .track
+            .as_deref()
+            .is_some_and(|t| !t.starts_with(NARRATION));
+        if st.playing && music {
+            self.audio.pause();
+            return true;
+        }
+        false
+    }
+
     /// Close the player: the music stops and the bar goes away. The queue
     /// is kept for the person, as at logout.
     pub fn close(&mut self, svc: &impl PlayerService) -> Result<(), CoreError> {
@@ -662,6 +678,26 @@ mod tests {
         assert_eq!(st.track.as_deref(), Some("c"));
         assert_eq!(st.position_ms, 12_000);
         assert!(st.playing);
+    }
+
+    #[test]
+    fn a_closed_music_feature_pauses_music_but_not_narration() {
+        let out = Recorded::default();
+        let svc = Svc {
+            tracks: three(),
+            ..Svc::default()
+        };
+        let mut p = PlayerController::new(&out);
+        p.play_queue(&svc, Queue::of(&three(), None).unwrap())
+            .unwrap();
+        assert!((&out).status().playing);
+        assert!(p.pause_music(), "music pauses");
+        assert!(!(&out).status().playing);
+        assert!(!p.pause_music(), "already paused");
+        let id = narration_id("course:1", 0);
+        p.toggle_narration(&id, Path::new("/n.ogg"));
+        assert!(!p.pause_music(), "a lesson's narration goes on");
+        assert!(p.narration(Some(&id)).playing);
     }
 
     #[test]
