@@ -29,8 +29,9 @@ use berth::device::clock::ManualClock;
 use berth::install::DataDir;
 use berth::tablet::Tablet;
 use berth::ui::{
-    AppState, AppWindow, BooksAdapter, HomeAdapter, LearnAdapter, LockAdapter, MessagesAdapter,
-    MusicAdapter, PlayerAdapter, RecordAdapter, SettingsAdapter, Shell, StatusAdapter, Theme, Tr,
+    AppState, AppWindow, BooksAdapter, HomeAdapter, KeyboardAdapter, LearnAdapter, LockAdapter,
+    MessagesAdapter, MusicAdapter, PlayerAdapter, RecordAdapter, SettingsAdapter, Shell,
+    StatusAdapter, Theme, Tr,
 };
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use slint::{ComponentHandle, Model};
@@ -632,6 +633,13 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     record.invoke_home();
     home.invoke_open("books".into());
     check(c, "books");
+    focus(ui);
+    assert!(
+        ElementHandle::find_by_accessible_label(ui, "q").next().is_some(),
+        "the keyboard is up on books"
+    );
+    check(c, "books, keyboard up");
+    ui.global::<KeyboardAdapter>().set_hidden(true);
     let books = ui.global::<BooksAdapter>();
     let book = books
         .get_books()
@@ -647,6 +655,13 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     books.invoke_home();
     home.invoke_open("music".into());
     check(c, "music");
+    focus(ui);
+    assert!(
+        ElementHandle::find_by_accessible_label(ui, "q").next().is_some(),
+        "the keyboard is up on music"
+    );
+    check(c, "music, keyboard up");
+    ui.global::<KeyboardAdapter>().set_hidden(true);
     let music = ui.global::<MusicAdapter>();
     let album = music
         .get_albums()
