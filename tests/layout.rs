@@ -635,7 +635,9 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     check(c, "books");
     focus(ui);
     assert!(
-        ElementHandle::find_by_accessible_label(ui, "q").next().is_some(),
+        ElementHandle::find_by_accessible_label(ui, "q")
+            .next()
+            .is_some(),
         "the keyboard is up on books"
     );
     check(c, "books, keyboard up");
@@ -657,7 +659,9 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     check(c, "music");
     focus(ui);
     assert!(
-        ElementHandle::find_by_accessible_label(ui, "q").next().is_some(),
+        ElementHandle::find_by_accessible_label(ui, "q")
+            .next()
+            .is_some(),
         "the keyboard is up on music"
     );
     check(c, "music, keyboard up");

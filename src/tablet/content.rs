@@ -152,6 +152,27 @@ fn extra(r: &CatalogueRow) -> serde_json::Value {
     serde_json::from_str(&r.extra).unwrap_or_default()
 }
 
+/// A certificate's id, from what it certifies: the same person, course,
+/// moment and tablet give the same id, so a retried certification is the
+/// same certificate (a UUID of the custom kind, from SHA-256).
+fn certificate_id(
+    person: &str,
+    course: &str,
+    at: DateTime<Utc>,
+    tablet: &crate::domain::PublicKey,
+) -> String {
+    let h = crate::trust::digest::sha256(
+        format!(
+            "berth certificate\n{person}\n{course}\n{}\n{tablet}",
+            at.to_rfc3339()
+        )
+        .as_bytes(),
+    );
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.0[..16]);
+    uuid::Builder::from_custom_bytes(b).into_uuid().to_string()
+}
+
 /// A certificate as the person's page shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateCard {
@@ -557,7 +578,7 @@ impl Library<'_> {
             .fold((0u32, 0u32), |(c, t), b| (c + b.correct, t + b.total));
         let doc = CertificateDoc {
             facility: self.t.root.doc().facility.clone(),
-            id: uuid::Uuid::new_v4().to_string(),
+            id: certificate_id(&s.person, &r.ref_id, now, &self.t.device_key.public()),
             person: crate::domain::people::PersonId::parse(&s.person)?,
             person_name: s.display_name.clone(),
             course: r.ref_id.clone(),
