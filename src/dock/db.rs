@@ -132,6 +132,21 @@ pub fn append_feed(
     item: FeedItem,
     sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
 ) -> rusqlite::Result<u64> {
+    let entry = reserve_feed(tx, person, at, item)?;
+    tx.prepare_cached("UPDATE feed SET envelope = ?2 WHERE seq = ?1")?
+        .execute(params![entry.seq as i64, sign(&entry)])?;
+    Ok(entry.seq)
+}
+
+/// Give a feed entry its sequence number: a row whose envelope the same
+/// transaction fills in once the entry is signed (an unsigned row never
+/// commits, so no reader sees one).
+fn reserve_feed(
+    tx: &Transaction<'_>,
+    person: &str,
+    at: DateTime<Utc>,
+    item: FeedItem,
+) -> rusqlite::Result<FeedEntry> {
     let origin = match &item {
         FeedItem::Sent { message } => message.tablet.to_hex(),
         _ => String::new(),
@@ -147,9 +162,7 @@ pub fn append_feed(
         at,
         item,
     };
-    tx.prepare_cached("UPDATE feed SET envelope = ?2 WHERE seq = ?1")?
-        .execute(params![seq as i64, sign(&entry)])?;
-    Ok(seq)
+    Ok(entry)
 }
 
 pub fn set_roster_people(
@@ -571,10 +584,13 @@ impl DockDb {
         tablet: &str,
         letters: &[NewLetter<'_>],
         at: DateTime<Utc>,
-        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+        sign: &(dyn Fn(&FeedEntry) -> Vec<u8> + Sync),
     ) -> Result<(u32, u32)> {
         self.tx(|tx| {
             let (mut stored, mut already) = (0, 0);
+            // Each letter's two feed entries get their sequence numbers
+            // here, and are signed together below, on every core.
+            let mut entries: Vec<FeedEntry> = Vec::with_capacity(letters.len() * 2);
             for l in letters {
                 let held: Option<(String, Vec<u8>)> = tx
                     .prepare_cached("SELECT id, envelope FROM letters WHERE tablet = ?1 AND seq = ?2")?
@@ -622,16 +638,15 @@ impl DockDb {
                     }
                     e => e.into(),
                 })?;
-                append_feed(
+                entries.push(reserve_feed(
                     tx,
                     l.person,
                     at,
                     FeedItem::Sent {
                         message: l.message.clone(),
                     },
-                    sign,
-                )?;
-                append_feed(
+                )?);
+                entries.push(reserve_feed(
                     tx,
                     l.person,
                     at,
@@ -641,9 +656,13 @@ impl DockDb {
                             .expect("known state"),
                         reason: reason.to_string(),
                     },
-                    sign,
-                )?;
+                )?);
                 stored += 1;
+            }
+            let signed = crate::trust::par_map(&entries, |e| sign(e));
+            let mut set = tx.prepare_cached("UPDATE feed SET envelope = ?2 WHERE seq = ?1")?;
+            for (e, env) in entries.iter().zip(signed) {
+                set.execute(params![e.seq as i64, env])?;
             }
             Ok((stored, already))
         })

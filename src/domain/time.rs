@@ -89,6 +89,31 @@ pub fn advance(
     (now, state, tamper)
 }
 
+/// Within one boot, a saved state this recent needs no new save: the next
+/// reading derives the same time from it and the monotonic clock. Only a
+/// power cut can lose the difference, so trusted time after a reboot is at
+/// most this far behind the last time read, still never behind the last
+/// time saved. This keeps a durable write (an fsync) off every reading.
+pub const SAVE_INTERVAL_SECS: i64 = 60;
+
+/// Whether `next` (from [`advance`]) must be persisted over `saved`.
+pub fn needs_save(saved: Option<&ClockState>, next: &ClockState) -> bool {
+    match saved {
+        None => true,
+        Some(s) => {
+            s.boot_id != next.boot_id
+                || next.monotonic_ms < s.monotonic_ms
+                || (next.last_trusted - s.last_trusted).num_seconds() >= SAVE_INTERVAL_SECS
+                // The RTC jumped ahead of the monotonic clock's count (a
+                // correction): keep the new floor.
+                || next.last_trusted
+                    > s.last_trusted
+                        + Duration::milliseconds((next.monotonic_ms - s.monotonic_ms) as i64)
+                        + Duration::seconds(1)
+        }
+    }
+}
+
 /// Raise the saved state with a time the facility signed.
 pub fn with_signed_time(mut state: ClockState, signed: DateTime<Utc>) -> ClockState {
     if signed > state.last_trusted {
@@ -110,6 +135,38 @@ pub fn parse_expiry_date(s: &str) -> Result<DateTime<Utc>, Error> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_recent_saved_state_is_not_saved_again() {
+        let saved = ClockState {
+            last_trusted: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            boot_id: "b1".into(),
+            monotonic_ms: 10_000,
+        };
+        let read = |boot: &str, mono: u64, rtc_secs: i64| {
+            advance(
+                Some(&saved),
+                &ClockReading {
+                    rtc: DateTime::from_timestamp(rtc_secs, 0).unwrap(),
+                    boot_id: boot.into(),
+                    monotonic_ms: mono,
+                },
+            )
+            .1
+        };
+        // 5 s later in the same boot, RTC agreeing: derivable, no save.
+        assert!(!needs_save(
+            Some(&saved),
+            &read("b1", 15_000, 1_800_000_005)
+        ));
+        // A minute later: saved, so a power cut loses at most a minute.
+        assert!(needs_save(Some(&saved), &read("b1", 70_000, 1_800_000_060)));
+        // Another boot: the monotonic clock is not comparable any more.
+        assert!(needs_save(Some(&saved), &read("b2", 15_000, 1_800_000_005)));
+        // The RTC was set an hour ahead: the new floor is kept.
+        assert!(needs_save(Some(&saved), &read("b1", 15_000, 1_800_003_600)));
+        assert!(needs_save(None, &saved));
+    }
     use super::*;
 
     #[test]

@@ -94,6 +94,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogueRow> {
 const VISIBLE: &str = "c.bundle_id IN (SELECT bundle_id FROM bundle_groups WHERE grp IN \
                        (SELECT value FROM json_each(?1)))";
 
+/// How many visible matches a search tier ranks (see [`Store::search`]).
+pub const SEARCH_CANDIDATES: usize = 500;
+
 /// Turn what a person typed into an FTS5 query: each word a quoted
 /// prefix, all required. Nothing typed can be FTS syntax.
 pub fn fts_query(typed: &str) -> Option<String> {
@@ -144,9 +147,14 @@ impl Store {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     )
                     ?;
-                let mut fts = tx
-                    .prepare("INSERT INTO catalogue_fts (item, title, body) VALUES (?1, ?2, ?3)")
-                    ?;
+                let mut fts = tx.prepare(
+                    "INSERT INTO catalogue_fts (rowid, title, body) VALUES (?1, ?2, ?3)",
+                )?;
+                let mut title_fts = tx.prepare(
+                    "INSERT INTO catalogue_title_fts (rowid, title) VALUES (?1, ?2)",
+                )?;
+                // Each row's id and title words, for its index entry.
+                let mut ids = std::collections::HashMap::with_capacity(rows.len());
                 for r in rows {
                     ins.execute(params![
                         r.item,
@@ -162,16 +170,22 @@ impl Store {
                         r.subject,
                         r.path,
                         r.extra
-                    ])
-                    ?;
+                    ])?;
+                    ids.insert(r.item.as_str(), (tx.last_insert_rowid(), r));
                 }
                 for (item, body) in bodies {
-                    let title = rows
-                        .iter()
-                        .find(|r| &r.item == item)
-                        .map(|r| format!("{} {} {}", r.title, r.title_es.clone().unwrap_or_default(), r.subtitle))
-                        .unwrap_or_default();
-                    fts.execute(params![item, title, body])?;
+                    // A body without its row has nothing to show; skip it.
+                    let Some((id, r)) = ids.get(item.as_str()) else {
+                        continue;
+                    };
+                    let title = format!(
+                        "{} {} {}",
+                        r.title,
+                        r.title_es.as_deref().unwrap_or_default(),
+                        r.subtitle
+                    );
+                    fts.execute(params![id, title, body])?;
+                    title_fts.execute(params![id, title])?;
                 }
                 let mut g = tx
                     .prepare("INSERT OR IGNORE INTO bundle_groups (bundle_id, grp) VALUES (?1, ?2)")
@@ -309,6 +323,15 @@ impl Store {
 
     /// Full-text search over titles, descriptions and lesson text,
     /// accent-insensitive, best match first.
+    ///
+    /// Ranking is bounded so that a word in most of the catalogue costs
+    /// no more than a rare one. Two tiers, each ranked with bm25 over at
+    /// most [`SEARCH_CANDIDATES`] visible matches: items whose title
+    /// matches come first, then, if they do not fill `limit`, items that
+    /// match anywhere. A tier with fewer matches than the bound is ranked
+    /// exactly; a larger one ranks the first matches in index order.
+    /// Visibility and the filters apply before the bound, so a person who
+    /// sees few bundles still finds theirs.
     pub fn search(
         &self,
         typed: &str,
@@ -318,21 +341,37 @@ impl Store {
         let Some(q) = fts_query(typed) else {
             return Ok(Vec::new());
         };
+        let limit = f.limit.clamp(1, 500);
         let g = serde_json::to_string(groups).unwrap_or_default();
         let kinds = serde_json::to_string(f.kinds).unwrap_or_default();
-        self.list(
-            &format!(
-                "WITH hits AS (SELECT item, rank FROM catalogue_fts WHERE catalogue_fts MATCH ?2 \
-                 ORDER BY rank LIMIT 2000) \
-                 SELECT {COLS} FROM hits JOIN catalogue c ON c.item = hits.item \
-                 WHERE {VISIBLE} \
-                 AND (?3 = '[]' OR c.kind IN (SELECT value FROM json_each(?3))) \
-                 AND (?4 IS NULL OR c.subject = ?4) \
-                 ORDER BY hits.rank LIMIT ?5"
-            ),
-            params![g, q, kinds, f.subject, f.limit.clamp(1, 500) as i64],
-            row,
-        )
+        // One tier: up to SEARCH_CANDIDATES visible matches in `fts`,
+        // ranked by that index's bm25.
+        let tier = |fts: &str| {
+            format!(
+                "WITH hits AS MATERIALIZED (\
+                   SELECT f.rowid AS id, f.rank AS rank FROM {fts} f \
+                   JOIN catalogue c ON c.id = f.rowid \
+                   WHERE {fts} MATCH ?2 AND {VISIBLE} \
+                   AND (?3 = '[]' OR c.kind IN (SELECT value FROM json_each(?3))) \
+                   AND (?4 IS NULL OR c.subject = ?4) \
+                   LIMIT {SEARCH_CANDIDATES}) \
+                 SELECT {COLS} FROM hits JOIN catalogue c ON c.id = hits.id \
+                 ORDER BY hits.rank, c.id LIMIT ?5"
+            )
+        };
+        let p = params![g, q, kinds, f.subject, limit as i64];
+        let mut found = self.list(&tier("catalogue_title_fts"), p, row)?;
+        if found.len() < limit {
+            for r in self.list(&tier("catalogue_fts"), p, row)? {
+                if found.len() == limit {
+                    break;
+                }
+                if !found.iter().any(|h| h.item == r.item) {
+                    found.push(r);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Subjects of a kind visible to `groups`.
@@ -754,10 +793,14 @@ impl Store {
 }
 
 fn clear_bundle(tx: &rusqlite::Connection, bundle_id: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "DELETE FROM catalogue_fts WHERE item IN (SELECT item FROM catalogue WHERE bundle_id = ?1)",
-        [bundle_id],
-    )?;
+    for fts in ["catalogue_fts", "catalogue_title_fts"] {
+        tx.execute(
+            &format!(
+                "DELETE FROM {fts} WHERE rowid IN (SELECT id FROM catalogue WHERE bundle_id = ?1)"
+            ),
+            [bundle_id],
+        )?;
+    }
     tx.execute("DELETE FROM catalogue WHERE bundle_id = ?1", [bundle_id])?;
     tx.execute(
         "DELETE FROM bundle_groups WHERE bundle_id = ?1",

@@ -39,6 +39,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0005_content.sql")),
         M::up(include_str!("migrations/0006_mail_subject.sql")),
         M::up(include_str!("migrations/0007_tablet_settings.sql")),
+        M::up(include_str!("migrations/0008_catalogue_ids.sql")),
     ])
 }
 

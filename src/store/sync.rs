@@ -159,15 +159,16 @@ impl Store {
     }
 
     /// Letters waiting to leave, oldest first: (seq, signed envelope).
-    pub fn queued_letters(&self, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
+    pub fn queued_letters(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut st = self
             .conn
-            .prepare(
-                "SELECT seq, envelope FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT ?1",
+            .prepare_cached(
+                "SELECT seq, envelope FROM outbox WHERE seq > ?1 AND state = 'queued' \
+                 ORDER BY seq LIMIT ?2",
             )
             .map_err(self.sq())?;
         let rows = st
-            .query_map([limit as i64], |r| {
+            .query_map([after as i64, limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
             })
             .map_err(self.sq())?;

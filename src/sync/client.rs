@@ -313,6 +313,9 @@ impl BundleSource for DockSource<'_> {
     }
 }
 
+/// Upload batches sent before the first ack is read.
+const UPLOAD_DEPTH: usize = 2;
+
 /// Run one whole sync with the dock at `addr`.
 pub fn sync(
     tablet: &Mutex<Tablet>,
@@ -356,26 +359,41 @@ pub fn sync_with_cuts(
         lock(tablet).sync().audit_acked(audit_through)?;
     }
 
-    // Upload letters, a batch at a time; each ack is applied at once.
+    // Upload letters, a batch at a time, two batches in flight: batch n+1
+    // travels while the dock stores batch n. Each ack is applied as it
+    // comes, in order; a cut anywhere leaves every unacked letter queued,
+    // and the dock keeps (tablet, seq) unique, so a resend stores nothing
+    // twice.
     let total = lock(tablet).sync().queued_count()?;
+    let mut in_flight: std::collections::VecDeque<Vec<u64>> = Default::default();
+    let mut sent_through = 0u64;
     loop {
-        let batch = lock(tablet).sync().queued_letters(MAX_BATCH)?;
-        if batch.is_empty() {
-            break;
+        while in_flight.len() < UPLOAD_DEPTH {
+            let batch = lock(tablet)
+                .sync()
+                .queued_letters(sent_through, MAX_BATCH)?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            sent_through = last;
+            progress(Stage::Sending {
+                done: summary.letters_sent,
+                total,
+            });
+            let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
+            let blobs: Vec<Vec<u8>> = batch.into_iter().map(|(_, e)| e).collect();
+            conn.send(
+                RequestBody::Upload {
+                    count: blobs.len() as u32,
+                },
+                blobs,
+            )?;
+            step("sync:after-upload-sent", cut)?;
+            in_flight.push_back(seqs);
         }
-        progress(Stage::Sending {
-            done: summary.letters_sent,
-            total,
-        });
-        let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
-        let blobs: Vec<Vec<u8>> = batch.into_iter().map(|(_, e)| e).collect();
-        conn.send(
-            RequestBody::Upload {
-                count: blobs.len() as u32,
-            },
-            blobs,
-        )?;
-        step("sync:after-upload-sent", cut)?;
+        let Some(seqs) = in_flight.pop_front() else {
+            break;
+        };
         let (reply, _) = conn.read_reply(false)?;
         let ReplyBody::Ack { through_seq, .. } = reply else {
             return Err(SyncError::Protocol(format!(

@@ -259,7 +259,9 @@ impl Tablet {
                 ),
             )?;
         }
-        self.store.save_clock(&state)?;
+        if time::needs_save(saved.as_ref(), &state) {
+            self.store.save_clock(&state)?;
+        }
         Ok((now, state))
     }
 

@@ -218,10 +218,10 @@ impl SyncSide<'_> {
         Ok(self.t.store.queued_count()?)
     }
 
-    /// The oldest queued letters, at most `max`: (sequence number, signed
-    /// envelope).
-    pub fn queued_letters(&self, max: usize) -> Result<Vec<(u64, Vec<u8>)>> {
-        Ok(self.t.store.queued_letters(max)?)
+    /// The oldest queued letters after sequence number `after`, at most
+    /// `max`: (sequence number, signed envelope).
+    pub fn queued_letters(&self, after: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>> {
+        Ok(self.t.store.queued_letters(after, max)?)
     }
 
     /// The dock's signed ack covers these letters through `through`: mark
