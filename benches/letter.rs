@@ -16,12 +16,31 @@
 use std::time::Instant;
 
 use berth::demo::{DemoPaths, tablet_options};
-use berth::device::clock::SystemClock;
+use berth::device::clock::{ClockSource, SystemClock};
+use berth::domain::time::ClockReading;
 use berth::install::DataDir;
 use berth::tablet::{LoginOutcome, Session, Tablet};
 
 const BODY: &str =
     "Querida familia: esta es una carta de prueba. Aquí todo bien, ¿y ustedes? Un abrazo.";
+
+/// The system clocks, moved to 18:00 UTC (midday at the demo facility),
+/// so the demo policy's curfew never closes Messages during the run.
+struct Midday(chrono::Duration);
+impl Midday {
+    fn new() -> Midday {
+        let now = chrono::Utc::now();
+        let noon = now.date_naive().and_hms_opt(18, 0, 0).unwrap().and_utc();
+        Midday(noon - now)
+    }
+}
+impl ClockSource for Midday {
+    fn read(&self) -> ClockReading {
+        let mut r = SystemClock.read();
+        r.rtc += self.0;
+        r
+    }
+}
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -60,13 +79,22 @@ fn main() {
         .unwrap_or(10_000);
     let rounds = 300;
     let dir = tempfile::tempdir().unwrap();
-    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    berth::demo::run(dir.path(), &assets, &mut std::io::sink()).unwrap();
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let clock = Midday::new();
+    let start = clock.read().rtc;
+    berth::demo::run_at(
+        dir.path(),
+        &assets,
+        &mut std::io::sink(),
+        start,
+        Box::new(Midday(clock.0)),
+    )
+    .unwrap();
     let p = DemoPaths::new(dir.path());
     let (mut t, _) = Tablet::open(
         DataDir::new(p.tablet.clone()),
         tablet_options(&p),
-        Box::new(SystemClock),
+        Box::new(clock),
     )
     .unwrap();
     let s = match t.people().login("A12345", "731904").unwrap() {

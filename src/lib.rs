@@ -14,6 +14,7 @@ pub mod domain;
 pub mod facility;
 pub mod install;
 pub mod player;
+pub mod sql;
 pub mod store;
 pub mod sync;
 pub mod tablet;

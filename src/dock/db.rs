@@ -1,5 +1,6 @@
 //! The dock's SQLite database: the only place dock SQL lives.
 
+use crate::sql::CachedSql;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -170,9 +171,9 @@ pub fn set_roster_people(
     roster: &str,
     people: &[(String, String)],
 ) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM roster_people WHERE roster = ?1", [roster])?;
+    tx.cached_exec("DELETE FROM roster_people WHERE roster = ?1", [roster])?;
     for (p, name) in people {
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO roster_people (person, name, roster) VALUES (?1, ?2, ?3) \
              ON CONFLICT (person) DO UPDATE SET name = excluded.name, roster = excluded.roster",
             [p, name, roster],
@@ -186,9 +187,9 @@ pub fn set_contacts(
     person: &str,
     rows: &[ContactRow],
 ) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM contacts WHERE person = ?1", [person])?;
+    tx.cached_exec("DELETE FROM contacts WHERE person = ?1", [person])?;
     for c in rows {
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO contacts (person, contact, name, email, attorney) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![person, c.contact, c.name, c.email.to_ascii_lowercase(), c.attorney as i64],
         )?;
@@ -306,6 +307,7 @@ impl DockDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(crate::sql::STATEMENT_CACHE);
         migrations().to_latest(&mut conn)?;
         Ok(DockDb { conn })
     }
@@ -330,7 +332,7 @@ impl DockDb {
     pub fn enroll(&mut self, key: &str, name: &str, groups: &str, at: DateTime<Utc>) -> Result<()> {
         self.tx(|tx| {
             if let Some(existing) = tx
-                .query_row("SELECT name FROM tablets WHERE key = ?1 OR name = ?2", [key, name], |r| {
+                .cached_row("SELECT name FROM tablets WHERE key = ?1 OR name = ?2", [key, name], |r| {
                     r.get::<_, String>(0)
                 })
                 .optional()?
@@ -339,7 +341,7 @@ impl DockDb {
                     "that key or name is already enrolled (as {existing}); revoke it first or pick another name"
                 )));
             }
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO tablets (key, name, groups, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
                 params![key, name, groups, ts(&at)],
             )?;
@@ -348,7 +350,7 @@ impl DockDb {
     }
 
     pub fn revoke(&mut self, tablet: &str, at: DateTime<Utc>) -> Result<()> {
-        let n = self.conn.execute(
+        let n = self.conn.cached_exec(
             "UPDATE tablets SET revoked_at = ?2 WHERE (key = ?1 OR name = ?1) AND revoked_at IS NULL",
             params![tablet, ts(&at)],
         )?;
@@ -373,7 +375,7 @@ impl DockDb {
     pub fn tablet(&self, key: &str) -> Result<Option<TabletRow>> {
         Ok(self
             .conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {TABLET_COLS} FROM tablets WHERE key = ?1"),
                 [key],
                 tablet_row,
@@ -389,7 +391,7 @@ impl DockDb {
         audit: Option<(u64, u64, &[u8])>,
     ) -> Result<u64> {
         self.tx(|tx| {
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE tablets SET last_sync = ?2, app_version = ?3, battery = ?4, tamper_events = ?5 WHERE key = ?1",
                 params![
                     key,
@@ -416,16 +418,16 @@ impl DockDb {
                 ])?;
             }
             if let Some((from, through, envelope)) = audit {
-                tx.execute(
+                tx.cached_exec(
                     "INSERT INTO reports (tablet, received_at, audit_from, envelope) VALUES (?1, ?2, ?3, ?4)",
                     params![key, ts(&at), from as i64, envelope],
                 )?;
-                tx.execute(
+                tx.cached_exec(
                     "UPDATE tablets SET audit_through = MAX(audit_through, ?2) WHERE key = ?1",
                     params![key, through as i64],
                 )?;
             }
-            Ok(tx.query_row("SELECT audit_through FROM tablets WHERE key = ?1", [key], |r| {
+            Ok(tx.cached_row("SELECT audit_through FROM tablets WHERE key = ?1", [key], |r| {
                 r.get::<_, i64>(0)
             })? as u64)
         })
@@ -450,7 +452,7 @@ impl DockDb {
     }
 
     pub fn touch(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
+        self.conn.cached_exec(
             "UPDATE tablets SET last_sync = ?2 WHERE key = ?1",
             params![key, ts(&at)],
         )?;
@@ -470,7 +472,7 @@ impl DockDb {
     ) -> Result<()> {
         self.tx(|tx| {
             let held: Option<(i64, Vec<u8>)> = tx
-                .query_row(
+                .cached_row(
                     "SELECT version, envelope FROM documents WHERE kind = ?1 AND scope = ?2",
                     [kind, scope],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -487,7 +489,7 @@ impl DockDb {
                     return Ok(());
                 }
             }
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO documents (kind, scope, version, envelope, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, envelope = excluded.envelope, \
                  published_at = excluded.published_at",
@@ -566,7 +568,7 @@ impl DockDb {
     pub fn person(&self, person: &str) -> Result<Option<(String, String)>> {
         Ok(self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT person, name FROM roster_people WHERE lower(person) = lower(?1)",
                 [person],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -679,7 +681,7 @@ impl DockDb {
     pub fn letter(&self, id: &str) -> Result<Option<LetterRow>> {
         Ok(self
             .conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {LETTER_COLS} FROM letters WHERE id = ?1"),
                 [id],
                 letter_row,
@@ -708,7 +710,7 @@ impl DockDb {
     ) -> Result<bool> {
         self.tx(|tx| {
             let person: Option<String> = tx
-                .query_row(
+                .cached_row(
                     "SELECT person FROM letters WHERE id = ?1 AND state = 'approved'",
                     [id],
                     |r| r.get(0),
@@ -717,7 +719,7 @@ impl DockDb {
             let Some(person) = person else {
                 return Ok(false);
             };
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE letters SET state = 'sent', sent_at = ?2, last_error = '' WHERE id = ?1",
                 params![id, ts(&at)],
             )?;
@@ -744,7 +746,7 @@ impl DockDb {
         next: DateTime<Utc>,
         error: &str,
     ) -> Result<()> {
-        self.conn.execute(
+        self.conn.cached_exec(
             "UPDATE letters SET attempts = ?2, next_attempt = ?3, last_error = ?4 WHERE id = ?1 AND state = 'approved'",
             params![id, attempts as i64, ts(&next), error],
         )?;
@@ -755,7 +757,7 @@ impl DockDb {
     pub fn relay_status(&self, id: &str) -> Result<Option<(u32, String, Option<String>)>> {
         Ok(self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT attempts, last_error, sent_at FROM letters WHERE id = ?1",
                 [id],
                 |r| Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?)),
@@ -780,7 +782,7 @@ impl DockDb {
     ) -> Result<()> {
         self.tx(|tx| {
             let (person, current): (String, String) = tx
-                .query_row("SELECT person, state FROM letters WHERE id = ?1", [id], |r| {
+                .cached_row("SELECT person, state FROM letters WHERE id = ?1", [id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .optional()?
@@ -794,7 +796,7 @@ impl DockDb {
                     "letter {id} is {current}, not in review; nothing changed"
                 )));
             }
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE letters SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
                 params![id, state.as_str(), reason, by, ts(&at)],
             )?;
@@ -816,7 +818,7 @@ impl DockDb {
     // ---- inbound mail ----
 
     pub fn insert_inbound(&mut self, row: &InboundRow) -> Result<bool> {
-        let n = self.conn.execute(
+        let n = self.conn.cached_exec(
             &format!(
                 "INSERT OR IGNORE INTO inbound ({INBOUND_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ),
@@ -851,7 +853,7 @@ impl DockDb {
     pub fn inbound_one(&self, id: &str) -> Result<Option<InboundRow>> {
         Ok(self
             .conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {INBOUND_COLS} FROM inbound WHERE id = ?1"),
                 [id],
                 inbound_row,
@@ -871,7 +873,7 @@ impl DockDb {
     ) -> Result<()> {
         self.tx(|tx| {
             let row = tx
-                .query_row(
+                .cached_row(
                     &format!("SELECT {INBOUND_COLS} FROM inbound WHERE id = ?1"),
                     [id],
                     inbound_row,
@@ -889,7 +891,7 @@ impl DockDb {
                 )));
             }
             let state = if approve { "delivered" } else { "rejected" };
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE inbound SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
                 params![id, state, reason, by, ts(&at)],
             )?;
@@ -970,7 +972,7 @@ impl DockDb {
     // ---- bundles ----
 
     pub fn insert_bundle(&mut self, b: &BundleRow) -> Result<bool> {
-        let n = self.conn.execute(
+        let n = self.conn.cached_exec(
             "INSERT OR IGNORE INTO bundles (manifest_sha256, bundle_id, version, vendor, content_type, size, state, groups, uploaded_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
@@ -1011,7 +1013,7 @@ impl DockDb {
 
     /// Withdraw every approved version of a bundle. Returns how many.
     pub fn withdraw_bundle(&mut self, bundle_id: &str, at: DateTime<Utc>) -> Result<usize> {
-        Ok(self.conn.execute(
+        Ok(self.conn.cached_exec(
             "UPDATE bundles SET state = 'withdrawn', approved_at = ?2 WHERE bundle_id = ?1 AND state = 'approved'",
             params![bundle_id, ts(&at)],
         )?)
@@ -1027,7 +1029,7 @@ impl DockDb {
         self.tx(|tx| {
             let (mut stored, mut already) = (0, 0);
             for (id, person, course, env) in certs {
-                let n = tx.execute(
+                let n = tx.cached_exec(
                     "INSERT OR IGNORE INTO certificates (id, tablet, person, course, envelope, received_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![id, tablet, person, course, env, ts(&at)],
@@ -1065,7 +1067,7 @@ impl DockDb {
         sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
     ) -> Result<bool> {
         self.tx(|tx| {
-            let n = tx.execute(
+            let n = tx.cached_exec(
                 "INSERT OR IGNORE INTO entitlements (id, person, item, envelope, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, person, item, envelope, ts(&at)],
             )?;
@@ -1093,7 +1095,7 @@ impl DockDb {
         size: u64,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn.execute(
+        self.conn.cached_exec(
             "UPDATE bundles SET state = 'approved', groups = ?2, approved_at = ?3, size = ?4 WHERE manifest_sha256 = ?1",
             params![sha, groups.join(" "), ts(&at), size as i64],
         )?;
@@ -1103,7 +1105,7 @@ impl DockDb {
     // ---- refusals ----
 
     pub fn log_refusal(&mut self, at: DateTime<Utc>, what: &str, reason: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn.cached_exec(
             "INSERT INTO refusals (at, what, reason) VALUES (?1, ?2, ?3)",
             params![ts(&at), what, reason],
         )?;

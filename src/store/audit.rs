@@ -1,6 +1,7 @@
 //! Audit rows: append inside the caller's transaction, list, and the
 //! schema-2 hook that moves schema-1 events into the chain.
 
+use super::CachedSql;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -18,7 +19,7 @@ pub(crate) fn append(
     detail: &str,
 ) -> rusqlite::Result<u64> {
     let last: Option<(i64, String)> = conn
-        .query_row(
+        .cached_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -39,7 +40,7 @@ pub(crate) fn append(
         .expect("own format")
         .with_timezone(&Utc);
     let hash = entry_hash(seq, &prev, &at, person, kind, detail);
-    conn.execute(
+    conn.cached_exec(
         "INSERT INTO audit (seq, at, person, kind, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![seq as i64, at_s, person, kind, detail, prev.to_hex(), hash.to_hex()],
     )?;

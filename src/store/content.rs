@@ -3,6 +3,7 @@
 //! keyed by the vendor's ids and never by a bundle, so removing or
 //! replacing a bundle keeps them.
 
+use super::CachedSql;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -194,7 +195,7 @@ impl Store {
                     g.execute(params![bundle_id, grp])?;
                 }
             }
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO catalogue_indexed (bundle_id, manifest, problems) VALUES (?1, ?2, ?3)",
                 params![bundle_id, manifest, problems],
             )
@@ -236,7 +237,7 @@ impl Store {
         why: &str,
     ) -> Result<bool> {
         self.tx_run(|tx| {
-            let n = tx.execute(
+            let n = tx.cached_exec(
                 "DELETE FROM current_bundle WHERE bundle_id = ?1",
                 [bundle_id],
             )?;
@@ -256,7 +257,7 @@ impl Store {
 
     pub fn catalogue_item(&self, item: &str) -> Result<Option<CatalogueRow>> {
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {COLS} FROM catalogue c WHERE c.item = ?1"),
                 [item],
                 row,
@@ -270,7 +271,7 @@ impl Store {
     pub fn is_visible(&self, item: &str, groups: &[String]) -> Result<bool> {
         let g = serde_json::to_string(groups).unwrap_or_default();
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT 1 FROM catalogue c WHERE c.item = ?2 AND {VISIBLE}"),
                 params![g, item],
                 |_| Ok(()),
@@ -398,7 +399,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT OR IGNORE INTO lesson_progress (person, course, lesson, done_at) VALUES (?1, ?2, ?3, ?4)",
                 params![person, course, lesson, ts(&at)],
             )
@@ -422,7 +423,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO course_resume (person, course, place, at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (person, course) DO UPDATE SET place = excluded.place, at = excluded.at",
                 params![person, course, place, ts(&at)],
@@ -433,7 +434,7 @@ impl Store {
 
     pub fn resume(&self, person: &str, course: &str) -> Result<Option<String>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT place FROM course_resume WHERE person = ?1 AND course = ?2",
                 params![person, course],
                 |r| r.get(0),
@@ -455,7 +456,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.tx_run(|tx| {
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO quiz_attempts (person, course, quiz, correct, total, passed, answers, at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![person, course, quiz, correct, total, passed, answers, ts(&at)],
@@ -502,7 +503,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         self.tx_run(|tx| {
-            let n = tx.execute(
+            let n = tx.cached_exec(
                 "INSERT OR IGNORE INTO certificates (id, person, course, envelope, created_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, person, course, envelope, ts(&at)],
@@ -565,7 +566,7 @@ impl Store {
             let mut n = 0;
             for id in ids {
                 n += tx
-                    .execute(
+                    .cached_exec(
                         "UPDATE certificates SET uploaded_at = ?2 WHERE id = ?1 AND uploaded_at IS NULL",
                         params![id, ts(&at)],
                     )
@@ -579,7 +580,7 @@ impl Store {
 
     pub fn book_position(&self, person: &str, book: &str) -> Result<Option<u32>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT para FROM book_positions WHERE person = ?1 AND book = ?2",
                 params![person, book],
                 |r| r.get::<_, i64>(0),
@@ -597,7 +598,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO book_positions (person, book, para, at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (person, book) DO UPDATE SET para = excluded.para, at = excluded.at",
                 params![person, book, para as i64, ts(&at)],
@@ -632,7 +633,7 @@ impl Store {
     ) -> Result<bool> {
         let removed = self
             .conn
-            .execute(
+            .cached_exec(
                 "DELETE FROM bookmarks WHERE person = ?1 AND book = ?2 AND para = ?3",
                 params![person, book, para as i64],
             )
@@ -641,7 +642,7 @@ impl Store {
             return Ok(false);
         }
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO bookmarks (person, book, para, excerpt, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![person, book, para as i64, excerpt, ts(&at)],
             )
@@ -660,7 +661,7 @@ impl Store {
         envelope: &[u8],
         at: DateTime<Utc>,
     ) -> rusqlite::Result<bool> {
-        Ok(tx.execute(
+        Ok(tx.cached_exec(
             "INSERT OR IGNORE INTO entitlements (id, person, item, envelope, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id, person, item, envelope, ts(&at)],
         )? > 0)
@@ -701,13 +702,13 @@ impl Store {
 
     pub fn create_playlist(&mut self, person: &str, name: &str, at: DateTime<Utc>) -> Result<i64> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT OR IGNORE INTO playlists (person, name, created_at) VALUES (?1, ?2, ?3)",
                 params![person, name, ts(&at)],
             )
             .map_err(self.sq())?;
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT id FROM playlists WHERE person = ?1 AND name = ?2",
                 params![person, name],
                 |r| r.get(0),
@@ -728,7 +729,7 @@ impl Store {
     pub fn add_to_playlist(&mut self, person: &str, playlist: i64, track: &str) -> Result<bool> {
         let n = self
             .conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO playlist_tracks (playlist, position, track) \
                  SELECT p.id, COALESCE((SELECT MAX(position) + 1 FROM playlist_tracks WHERE playlist = p.id), 0), ?3 \
                  FROM playlists p WHERE p.id = ?2 AND p.person = ?1",
@@ -749,7 +750,7 @@ impl Store {
 
     pub fn save_player(&mut self, person: &str, s: &PlayerState, at: DateTime<Utc>) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO player_state (person, queue, idx, position_ms, playing, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (person) DO UPDATE SET queue = excluded.queue, idx = excluded.idx, \
                  position_ms = excluded.position_ms, playing = excluded.playing, at = excluded.at",
@@ -769,7 +770,7 @@ impl Store {
     pub fn player(&self, person: &str) -> Result<Option<PlayerState>> {
         let r = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT queue, idx, position_ms, playing FROM player_state WHERE person = ?1",
                 [person],
                 |r| {
@@ -794,19 +795,19 @@ impl Store {
 
 fn clear_bundle(tx: &rusqlite::Connection, bundle_id: &str) -> rusqlite::Result<()> {
     for fts in ["catalogue_fts", "catalogue_title_fts"] {
-        tx.execute(
+        tx.cached_exec(
             &format!(
                 "DELETE FROM {fts} WHERE rowid IN (SELECT id FROM catalogue WHERE bundle_id = ?1)"
             ),
             [bundle_id],
         )?;
     }
-    tx.execute("DELETE FROM catalogue WHERE bundle_id = ?1", [bundle_id])?;
-    tx.execute(
+    tx.cached_exec("DELETE FROM catalogue WHERE bundle_id = ?1", [bundle_id])?;
+    tx.cached_exec(
         "DELETE FROM bundle_groups WHERE bundle_id = ?1",
         [bundle_id],
     )?;
-    tx.execute(
+    tx.cached_exec(
         "DELETE FROM catalogue_indexed WHERE bundle_id = ?1",
         [bundle_id],
     )?;

@@ -1,5 +1,6 @@
 //! Repositories for letters: drafts, the outbox and contact lists.
 
+use super::CachedSql;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -44,7 +45,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO drafts (person, contact, body, updated_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (person, contact) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
                 params![person, contact, body, ts(&at)],
@@ -55,7 +56,7 @@ impl Store {
 
     pub fn draft(&self, person: &str, contact: &str) -> Result<Option<String>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT body FROM drafts WHERE person = ?1 AND contact = ?2",
                 [person, contact],
                 |r| r.get(0),
@@ -73,17 +74,17 @@ impl Store {
         sign: impl FnOnce(u64) -> Vec<u8>,
     ) -> Result<u64> {
         self.tx_run(|tx| {
-            let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
+            let seq: i64 = tx.cached_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
             let envelope = sign(seq as u64);
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO outbox (id, seq, person, contact, attorney, body, state, written_at, updated_at, envelope) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7, ?8)",
                 params![l.id, seq, l.person, l.contact, l.attorney as i64, l.body, ts(&l.written_at), envelope],
             )?;
-            tx.execute("DELETE FROM drafts WHERE person = ?1 AND contact = ?2", [l.person, l.contact])?;
+            tx.cached_exec("DELETE FROM drafts WHERE person = ?1 AND contact = ?2", [l.person, l.contact])?;
             if !l.attorney {
-                tx.execute("INSERT OR IGNORE INTO daily_usage (person, day) VALUES (?1, ?2)", [l.person, l.day])?;
-                tx.execute(
+                tx.cached_exec("INSERT OR IGNORE INTO daily_usage (person, day) VALUES (?1, ?2)", [l.person, l.day])?;
+                tx.cached_exec(
                     "UPDATE daily_usage SET messages = messages + 1 WHERE person = ?1 AND day = ?2",
                     [l.person, l.day],
                 )?;
@@ -138,7 +139,7 @@ impl Store {
     ) -> Result<usize> {
         self.tx_run(|tx| {
             let scope = format!("person:{}", person.to_ascii_lowercase());
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO documents (kind, scope, version, sha256, envelope, accepted_at) VALUES ('contacts', ?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256, \
                  envelope = excluded.envelope, accepted_at = excluded.accepted_at",
@@ -152,7 +153,7 @@ impl Store {
             let mut returned = 0;
             for (id, contact) in queued {
                 if !kept.contains(&contact) {
-                    tx.execute(
+                    tx.cached_exec(
                         "UPDATE outbox SET state = 'returned', reason = ?2, updated_at = ?3 WHERE id = ?1",
                         params![id, reason, ts(&at)],
                     )?;

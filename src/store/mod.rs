@@ -104,6 +104,8 @@ pub struct InstallRecord<'a> {
     pub clock: &'a ClockState,
 }
 
+pub(crate) use crate::sql::{CachedSql, STATEMENT_CACHE};
+
 impl Store {
     /// Open (creating if needed), migrate, and check integrity.
     pub fn open(path: &Path) -> Result<Self> {
@@ -129,6 +131,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let store = Store {
             conn,
             path: path.to_path_buf(),
@@ -176,7 +179,7 @@ impl Store {
     /// `PRAGMA integrity_check`: "ok", or the first problem found.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .cached_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(self.sq())
     }
 
@@ -185,7 +188,7 @@ impl Store {
     /// The envelope bytes of the newest accepted root, if any.
     pub fn trust_root(&self) -> Result<Option<Vec<u8>>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT envelope FROM trust_root ORDER BY version DESC LIMIT 1",
                 [],
                 |r| r.get(0),
@@ -205,7 +208,7 @@ impl Store {
             path: self.path.clone(),
             source,
         })?;
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO trust_root (version, facility, envelope, accepted_at) VALUES (?1, ?2, ?3, ?4)",
             params![version as i64, facility, envelope, now.to_rfc3339()],
         )
@@ -227,7 +230,7 @@ impl Store {
     pub fn high_water(&self, bundle_id: &BundleId) -> Result<Option<HighWater>> {
         let row: Option<(i64, String)> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT version, manifest_sha256 FROM high_water WHERE bundle_id = ?1",
                 [bundle_id.as_str()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -289,7 +292,7 @@ impl Store {
         let m = rec.manifest;
         let tx = self.conn.transaction().map_err(sq)?;
         let previous: Option<String> = tx
-            .query_row(
+            .cached_row(
                 "SELECT manifest_sha256 FROM current_bundle WHERE bundle_id = ?1",
                 [m.bundle_id.as_str()],
                 |r| r.get(0),
@@ -297,7 +300,7 @@ impl Store {
             .optional()
             .map_err(sq)?;
         let hash = rec.manifest_sha256.to_hex();
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO bundles (manifest_sha256, bundle_id, version, content_type, vendor, title, \
              total_size, file_count, manifest_envelope, approval_envelope, installed_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
@@ -318,13 +321,13 @@ impl Store {
             ],
         )
         .map_err(sq)?;
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO current_bundle (bundle_id, manifest_sha256) VALUES (?1, ?2) \
              ON CONFLICT (bundle_id) DO UPDATE SET manifest_sha256 = excluded.manifest_sha256",
             params![m.bundle_id.as_str(), hash],
         )
         .map_err(sq)?;
-        tx.execute(
+        tx.cached_exec(
             "INSERT INTO high_water (bundle_id, version, manifest_sha256) VALUES (?1, ?2, ?3) \
              ON CONFLICT (bundle_id) DO UPDATE SET version = excluded.version, \
              manifest_sha256 = excluded.manifest_sha256 WHERE excluded.version > high_water.version",
@@ -349,7 +352,7 @@ impl Store {
     /// The approval stored with an installed manifest.
     pub fn approval_envelope(&self, manifest_sha256: &str) -> Result<Option<Vec<u8>>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT approval_envelope FROM bundles WHERE manifest_sha256 = ?1",
                 [manifest_sha256],
                 |r| r.get(0),
@@ -373,7 +376,7 @@ impl Store {
     pub fn clock(&self) -> Result<Option<ClockState>> {
         let row: Option<(String, String, i64)> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT last_trusted, boot_id, monotonic_ms FROM clock WHERE id = 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -439,7 +442,7 @@ impl Store {
 }
 
 fn save_clock(conn: &Connection, s: &ClockState) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.cached_exec(
         "INSERT INTO clock (id, last_trusted, boot_id, monotonic_ms) VALUES (1, ?1, ?2, ?3) \
          ON CONFLICT (id) DO UPDATE SET last_trusted = excluded.last_trusted, \
          boot_id = excluded.boot_id, monotonic_ms = excluded.monotonic_ms",

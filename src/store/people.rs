@@ -1,6 +1,7 @@
 //! Repositories for signed documents, people, login back-off, usage and
 //! the tablet's groups.
 
+use super::CachedSql;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -97,7 +98,7 @@ impl Store {
     /// The current document of a kind and scope: (version, sha256, envelope).
     pub fn document(&self, kind: &str, scope: &str) -> Result<Option<(u64, String, Vec<u8>)>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT version, sha256, envelope FROM documents WHERE kind = ?1 AND scope = ?2",
                 [kind, scope],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
@@ -132,7 +133,7 @@ impl Store {
         roster: Option<&RosterDoc>,
     ) -> Result<()> {
         self.tx_run(|tx| {
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO documents (kind, scope, version, sha256, envelope, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256, \
                  envelope = excluded.envelope, accepted_at = excluded.accepted_at",
@@ -140,9 +141,9 @@ impl Store {
             )?;
             if let Some(r) = roster {
                 // People who left the roster keep their records, inactive.
-                tx.execute("UPDATE people SET active = 0", [])?;
+                tx.cached_exec("UPDATE people SET active = 0", [])?;
                 for p in &r.people {
-                    tx.execute(
+                    tx.cached_exec(
                         "INSERT INTO people (id, display_name, language, unit, enrolment_salt, enrolment_iter, enrolment_hash, active) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1) \
                          ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, language = excluded.language, \
@@ -160,7 +161,7 @@ impl Store {
                     )?;
                     // A new enrolment code from the facility resets the PIN
                     // (the way to recover a forgotten one).
-                    tx.execute(
+                    tx.cached_exec(
                         "UPDATE people SET pin_salt = NULL, pin_iter = NULL, pin_hash = NULL, enrolled_with = NULL \
                          WHERE id = ?1 AND enrolled_with IS NOT NULL AND enrolled_with != ?2",
                         params![p.id.as_str(), p.enrolment.hash],
@@ -177,7 +178,7 @@ impl Store {
     /// A person by id, ignoring case.
     pub fn person(&self, id: &str) -> Result<Option<PersonRow>> {
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = ?1 COLLATE NOCASE"),
                 [id],
                 person_from_row,
@@ -209,7 +210,7 @@ impl Store {
         audit_kind: &str,
     ) -> Result<()> {
         self.tx_run(|tx| {
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE people SET pin_salt = ?2, pin_iter = ?3, pin_hash = ?4, enrolled_with = ?5 WHERE id = ?1",
                 params![id, pin.salt.to_vec(), pin.iterations as i64, pin.hash.to_vec(), enrolled_with],
             )?;
@@ -220,7 +221,7 @@ impl Store {
 
     pub fn save_settings(&mut self, id: &str, settings_json: &str) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "UPDATE people SET settings = ?2 WHERE id = ?1",
                 params![id, settings_json],
             )
@@ -232,7 +233,7 @@ impl Store {
 
     pub fn tablet_setting(&self, key: &str) -> Result<Option<String>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT value FROM tablet_settings WHERE key = ?1",
                 [key],
                 |r| r.get(0),
@@ -243,7 +244,7 @@ impl Store {
 
     pub fn set_tablet_setting(&mut self, key: &str, value: &str) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "INSERT INTO tablet_settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 params![key, value],
@@ -256,7 +257,7 @@ impl Store {
 
     pub fn login_failures(&self, login_id: &str) -> Result<Option<(u32, DateTime<Utc>)>> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT failures, last_failure FROM login_attempts WHERE login_id = ?1",
                 [login_id],
                 |r| {
@@ -280,13 +281,13 @@ impl Store {
         self.tx_run(|tx| {
             // Keep the table bounded: forget stale entries.
             let day_ago = ts(&(at - chrono::Duration::days(1)));
-            tx.execute("DELETE FROM login_attempts WHERE last_failure < ?1", [day_ago])?;
-            tx.execute(
+            tx.cached_exec("DELETE FROM login_attempts WHERE last_failure < ?1", [day_ago])?;
+            tx.cached_exec(
                 "INSERT INTO login_attempts (login_id, failures, last_failure) VALUES (?1, 1, ?2) \
                  ON CONFLICT (login_id) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure",
                 params![login_id, ts(&at)],
             )?;
-            let n: i64 = tx.query_row("SELECT failures FROM login_attempts WHERE login_id = ?1", [login_id], |r| r.get(0))?;
+            let n: i64 = tx.cached_row("SELECT failures FROM login_attempts WHERE login_id = ?1", [login_id], |r| r.get(0))?;
             audit::append(tx, at, person, crate::audit::kind::LOGIN_FAILED, &format!("attempt {n}"))?;
             Ok(n as u32)
         })
@@ -294,7 +295,7 @@ impl Store {
 
     pub fn record_login(&mut self, login_id: &str, person: &str, at: DateTime<Utc>) -> Result<()> {
         self.tx_run(|tx| {
-            tx.execute("DELETE FROM login_attempts WHERE login_id = ?1", [login_id])?;
+            tx.cached_exec("DELETE FROM login_attempts WHERE login_id = ?1", [login_id])?;
             audit::append(tx, at, Some(person), crate::audit::kind::LOGIN, "")?;
             Ok(())
         })
@@ -305,7 +306,7 @@ impl Store {
     pub fn usage(&self, person: &str, day: &str) -> Result<UsageRow> {
         let session: Option<(i64, Option<String>)> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT session_used_secs, session_exhausted_at FROM person_usage WHERE person = ?1",
                 [person],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -314,7 +315,7 @@ impl Store {
             .map_err(self.sq())?;
         let daily: Option<(i64, i64, i64)> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT metered_secs, free_secs, messages FROM daily_usage WHERE person = ?1 AND day = ?2",
                 [person, day],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -351,16 +352,16 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.tx_run(|tx| {
-            tx.execute("INSERT OR IGNORE INTO person_usage (person) VALUES (?1)", [person])?;
-            tx.execute("INSERT OR IGNORE INTO daily_usage (person, day) VALUES (?1, ?2)", [person, day])?;
+            tx.cached_exec("INSERT OR IGNORE INTO person_usage (person) VALUES (?1)", [person])?;
+            tx.cached_exec("INSERT OR IGNORE INTO daily_usage (person, day) VALUES (?1, ?2)", [person, day])?;
             if !metered {
-                tx.execute(
+                tx.cached_exec(
                     "UPDATE daily_usage SET free_secs = free_secs + ?3 WHERE person = ?1 AND day = ?2",
                     params![person, day, secs as i64],
                 )?;
                 return Ok(());
             }
-            let (used, exhausted): (i64, Option<String>) = tx.query_row(
+            let (used, exhausted): (i64, Option<String>) = tx.cached_row(
                 "SELECT session_used_secs, session_exhausted_at FROM person_usage WHERE person = ?1",
                 [person],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -376,11 +377,11 @@ impl Store {
             }
             used += secs;
             let exhausted = (used >= session_limit_secs).then(|| ts(&at));
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE person_usage SET session_used_secs = ?2, session_exhausted_at = ?3 WHERE person = ?1",
                 params![person, used.min(session_limit_secs) as i64, exhausted],
             )?;
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE daily_usage SET metered_secs = metered_secs + ?3 WHERE person = ?1 AND day = ?2",
                 params![person, day, secs as i64],
             )?;
@@ -403,7 +404,7 @@ impl Store {
     pub fn add_tablet_groups(&mut self, groups: &[String]) -> Result<()> {
         self.tx_run(|tx| {
             for g in groups {
-                tx.execute("INSERT OR IGNORE INTO tablet_groups (grp) VALUES (?1)", [g])?;
+                tx.cached_exec("INSERT OR IGNORE INTO tablet_groups (grp) VALUES (?1)", [g])?;
             }
             Ok(())
         })

@@ -1,6 +1,7 @@
 //! Repositories for dock sync: the upload queue, acks, the message feed
 //! with its cursors, and the threads the Messages page shows.
 
+use super::CachedSql;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -65,7 +66,7 @@ pub(crate) fn out_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Out
 
 fn cursor_in(tx: &rusqlite::Connection, name: &str) -> rusqlite::Result<u64> {
     Ok(tx
-        .query_row(
+        .cached_row(
             "SELECT value FROM sync_cursors WHERE name = ?1",
             [name],
             |r| r.get::<_, i64>(0),
@@ -75,7 +76,7 @@ fn cursor_in(tx: &rusqlite::Connection, name: &str) -> rusqlite::Result<u64> {
 }
 
 fn set_cursor_in(tx: &rusqlite::Connection, name: &str, value: u64) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.cached_exec(
         "INSERT INTO sync_cursors (name, value) VALUES (?1, ?2) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         params![name, value as i64],
@@ -94,7 +95,7 @@ fn advance_state(
     at: &str,
 ) -> rusqlite::Result<()> {
     let current: Option<String> = tx
-        .query_row(
+        .cached_row(
             &format!("SELECT state FROM {table} WHERE id = ?1"),
             [id],
             |r| r.get(0),
@@ -102,7 +103,7 @@ fn advance_state(
         .optional()?;
     if let Some(cur) = current.as_deref().and_then(OutState::parse) {
         if cur.can_become(next) {
-            tx.execute(
+            tx.cached_exec(
                 &format!(
                     "UPDATE {table} SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"
                 ),
@@ -149,7 +150,7 @@ impl Store {
     /// How many letters wait to leave.
     pub fn queued_count(&self) -> Result<usize> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT COUNT(*) FROM outbox WHERE state = 'queued'",
                 [],
                 |r| r.get::<_, i64>(0),
@@ -394,7 +395,7 @@ impl Store {
 
     pub fn mark_thread_read(&mut self, person: &str, contact: &str) -> Result<()> {
         self.conn
-            .execute(
+            .cached_exec(
                 "UPDATE inbox SET read = 1 WHERE person = ?1 AND contact = ?2 AND read = 0",
                 [person, contact],
             )

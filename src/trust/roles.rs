@@ -12,6 +12,51 @@ use crate::domain::{ApprovalDoc, DelegationDoc, GroupId, Manifest, RootDoc, Sha2
 pub struct TrustedRoot {
     doc: RootDoc,
     envelope: Vec<u8>,
+    verified: Verified,
+}
+
+/// Documents this root has verified, keyed by the SHA-256 of their exact
+/// envelope bytes. The tablet re-reads its stored policies and contact
+/// lists at every decision; an Ed25519 check of the same bytes by the same
+/// keys gives the same answer, so it is done once per document. Changed
+/// bytes (a new version, or a store altered behind the tablet's back) have
+/// another digest and are verified in full. Only successes are kept, and a
+/// new root starts empty.
+#[derive(Clone, Default)]
+struct Verified(std::sync::Arc<std::sync::Mutex<VerifiedMap>>);
+type VerifiedMap =
+    std::collections::HashMap<(&'static str, [u8; 32]), Box<dyn std::any::Any + Send>>;
+
+/// Entries kept before the cache starts again (a tablet holds a few
+/// policies and one contact list per person).
+const VERIFIED_MAX: usize = 1024;
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verified(..)")
+    }
+}
+
+impl Verified {
+    fn get_or<T: Clone + Send + 'static>(
+        &self,
+        kind: &'static str,
+        bytes: &[u8],
+        verify: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let key = (kind, sha256(bytes).0);
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = lock().get(&key).and_then(|v| v.downcast_ref::<T>()) {
+            return Ok(hit.clone());
+        }
+        let doc = verify()?;
+        let mut map = lock();
+        if map.len() >= VERIFIED_MAX {
+            map.clear();
+        }
+        map.insert(key, Box::new(doc.clone()));
+        Ok(doc)
+    }
 }
 
 impl TrustedRoot {
@@ -23,6 +68,7 @@ impl TrustedRoot {
         Ok(TrustedRoot {
             doc,
             envelope: bytes.to_vec(),
+            verified: Verified::default(),
         })
     }
 
@@ -66,6 +112,7 @@ impl TrustedRoot {
         Ok(TrustedRoot {
             doc,
             envelope: bytes.to_vec(),
+            verified: Verified::default(),
         })
     }
 
@@ -125,6 +172,11 @@ impl TrustedRoot {
 
     /// A roster signed by the roster role.
     pub fn verify_roster(&self, bytes: &[u8]) -> Result<crate::domain::people::RosterDoc> {
+        self.verified
+            .get_or("roster", bytes, || self.verify_roster_now(bytes))
+    }
+
+    fn verify_roster_now(&self, bytes: &[u8]) -> Result<crate::domain::people::RosterDoc> {
         let env = Envelope::from_bytes(bytes)?;
         let r: crate::domain::people::RosterDoc = env
             .verify(pt::ROSTER, "roster", "roster", &self.doc.roles.roster)?
@@ -136,6 +188,11 @@ impl TrustedRoot {
 
     /// A person's contact list signed by the contacts role.
     pub fn verify_contacts(&self, bytes: &[u8]) -> Result<crate::domain::messages::ContactListDoc> {
+        self.verified
+            .get_or("contacts", bytes, || self.verify_contacts_now(bytes))
+    }
+
+    fn verify_contacts_now(&self, bytes: &[u8]) -> Result<crate::domain::messages::ContactListDoc> {
         let env = Envelope::from_bytes(bytes)?;
         let c: crate::domain::messages::ContactListDoc = env
             .verify(
@@ -152,6 +209,11 @@ impl TrustedRoot {
 
     /// A policy signed by the policy role.
     pub fn verify_policy(&self, bytes: &[u8]) -> Result<crate::domain::policy::PolicyDoc> {
+        self.verified
+            .get_or("policy", bytes, || self.verify_policy_now(bytes))
+    }
+
+    fn verify_policy_now(&self, bytes: &[u8]) -> Result<crate::domain::policy::PolicyDoc> {
         let env = Envelope::from_bytes(bytes)?;
         let p: crate::domain::policy::PolicyDoc = env
             .verify(pt::POLICY, "policy", "policy", &self.doc.roles.policy)?

@@ -748,3 +748,31 @@ fn the_lock_screen_language_is_the_tablets_and_survives_a_restart() {
         "the last choice, after a restart"
     );
 }
+
+/// The root verifies a document once and remembers it by the digest of its
+/// exact bytes; bytes that differ in any place are verified again, and
+/// refused, even right after the original was remembered.
+#[test]
+fn a_remembered_verification_never_covers_altered_bytes() {
+    let w = World::new();
+    let root =
+        berth::trust::TrustedRoot::bootstrap(&std::fs::read(w.root_json()).unwrap()).unwrap();
+    let good = signed_policy(&w, "c.toml", CURFEW_POLICY);
+    let first = root.verify_policy(&good).unwrap();
+    assert_eq!(root.verify_policy(&good).unwrap(), first, "remembered");
+    assert_eq!(root.clone().verify_policy(&good).unwrap(), first);
+    let mut flips = 0;
+    for at in (0..good.len()).step_by(7) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        assert!(
+            root.verify_policy(&bad).is_err(),
+            "byte {at} altered and still accepted"
+        );
+        flips += 1;
+    }
+    assert!(flips > 10);
+    // Nor is a policy's signature good for a contact list.
+    assert!(root.verify_contacts(&good).is_err());
+    assert_eq!(root.verify_policy(&good).unwrap(), first);
+}
