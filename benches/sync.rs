@@ -106,7 +106,16 @@ fn site() -> Site {
         Utc::now() + chrono::Duration::days(365),
     )
     .unwrap();
-    let mut dock = Dock::init(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
+    Dock::init(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
+    // Every tablet here connects from 127.0.0.1; a real fleet has an
+    // address each, which the default per-address cap (8 handshakes at
+    // once) is for.
+    std::fs::write(
+        dir.path().join("dock/dock.toml"),
+        "max_unknown_connections = 64\nmax_unknown_per_address = 64\n",
+    )
+    .unwrap();
+    let mut dock = Dock::open(&dir.path().join("facility"), &dir.path().join("dock")).unwrap();
     for (name, text) in [("r.toml", ROSTER), ("p.toml", POLICY), ("c.toml", CONTACTS)] {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
@@ -280,14 +289,14 @@ fn main() {
     let mut s = site();
     let running = berth::dock::server::start(&s.dock, "127.0.0.1:0", false).unwrap();
     let addr = running.addr.to_string();
-    let per = 20;
+    let per_tablet = 20;
     let mut fleet = Vec::new();
     for i in 0..50 {
         fleet.push(tablet(&mut s, &format!("t{i:02}"), &addr));
     }
     let fill = |fleet: &[(Arc<Mutex<Tablet>>, Session)], round: usize| {
         for (t, sess) in fleet {
-            for k in 0..per {
+            for k in 0..per_tablet {
                 t.lock()
                     .unwrap()
                     .letters()
@@ -296,29 +305,144 @@ fn main() {
             }
         }
     };
-    fill(&fleet, 0);
-    replies(&mut s, 10, "serial");
-    let t0 = Instant::now();
-    for (t, _) in &fleet {
-        berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap();
-    }
-    let serial = t0.elapsed();
-    fill(&fleet, 1);
-    replies(&mut s, 10, "concurrent");
-    let t0 = Instant::now();
-    std::thread::scope(|sc| {
+    // Rounds alternate, serial then concurrent, twice. Each starts with
+    // every tablet caught up (an untimed sync), then queues 20 letters per
+    // tablet and imports 10 replies, then times the syncs. The work of a
+    // round is not fixed: a tablet also pulls what the others uploaded
+    // before its pull (every tablet carries the person's feed), and more
+    // of that is ready when all sync at once. So besides the times, each
+    // round counts what moved (letters up + feed entries applied) and the
+    // comparison is per item moved.
+    let mut rounds = Vec::new();
+    for (round, concurrent) in [false, true, false, true].into_iter().enumerate() {
         for (t, _) in &fleet {
-            let addr = addr.clone();
-            sc.spawn(move || berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap());
+            berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap();
         }
-    });
-    let concurrent = t0.elapsed();
+        fill(&fleet, round);
+        replies(&mut s, 10, &format!("round{round}"));
+        let moved = AtomicU64::new(0);
+        let count = |sum: berth::sync::client::SyncSummary| {
+            moved.fetch_add((sum.letters_sent + sum.entries_applied) as u64, Ordering::Relaxed);
+        };
+        let t0 = Instant::now();
+        if concurrent {
+            std::thread::scope(|sc| {
+                for (t, _) in &fleet {
+                    let (addr, count) = (addr.clone(), &count);
+                    sc.spawn(move || count(berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap()));
+                }
+            });
+        } else {
+            for (t, _) in &fleet {
+                count(berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap());
+            }
+        }
+        let took = t0.elapsed().as_secs_f64();
+        let moved = moved.load(Ordering::Relaxed);
+        println!(
+            "  round {round} {}: {took:.2} s, {moved} items moved, {:.1} µs per item",
+            if concurrent { "concurrent" } else { "serial    " },
+            took * 1e6 / moved as f64
+        );
+        rounds.push((concurrent, took, moved));
+    }
+    let per = |c: bool| {
+        let (t, m) = rounds
+            .iter()
+            .filter(|r| r.0 == c)
+            .fold((0.0, 0u64), |(t, m), r| (t + r.1, m + r.2));
+        (t, t / m as f64)
+    };
+    let ((ts, ps), (tc, pc)) = (per(false), per(true));
     println!(
-        "50 tablets × {per} letters up, 10 replies down each: serial {:.2} s, concurrent {:.2} s, concurrent / serial = {:.2}",
-        serial.as_secs_f64(),
-        concurrent.as_secs_f64(),
-        concurrent.as_secs_f64() / serial.as_secs_f64()
+        "50 tablets × {per} letters up, 10 replies down each, two rounds of each: serial {ts:.2} s, concurrent {tc:.2} s (time ratio {:.2}); per item moved, concurrent / serial = {:.2} (goal ≤ 1.15)",
+        tc / ts,
+        pc / ps,
+        per = 20
     );
     drop(running);
+
+    // ---- 3. the dock's own CPU per letter and per feed entry ----
+    // Each phase runs against its own `berth-dock serve` process, and the
+    // CPU it used (user + system, all threads, from wait4's rusage) is the
+    // dock's alone. An idle phase (start, stop) is the baseline.
+    let letters3 = (letters / 2).max(500);
+    let mut s = site();
+    let facility_dir = s.dir.path().join("facility");
+    let dock_dir = s.dir.path().join("dock");
+    let dock_cpu = |phase: &mut dyn FnMut(&str)| -> f64 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth-dock"))
+            .arg("serve")
+            .arg("--dir")
+            .arg(&facility_dir)
+            .arg("--data")
+            .arg(&dock_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let addr = line
+            .split(" listening on ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("the dock prints its address")
+            .to_string();
+        phase(&addr);
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::wait4(pid, &mut status, 0, &mut ru);
+        }
+        let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        ms(ru.ru_utime) + ms(ru.ru_stime)
+    };
+    let idle = dock_cpu(&mut |_| std::thread::sleep(Duration::from_millis(200)));
+    let mut fixture = None;
+    dock_cpu(&mut |addr| fixture = Some(tablet(&mut s, "cpu", addr)));
+    let (t, sess) = fixture.unwrap();
+    let sessions = 20;
+    let empty = dock_cpu(&mut |addr| {
+        for _ in 0..sessions {
+            berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap();
+        }
+    });
+    let per_session = (empty - idle) / sessions as f64;
+    replies(&mut s, letters3, "cpu");
+    let mut down = None;
+    let pulled = dock_cpu(&mut |addr| down = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap()));
+    let down = down.unwrap();
+    let per_entry = (pulled - idle - per_session) / down.entries_applied as f64;
+    for i in 0..letters3 {
+        t.lock()
+            .unwrap()
+            .letters()
+            .queue_letter(&sess, "lawyer", &format!("carta {i}"))
+            .unwrap();
+    }
+    let mut up = None;
+    let pushed = dock_cpu(&mut |addr| up = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap()));
+    let up = up.unwrap();
+    let per_letter = (pushed - idle - per_session - up.entries_applied as f64 * per_entry)
+        / up.letters_sent as f64;
+    // A planning figure: a night's session of 5 letters up and 40 entries
+    // down (replies, states, copies).
+    let typical = per_session + 5.0 * per_letter + 40.0 * per_entry;
+    println!(
+        "dock CPU (its own process; idle start and stop {idle:.0} ms): {per_session:.2} ms per session, {per_letter:.3} ms per letter up, {per_entry:.4} ms per feed entry down ({} entries, {} letters measured)",
+        down.entries_applied, up.letters_sent
+    );
+    println!(
+        "  a session of 5 letters up + 40 entries down: {typical:.2} ms of dock CPU, so one dock core serves {:.0} such sessions an hour",
+        3_600_000.0 / typical
+    );
     let _ = &s.facility;
 }
