@@ -322,14 +322,19 @@ fn main() {
         replies(&mut s, 10, &format!("round{round}"));
         let moved = AtomicU64::new(0);
         let count = |sum: berth::sync::client::SyncSummary| {
-            moved.fetch_add((sum.letters_sent + sum.entries_applied) as u64, Ordering::Relaxed);
+            moved.fetch_add(
+                (sum.letters_sent + sum.entries_applied) as u64,
+                Ordering::Relaxed,
+            );
         };
         let t0 = Instant::now();
         if concurrent {
             std::thread::scope(|sc| {
                 for (t, _) in &fleet {
                     let (addr, count) = (addr.clone(), &count);
-                    sc.spawn(move || count(berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap()));
+                    sc.spawn(move || {
+                        count(berth::sync::client::sync(t, &addr, &mut |_| {}).unwrap())
+                    });
                 }
             });
         } else {
@@ -341,7 +346,11 @@ fn main() {
         let moved = moved.load(Ordering::Relaxed);
         println!(
             "  round {round} {}: {took:.2} s, {moved} items moved, {:.1} µs per item",
-            if concurrent { "concurrent" } else { "serial    " },
+            if concurrent {
+                "concurrent"
+            } else {
+                "serial    "
+            },
             took * 1e6 / moved as f64
         );
         rounds.push((concurrent, took, moved));
@@ -418,7 +427,9 @@ fn main() {
     let per_session = (empty - idle) / sessions as f64;
     replies(&mut s, letters3, "cpu");
     let mut down = None;
-    let pulled = dock_cpu(&mut |addr| down = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap()));
+    let pulled = dock_cpu(&mut |addr| {
+        down = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap())
+    });
     let down = down.unwrap();
     let per_entry = (pulled - idle - per_session) / down.entries_applied as f64;
     for i in 0..letters3 {
@@ -429,7 +440,8 @@ fn main() {
             .unwrap();
     }
     let mut up = None;
-    let pushed = dock_cpu(&mut |addr| up = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap()));
+    let pushed =
+        dock_cpu(&mut |addr| up = Some(berth::sync::client::sync(&t, addr, &mut |_| {}).unwrap()));
     let up = up.unwrap();
     let per_letter = (pushed - idle - per_session - up.entries_applied as f64 * per_entry)
         / up.letters_sent as f64;
