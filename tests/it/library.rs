@@ -488,3 +488,73 @@ fn a_grant_names_music_the_dock_carries_or_says_force() {
     assert!(ok, "{err}");
     assert_eq!(dw.dock().entitlements_of("A12345").unwrap().len(), 2);
 }
+
+/// A tablet upgraded from schema 7 (the catalogue keyed by text, its index
+/// holding the text) finds its content again at the first start: migration
+/// 8 empties the derived catalogue and the start-up indexing rebuilds it.
+#[test]
+fn an_upgraded_tablet_rebuilds_its_catalogue_and_finds_the_same_items() {
+    use berth::demo::{DemoPaths, tablet_options};
+    use berth::tablet::{LoginOutcome, Tablet};
+    let dir = tempfile::tempdir().unwrap();
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let start = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(18, 0, 0)
+        .unwrap()
+        .and_utc();
+    let clock = || Box::new(berth::device::clock::ManualClock::new(start));
+    berth::demo::run_at(dir.path(), &assets, &mut std::io::sink(), start, clock()).unwrap();
+    let p = DemoPaths::new(dir.path());
+    let open = || {
+        Tablet::open(
+            berth::install::DataDir::new(p.tablet.clone()),
+            tablet_options(&p),
+            clock(),
+        )
+        .unwrap()
+        .0
+    };
+    let hits = |t: &mut Tablet, s: &berth::tablet::Session| -> Vec<String> {
+        ["fabulas", "leccion", "open air"]
+            .iter()
+            .flat_map(|q| t.library().search(s, q, &[], None).unwrap())
+            .map(|r| r.item)
+            .collect()
+    };
+    let mut t = open();
+    let s = match t.people().login("A12345", "731904").unwrap() {
+        LoginOutcome::SetPin(ticket) => t.people().set_pin(ticket, "4821").unwrap(),
+        LoginOutcome::Session(s) => s,
+    };
+    let before = hits(&mut t, &s);
+    assert!(before.len() >= 3, "the demo content is found: {before:?}");
+    drop(t);
+
+    // Put the catalogue back as schema 7 had it, empty, as of version 7.
+    let db = rusqlite::Connection::open(p.tablet.join("berth.sqlite")).unwrap();
+    db.execute_batch(
+        "DROP TABLE catalogue_fts; DROP TABLE catalogue_title_fts; DROP TABLE catalogue;
+         CREATE TABLE catalogue (item TEXT PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,
+           bundle_id TEXT NOT NULL, manifest TEXT NOT NULL, parent TEXT,
+           position INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL, title_es TEXT,
+           subtitle TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '',
+           path TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT '{}') STRICT;
+         CREATE VIRTUAL TABLE catalogue_fts USING fts5 (item UNINDEXED, title, body,
+           tokenize = 'unicode61 remove_diacritics 2');
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(db);
+
+    let mut t = open();
+    let s = match t.people().login("A12345", "4821").unwrap() {
+        LoginOutcome::Session(s) => s,
+        LoginOutcome::SetPin(_) => panic!("the PIN survives the upgrade"),
+    };
+    let mut after = hits(&mut t, &s);
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(after, before);
+}
