@@ -308,6 +308,59 @@ impl Store {
         )
     }
 
+    /// Tracks visible to `groups` (of one artist, when given), by artist,
+    /// album title and track number: `limit` of them from `offset`. The
+    /// Music page's list fetches what is on screen, a page at a time.
+    /// Each row comes with its album's title.
+    pub fn tracks_page(
+        &self,
+        groups: &[String],
+        artist: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(CatalogueRow, String)>> {
+        let g = serde_json::to_string(groups).unwrap_or_default();
+        self.list(
+            &format!(
+                "SELECT {COLS}, coalesce(a.title, '') FROM catalogue c \
+                 LEFT JOIN catalogue a ON a.item = c.parent \
+                 WHERE {VISIBLE} AND c.kind = 'track' AND (?2 IS NULL OR c.subtitle = ?2) \
+                 ORDER BY c.subtitle, a.title, c.position, c.item LIMIT ?3 OFFSET ?4"
+            ),
+            params![g, artist, limit as i64, offset as i64],
+            |r| Ok((row(r)?, r.get(13)?)),
+        )
+    }
+
+    /// How many tracks [`Store::tracks_page`] lists.
+    pub fn track_count(&self, groups: &[String], artist: Option<&str>) -> Result<usize> {
+        let g = serde_json::to_string(groups).unwrap_or_default();
+        self.conn
+            .cached_row(
+                &format!(
+                    "SELECT count(*) FROM catalogue c WHERE {VISIBLE} AND c.kind = 'track' \
+                     AND (?2 IS NULL OR c.subtitle = ?2)"
+                ),
+                params![g, artist],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(self.sq())
+    }
+
+    /// Artists of the visible tracks with how many tracks each, by name.
+    pub fn artists(&self, groups: &[String]) -> Result<Vec<(String, u32)>> {
+        let g = serde_json::to_string(groups).unwrap_or_default();
+        self.list(
+            &format!(
+                "SELECT c.subtitle, count(*) FROM catalogue c WHERE {VISIBLE} \
+                 AND c.kind = 'track' GROUP BY c.subtitle ORDER BY c.subtitle"
+            ),
+            params![g],
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u32)),
+        )
+    }
+
     /// Catalogue entries of a kind whose vendor id is `ref_id` (a track
     /// carried by two bundles appears twice; the caller picks one).
     pub fn by_ref(&self, kind: &str, ref_id: &str, groups: &[String]) -> Result<Vec<CatalogueRow>> {

@@ -745,8 +745,6 @@ impl Library<'_> {
     }
 
     fn track_row(&self, t: &CatalogueRow, ent: &[String]) -> Result<TrackRow> {
-        let x = extra(t);
-        let album_ref = x["album"].as_str().unwrap_or("").to_string();
         let album = match &t.parent {
             Some(p) => self
                 .t
@@ -756,18 +754,41 @@ impl Library<'_> {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        Ok(TrackRow {
-            item: t.item.clone(),
-            ref_id: t.ref_id.clone(),
-            title: t.title.clone(),
-            artist: t.subtitle.clone(),
-            album,
-            album_item: t.parent.clone().unwrap_or_default(),
-            number: t.position,
-            duration_ms: x["duration_ms"].as_u64().unwrap_or(0),
-            playable: ent.contains(&format!("track:{}", t.ref_id))
-                || ent.contains(&format!("album:{album_ref}")),
-        })
+        Ok(track_row_in(t, album, ent))
+    }
+
+    /// `limit` of the tracks the person can see (of one artist, when
+    /// given) from `offset`, by artist, album and number: what the Music
+    /// page's list fetches as it scrolls.
+    pub fn tracks_page(
+        &self,
+        s: &Session,
+        artist: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<TrackRow>> {
+        let groups = self.person_groups(&s.person);
+        let ent = self.entitlements(s)?;
+        Ok(self
+            .t
+            .store
+            .tracks_page(&groups, artist, offset, limit)?
+            .into_iter()
+            .map(|(t, album)| track_row_in(&t, album, &ent))
+            .collect())
+    }
+
+    /// How many tracks [`Library::tracks_page`] lists.
+    pub fn track_count(&self, s: &Session, artist: Option<&str>) -> Result<usize> {
+        let groups = self.person_groups(&s.person);
+        Ok(self.t.store.track_count(&groups, artist)?)
+    }
+
+    /// The artists of the tracks the person can see, by name, with how
+    /// many tracks each.
+    pub fn artists(&self, s: &Session) -> Result<Vec<(String, u32)>> {
+        let groups = self.person_groups(&s.person);
+        Ok(self.t.store.artists(&groups)?)
     }
 
     pub fn albums(&self, s: &Session) -> Result<Vec<AlbumRow>> {
@@ -979,4 +1000,22 @@ fn catalogue_rows(bundle: &str, ix: &Indexed) -> (Vec<CatalogueRow>, Vec<(String
         }
     }
     (rows, bodies)
+}
+
+/// A track row, given its album's title and the person's entitlements.
+fn track_row_in(t: &CatalogueRow, album: String, ent: &[String]) -> TrackRow {
+    let x = extra(t);
+    let album_ref = x["album"].as_str().unwrap_or("");
+    TrackRow {
+        item: t.item.clone(),
+        ref_id: t.ref_id.clone(),
+        title: t.title.clone(),
+        artist: t.subtitle.clone(),
+        album,
+        album_item: t.parent.clone().unwrap_or_default(),
+        number: t.position,
+        duration_ms: x["duration_ms"].as_u64().unwrap_or(0),
+        playable: ent.contains(&format!("track:{}", t.ref_id))
+            || ent.contains(&format!("album:{album_ref}")),
+    }
 }

@@ -222,8 +222,23 @@ impl MusicService for SessionLibrary<'_> {
     fn albums(&self) -> Result<Vec<AlbumRow>, CoreError> {
         lock(self.tablet).library().albums(self.session)
     }
-    fn tracks(&self) -> Result<Vec<TrackRow>, CoreError> {
-        lock(self.tablet).library().tracks(self.session)
+    fn tracks_page(
+        &self,
+        artist: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<TrackRow>, CoreError> {
+        lock(self.tablet)
+            .library()
+            .tracks_page(self.session, artist, offset, limit)
+    }
+    fn track_count(&self, artist: Option<&str>) -> Result<usize, CoreError> {
+        lock(self.tablet)
+            .library()
+            .track_count(self.session, artist)
+    }
+    fn artists(&self) -> Result<Vec<(String, u32)>, CoreError> {
+        lock(self.tablet).library().artists(self.session)
     }
     fn album_tracks(&self, album: &str) -> Result<Vec<TrackRow>, CoreError> {
         lock(self.tablet)

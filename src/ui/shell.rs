@@ -63,7 +63,9 @@ pub(super) struct Core {
     /// Shared with the sync worker, which locks it only for store work.
     pub(super) tablet: Arc<Mutex<Tablet>>,
     hardware: Box<dyn Hardware>,
-    pub(super) session: Option<Session>,
+    /// Shared (weakly) with the lazy lists the pages show, which fetch
+    /// for this person only while they are signed in.
+    pub(super) session: Option<Rc<Session>>,
     /// The lock screen's controller.
     lock: lock_screen::LockController<lock_screen::TabletLogin>,
     pub(super) volume: u8,
@@ -591,7 +593,7 @@ fn start_session(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Idle>, s: S
             .decision_for(s.person())
             .map(|d| Duration::from_secs(u64::from(d.idle_lock_seconds)))
             .unwrap_or(DEFAULT_IDLE);
-        c.session = Some(s);
+        c.session = Some(Rc::new(s));
         library::on_login(ui, &mut c);
         let (weak, core2, idle2) = (ui.as_weak(), core.clone(), idle.clone());
         idle.lock.start(TimerMode::SingleShot, idle_for, move || {
@@ -632,10 +634,16 @@ fn lock(ui: &AppWindow, core: &Rc<RefCell<Core>>, idle: &Rc<Idle>) {
     {
         let mut c = core.borrow_mut();
         library::on_logout(ui, &mut c);
-        if let Some(s) = c.session.take()
-            && let Err(e) = c.t().people().logout(s)
-        {
-            tracing::error!("logout: {e}");
+        if let Some(s) = c.session.take() {
+            // Lists hold the session weakly, so this is its only owner.
+            match Rc::try_unwrap(s) {
+                Ok(s) => {
+                    if let Err(e) = c.t().people().logout(s) {
+                        tracing::error!("logout: {e}");
+                    }
+                }
+                Err(_) => tracing::error!("logout: the session is still shared"),
+            }
         }
     }
     ui.global::<StatusAdapter>()

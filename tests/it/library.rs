@@ -101,6 +101,24 @@ fn a_course_book_and_album_travel_from_vendor_to_person() {
         let tracks = tab.library().tracks(&s).unwrap();
         assert_eq!(tracks.len(), 3);
         assert!(tracks.iter().all(|t| t.playable), "María owns the album");
+        // The Music page's paged list: pages of two, the same tracks in
+        // the same order, counted and grouped by artist by the store.
+        let paged: Vec<_> = [0, 2]
+            .iter()
+            .flat_map(|&o| tab.library().tracks_page(&s, None, o, 2).unwrap())
+            .collect();
+        assert_eq!(paged, tracks);
+        assert_eq!(tab.library().track_count(&s, None).unwrap(), 3);
+        let artist = tracks[0].artist.clone();
+        let of_artist = tracks.iter().filter(|t| t.artist == artist).count();
+        assert_eq!(
+            tab.library().track_count(&s, Some(&artist)).unwrap(),
+            of_artist
+        );
+        assert_eq!(tab.library().track_count(&s, Some("nobody")).unwrap(), 0);
+        let artists = tab.library().artists(&s).unwrap();
+        assert_eq!(artists.iter().map(|a| a.1 as usize).sum::<usize>(), 3);
+        assert!(artists.contains(&(artist, of_artist as u32)));
     }
 
     // The course: read both lessons, pass the quiz; the certificate is

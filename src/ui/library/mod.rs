@@ -31,6 +31,7 @@ use crate::ui::{
 pub use books::{BooksController, BooksService};
 pub use learn::{LearnController, LearnService};
 pub use music::{MusicController, MusicService, Playlist};
+pub mod paged;
 pub use player::{Audio, PlayerController, PlayerService, Queue};
 
 /// A search result, in the person's language.
@@ -150,9 +151,13 @@ impl Library {
 
     fn cover(&mut self, path: &Option<PathBuf>) -> Option<Image> {
         let p = path.as_ref()?;
+        // Now playing shows one cover at a time; a few are kept.
+        if self.covers.len() >= COVERS_KEPT && !self.covers.contains_key(p) {
+            self.covers.clear();
+        }
         self.covers
             .entry(p.clone())
-            .or_insert_with(|| png_image(p))
+            .or_insert_with(|| cover_image(p))
             .clone()
     }
 }
@@ -162,6 +167,46 @@ pub(super) fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
 }
 
 pub(super) use crate::domain::time::{length_mmss, mmss};
+
+/// Covers are shown at most this many pixels across (a tile is 232).
+pub(super) const COVER_SIDE: u32 = 256;
+/// Covers the player keeps decoded.
+const COVERS_KEPT: usize = 8;
+
+/// A cover, scaled down by whole steps to at most [`COVER_SIDE`] across:
+/// a 512×512 cover held at full size costs 1 MiB, scaled 256 KiB.
+pub(super) fn cover_image(path: &Path) -> Option<Image> {
+    let (w, h, rgba) = crate::content::decode_png(path).ok()?;
+    let step = w.max(h).div_ceil(COVER_SIDE).max(1);
+    if step == 1 {
+        let buf = SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(&rgba, w, h);
+        return Some(Image::from_rgba8(buf));
+    }
+    let (sw, sh) = ((w / step).max(1), (h / step).max(1));
+    let mut out = SharedPixelBuffer::<Rgba8Pixel>::new(sw, sh);
+    let px = out.make_mut_slice();
+    for y in 0..sh {
+        for x in 0..sw {
+            let mut sum = [0u32; 4];
+            for dy in 0..step {
+                for dx in 0..step {
+                    let i = (((y * step + dy) * w + x * step + dx) * 4) as usize;
+                    for (c, s) in sum.iter_mut().enumerate() {
+                        *s += u32::from(rgba[i + c]);
+                    }
+                }
+            }
+            let n = step * step;
+            px[(y * sw + x) as usize] = Rgba8Pixel {
+                r: (sum[0] / n) as u8,
+                g: (sum[1] / n) as u8,
+                b: (sum[2] / n) as u8,
+                a: (sum[3] / n) as u8,
+            };
+        }
+    }
+    Some(Image::from_rgba8(out))
+}
 
 pub(super) fn png_image(path: &Path) -> Option<Image> {
     let (w, h, rgba) = crate::content::decode_png(path).ok()?;
@@ -183,6 +228,24 @@ pub(super) fn track_lines(tracks: &[TrackRow], playing: Option<&str>) -> Vec<Tra
             current: playing == Some(t.item.as_str()),
         })
         .collect()
+}
+
+/// What a paged track list fetches with: the tablet and, weakly, the
+/// person signed in (after logout a list left on screen fetches nothing).
+fn track_fetcher(c: &Core) -> impl FnOnce() -> music::FetchTracks + use<> {
+    let tablet = c.tablet.clone();
+    let session = c.session.as_ref().map(Rc::downgrade);
+    move || {
+        Box::new(move |artist, offset, limit| {
+            let Some(s) = session.as_ref().and_then(std::rc::Weak::upgrade) else {
+                return Vec::new();
+            };
+            logged(
+                "tracks",
+                SessionLibrary::new(&tablet, &s).tracks_page(artist, offset, limit),
+            )
+        })
+    }
 }
 
 /// The service for the person signed in, beside the content state.
@@ -229,19 +292,26 @@ pub(in crate::ui) fn open_books(ui: &AppWindow, c: &mut Core) {
 pub(in crate::ui) fn open_music(ui: &AppWindow, c: &mut Core, mode: music::Mode) {
     let cap = volume_cap(c).min(100) as i32;
     ui.global::<PlayerAdapter>().set_volume_cap(cap);
+    let fetch = track_fetcher(c);
     let Some((svc, lib)) = parts(c) else { return };
     ui.global::<MusicAdapter>()
         .set_query(SharedString::default());
     let v = lib.music.open(&svc, mode);
-    show_music(ui, &svc, lib, &v);
+    show_music(ui, &svc, lib, &v, fetch);
     ui.global::<AppState>().set_page("music".into());
 }
 
 pub(in crate::ui) use music::Mode as MusicMode;
 
-fn show_music(ui: &AppWindow, svc: &SessionLibrary<'_>, lib: &mut Library, v: &music::MusicView) {
+fn show_music(
+    ui: &AppWindow,
+    svc: &SessionLibrary<'_>,
+    lib: &mut Library,
+    v: &music::MusicView,
+    fetch: impl FnOnce() -> music::FetchTracks,
+) {
     let playing = lib.player.playing_item();
-    music::show(ui, v, playing.as_deref(), |p| lib.cover(p));
+    music::show(ui, v, playing.as_deref(), fetch);
     if v.mode == music::Mode::Now {
         let view = lib.player.view();
         show_player(ui, svc, lib, Ok(view));
@@ -447,9 +517,10 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         c: &mut Core,
         f: impl FnOnce(&SessionLibrary<'_>, &mut MusicController) -> music::MusicView,
     ) {
+        let fetch = track_fetcher(c);
         let Some((svc, lib)) = parts(c) else { return };
         let v = f(&svc, &mut lib.music);
-        show_music(ui, &svc, lib, &v);
+        show_music(ui, &svc, lib, &v, fetch);
     }
     /// Play a queue the Music page made, then show Now playing.
     fn play(ui: &AppWindow, c: &mut Core, queue: Option<Queue>) {
@@ -615,12 +686,18 @@ pub(super) fn wire(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
             music_do(&u, c, |svc, m| m.open_playlist(svc, id))
         }
     });
-    on!(MusicAdapter, on_play_track, |u, c, item: SharedString| {
-        let q = c.lib.music.queue_from(&item);
-        play(&u, c, q)
-    });
+    on!(
+        MusicAdapter,
+        on_play_track,
+        |u, c, item: SharedString, index: i32| {
+            let Some((svc, lib)) = parts(c) else { return };
+            let q = lib.music.queue_from(&svc, &item, index.max(0) as usize);
+            play(&u, c, q)
+        }
+    );
     on!(MusicAdapter, on_play_all, |u, c| {
-        let q = c.lib.music.queue_all();
+        let Some((svc, lib)) = parts(c) else { return };
+        let q = lib.music.queue_all(&svc);
         play(&u, c, q)
     });
     on!(MusicAdapter, on_search, |u, c, text: SharedString| {

@@ -15,7 +15,18 @@ use crate::ui::{AlbumCard, AppWindow, MusicAdapter, NamedRow, Tr};
 /// What the Music page needs of the tablet, for the person signed in.
 pub trait MusicService {
     fn albums(&self) -> Result<Vec<AlbumRow>, CoreError>;
-    fn tracks(&self) -> Result<Vec<TrackRow>, CoreError>;
+    /// `limit` tracks (of one artist, when given) from `offset`, by
+    /// artist, album and number.
+    fn tracks_page(
+        &self,
+        artist: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<TrackRow>, CoreError>;
+    /// How many tracks [`MusicService::tracks_page`] lists.
+    fn track_count(&self, artist: Option<&str>) -> Result<usize, CoreError>;
+    /// Artists by name, with how many tracks each.
+    fn artists(&self) -> Result<Vec<(String, u32)>, CoreError>;
     fn album_tracks(&self, album: &str) -> Result<Vec<TrackRow>, CoreError>;
     fn playlists(&self) -> Result<Vec<Playlist>, CoreError>;
     fn playlist_tracks(&self, id: i64) -> Result<Vec<TrackRow>, CoreError>;
@@ -94,6 +105,41 @@ pub struct AlbumLine {
     pub tracks: u32,
 }
 
+/// The most tracks a queue holds: a tap in a list of 10,000 queues the
+/// tapped track and what follows it, up to this many.
+pub const MAX_QUEUE: usize = 500;
+
+/// A list of tracks on the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrackList {
+    /// A short list, held whole: an album, a playlist, search results.
+    Rows(Vec<TrackRow>),
+    /// Every track (of one artist, when given): `count` of them, which
+    /// the page fetches a screenful at a time.
+    Paged {
+        artist: Option<String>,
+        count: usize,
+    },
+}
+
+impl Default for TrackList {
+    fn default() -> Self {
+        TrackList::Rows(Vec::new())
+    }
+}
+
+impl TrackList {
+    pub fn len(&self) -> usize {
+        match self {
+            TrackList::Rows(r) => r.len(),
+            TrackList::Paged { count, .. } => *count,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Everything the page shows; a list the mode does not use is `None`
 /// and stays as it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,11 +151,19 @@ pub struct MusicView {
     pub albums: Option<Vec<AlbumLine>>,
     /// Artists with their track counts, in the order first met.
     pub artists: Option<Vec<(String, u32)>>,
-    pub tracks: Option<Vec<TrackRow>>,
+    pub tracks: Option<TrackList>,
 }
 
 fn logged<T: Default>(what: &str, r: Result<T, CoreError>) -> T {
     super::logged(what, r)
+}
+
+/// Every track (of `artist`), as a list fetched on demand.
+fn paged(svc: &impl MusicService, artist: Option<&str>) -> TrackList {
+    TrackList::Paged {
+        artist: artist.map(str::to_string),
+        count: logged("tracks", svc.track_count(artist)),
+    }
 }
 
 /// The Music page's controller: the list on screen and the way back.
@@ -117,7 +171,7 @@ fn logged<T: Default>(what: &str, r: Result<T, CoreError>) -> T {
 pub struct MusicController {
     mode: Option<Mode>,
     /// Tracks of the list on screen (what "Play all" plays).
-    view: Vec<TrackRow>,
+    view: TrackList,
     back: Vec<Mode>,
     /// The album, playlist or artist whose tracks `view` holds, so Back
     /// from Now playing returns to it.
@@ -203,34 +257,20 @@ impl MusicController {
                         .collect(),
                 );
             }
-            Mode::Artists => {
-                let mut artists: Vec<(String, u32)> = Vec::new();
-                for t in logged("tracks", svc.tracks()) {
-                    match artists.iter_mut().find(|(a, _)| *a == t.artist) {
-                        Some(x) => x.1 += 1,
-                        None => artists.push((t.artist, 1)),
-                    }
-                }
-                v.artists = Some(artists);
-            }
-            Mode::Tracks => v.tracks = Some(self.set_view(logged("tracks", svc.tracks()))),
+            Mode::Artists => v.artists = Some(logged("artists", svc.artists())),
+            Mode::Tracks => v.tracks = Some(self.set_view(paged(svc, None))),
             Mode::Playlists | Mode::Now | Mode::Album | Mode::Playlist => {}
         }
         self.mode = Some(mode);
         v
     }
 
-    fn set_view(&mut self, tracks: Vec<TrackRow>) -> Vec<TrackRow> {
+    fn set_view(&mut self, tracks: TrackList) -> TrackList {
         self.view = tracks.clone();
         tracks
     }
 
-    fn list(
-        &mut self,
-        svc: &impl MusicService,
-        heading: Heading,
-        tracks: Vec<TrackRow>,
-    ) -> MusicView {
+    fn list(&mut self, svc: &impl MusicService, heading: Heading, tracks: TrackList) -> MusicView {
         self.push();
         let tracks = self.set_view(tracks);
         MusicView {
@@ -247,7 +287,7 @@ impl MusicController {
     pub fn open_album(&mut self, svc: &impl MusicService, item: &str) -> MusicView {
         let tracks = logged("album tracks", svc.album_tracks(item));
         let title = tracks.first().map(|t| t.album.clone()).unwrap_or_default();
-        let mut v = self.list(svc, Heading::Named(title), tracks);
+        let mut v = self.list(svc, Heading::Named(title), TrackList::Rows(tracks));
         v.mode = Mode::Album;
         self.mode = Some(Mode::Album);
         self.listed = Some((Mode::Album, v.heading.clone()));
@@ -255,10 +295,7 @@ impl MusicController {
     }
 
     pub fn open_artist(&mut self, svc: &impl MusicService, artist: &str) -> MusicView {
-        let tracks = logged("tracks", svc.tracks())
-            .into_iter()
-            .filter(|t| t.artist == artist)
-            .collect();
+        let tracks = paged(svc, Some(artist));
         let v = self.list(svc, Heading::Named(artist.into()), tracks);
         self.mode = Some(Mode::Playlist);
         self.listed = Some((Mode::Playlist, v.heading.clone()));
@@ -272,7 +309,7 @@ impl MusicController {
             .find(|p| p.id == id)
             .map(|p| p.name)
             .unwrap_or_default();
-        let v = self.list(svc, Heading::Named(name), tracks);
+        let v = self.list(svc, Heading::Named(name), TrackList::Rows(tracks));
         self.mode = Some(Mode::Playlist);
         self.listed = Some((Mode::Playlist, v.heading.clone()));
         v
@@ -299,7 +336,7 @@ impl MusicController {
                 }
             }
         }
-        let tracks = self.set_view(tracks);
+        let tracks = self.set_view(TrackList::Rows(tracks));
         self.mode = Some(Mode::Tracks);
         MusicView {
             mode: Mode::Tracks,
@@ -312,15 +349,32 @@ impl MusicController {
         }
     }
 
-    /// The queue a tap on `item` plays: the list on screen from there.
-    pub fn queue_from(&self, item: &str) -> Option<Queue> {
-        Queue::of(&self.view, Some(item))
+    /// The queue a tap on `item`, row `index` of the list on screen,
+    /// plays: the list from there (at most [`MAX_QUEUE`] tracks of a long
+    /// one).
+    pub fn queue_from(&self, svc: &impl MusicService, item: &str, index: usize) -> Option<Queue> {
+        match &self.view {
+            TrackList::Rows(rows) => Queue::of(rows, Some(item)),
+            TrackList::Paged { artist, .. } => {
+                let rows = logged(
+                    "tracks",
+                    svc.tracks_page(artist.as_deref(), index, MAX_QUEUE),
+                );
+                Queue::of(&rows, Some(item))
+            }
+        }
     }
 
-    /// "Play all": the list on screen from the top; Now playing will go
-    /// back to it.
-    pub fn queue_all(&mut self) -> Option<Queue> {
-        let q = Queue::of(&self.view, None)?;
+    /// "Play all": the list on screen from the top (at most
+    /// [`MAX_QUEUE`] tracks of a long one); Now playing will go back to it.
+    pub fn queue_all(&mut self, svc: &impl MusicService) -> Option<Queue> {
+        let q = match &self.view {
+            TrackList::Rows(rows) => Queue::of(rows, None)?,
+            TrackList::Paged { artist, .. } => {
+                let rows = logged("tracks", svc.tracks_page(artist.as_deref(), 0, MAX_QUEUE));
+                Queue::of(&rows, None)?
+            }
+        };
         self.push();
         Some(q)
     }
@@ -361,14 +415,19 @@ impl MusicController {
     }
 }
 
-/// The page's adapter properties from its view. `cover` turns a cover
-/// file into an image (cached by the caller); `playing` is the queue entry
-/// the output has loaded.
+/// Album tiles fetched at a time (a row or two of the grid).
+const ALBUM_PAGE: usize = 8;
+
+/// Fetches `limit` tracks (of an artist) from `offset` for a paged list.
+pub(in crate::ui) type FetchTracks = Box<dyn Fn(Option<&str>, usize, usize) -> Vec<TrackRow>>;
+
+/// The page's adapter properties from its view. `playing` is the queue
+/// entry the output has loaded; `fetch` serves a paged track list.
 pub(in crate::ui) fn show(
     ui: &AppWindow,
     v: &MusicView,
     playing: Option<&str>,
-    mut cover: impl FnMut(&Option<PathBuf>) -> Option<slint::Image>,
+    fetch: impl FnOnce() -> FetchTracks,
 ) {
     let g = ui.global::<MusicAdapter>();
     let tr = ui.global::<Tr>();
@@ -389,22 +448,39 @@ pub(in crate::ui) fn show(
             .collect(),
     ));
     if let Some(albums) = &v.albums {
-        g.set_albums(model(
-            albums
-                .iter()
-                .map(|a| {
-                    let img = cover(&a.cover);
-                    AlbumCard {
-                        item: a.item.clone().into(),
-                        title: a.title.clone().into(),
-                        artist: a.artist.clone().into(),
-                        has_cover: img.is_some(),
-                        cover: img.unwrap_or_default(),
-                        note: tr.invoke_tracks_yours(a.playable as i32, a.tracks as i32),
-                    }
-                })
-                .collect(),
-        ));
+        // Covers are decoded as their tiles come on screen, a few rows at
+        // a time, and only those rows' covers are held.
+        let albums: Vec<(AlbumLine, SharedString)> = albums
+            .iter()
+            .map(|a| {
+                let note = tr.invoke_tracks_yours(a.playable as i32, a.tracks as i32);
+                (a.clone(), note)
+            })
+            .collect();
+        let count = albums.len();
+        g.set_albums(slint::ModelRc::new(super::paged::Paged::with_pages(
+            count,
+            ALBUM_PAGE,
+            4,
+            move |offset, limit| {
+                albums
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|(a, note)| {
+                        let img = a.cover.as_deref().and_then(super::cover_image);
+                        AlbumCard {
+                            item: a.item.clone().into(),
+                            title: a.title.clone().into(),
+                            artist: a.artist.clone().into(),
+                            has_cover: img.is_some(),
+                            cover: img.unwrap_or_default(),
+                            note: note.clone(),
+                        }
+                    })
+                    .collect()
+            },
+        )));
     }
     if let Some(artists) = &v.artists {
         g.set_artists(model(
@@ -418,8 +494,19 @@ pub(in crate::ui) fn show(
                 .collect(),
         ));
     }
-    if let Some(tracks) = &v.tracks {
-        g.set_tracks(model(track_lines(tracks, playing)));
+    match &v.tracks {
+        Some(TrackList::Rows(tracks)) => g.set_tracks(model(track_lines(tracks, playing))),
+        Some(TrackList::Paged { artist, count }) => {
+            let fetch = fetch();
+            let (artist, playing) = (artist.clone(), playing.map(str::to_string));
+            g.set_tracks(slint::ModelRc::new(super::paged::Paged::new(
+                *count,
+                move |offset, limit| {
+                    track_lines(&fetch(artist.as_deref(), offset, limit), playing.as_deref())
+                },
+            )))
+        }
+        None => {}
     }
     g.set_mode(v.mode.as_str().into());
 }
@@ -476,8 +563,33 @@ mod tests {
                 playable: 1,
             }])
         }
-        fn tracks(&self) -> Result<Vec<TrackRow>, CoreError> {
-            Ok(self.tracks.clone())
+        fn tracks_page(
+            &self,
+            artist: Option<&str>,
+            offset: usize,
+            limit: usize,
+        ) -> Result<Vec<TrackRow>, CoreError> {
+            Ok(self
+                .tracks
+                .iter()
+                .filter(|t| artist.is_none_or(|a| t.artist == a))
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect())
+        }
+        fn track_count(&self, artist: Option<&str>) -> Result<usize, CoreError> {
+            Ok(self.tracks_page(artist, 0, usize::MAX)?.len())
+        }
+        fn artists(&self) -> Result<Vec<(String, u32)>, CoreError> {
+            let mut artists: Vec<(String, u32)> = Vec::new();
+            for t in &self.tracks {
+                match artists.iter_mut().find(|(a, _)| *a == t.artist) {
+                    Some(x) => x.1 += 1,
+                    None => artists.push((t.artist.clone(), 1)),
+                }
+            }
+            Ok(artists)
         }
         fn album_tracks(&self, album: &str) -> Result<Vec<TrackRow>, CoreError> {
             Ok(self
@@ -542,11 +654,44 @@ mod tests {
     }
 
     #[test]
-    fn artists_are_counted_in_the_order_met() {
+    fn artists_come_from_the_service_and_all_tracks_are_paged() {
         let s = svc();
-        let v = MusicController::default().open(&s, Mode::Artists);
+        let mut m = MusicController::default();
+        let v = m.open(&s, Mode::Artists);
         assert_eq!(v.artists.unwrap(), [("Ana".into(), 2), ("Beto".into(), 1)]);
         assert!(v.albums.is_none() && v.tracks.is_none());
+        // Every track: a count, not the rows.
+        let v = m.open(&s, Mode::Tracks);
+        assert_eq!(
+            v.tracks,
+            Some(TrackList::Paged {
+                artist: None,
+                count: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_tap_in_a_paged_list_queues_from_its_row_at_most_max_queue() {
+        let mut s = svc();
+        s.tracks = (0..MAX_QUEUE + 100)
+            .map(|i| track(&format!("t{i}"), "Ana", "Sol", i != 3))
+            .collect();
+        let mut m = MusicController::default();
+        m.open(&s, Mode::Tracks);
+        let q = m.queue_from(&s, "t2", 2).unwrap();
+        assert_eq!(q.current().unwrap().item, "t2");
+        assert_eq!(q.tracks().len(), MAX_QUEUE - 1, "t3 is not the person's");
+        assert_eq!(q.tracks()[1].item, "t4");
+        let q = m.queue_all(&s).unwrap();
+        assert_eq!(q.current().unwrap().item, "t0");
+        assert_eq!(q.tracks().len(), MAX_QUEUE - 1);
+        // A row that moved (the list changed under the tap) plays nothing
+        // rather than another track.
+        assert!(m.queue_from(&s, "t2", 400).is_none());
+        // An artist's tracks are paged too.
+        let v = m.open_artist(&s, "Ana");
+        assert_eq!(v.tracks.map(|t| t.len()), Some(MAX_QUEUE + 100));
     }
 
     #[test]
@@ -554,7 +699,10 @@ mod tests {
         let s = svc();
         let mut m = MusicController::default();
         let v = m.search(&s, "so");
-        let items: Vec<_> = v.tracks.unwrap().into_iter().map(|t| t.item).collect();
+        let Some(TrackList::Rows(rows)) = v.tracks else {
+            panic!("search results are held whole")
+        };
+        let items: Vec<_> = rows.into_iter().map(|t| t.item).collect();
         assert_eq!(items, ["t1", "t2", "t3"]);
         assert_eq!(v.heading, Heading::SearchResults);
         assert_eq!(m.search(&s, "  ").mode, Mode::Albums);
@@ -570,9 +718,9 @@ mod tests {
             (v.mode, v.heading),
             (Mode::Album, Heading::Named("Sol".into()))
         );
-        let q = m.queue_all().unwrap();
+        let q = m.queue_all(&s).unwrap();
         assert_eq!(q.tracks().len(), 1, "t2 is not the person's");
-        assert!(m.queue_from("t2").is_none());
+        assert!(m.queue_from(&s, "t2", 1).is_none());
         m.show(&s, Mode::Now);
         // Now playing → the album → the albums.
         let v = m.back(&s);
@@ -617,7 +765,7 @@ mod tests {
         assert_eq!(m.add_to_playlist(&s, 1, &t1), ContentNotice::None);
         let v = m.open_playlist(&s, 1);
         assert_eq!(v.heading, Heading::Named("Mañana".into()));
-        assert_eq!(v.tracks.unwrap(), vec![t1]);
+        assert_eq!(v.tracks.unwrap(), TrackList::Rows(vec![t1]));
     }
 
     #[test]
