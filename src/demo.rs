@@ -176,83 +176,19 @@ pub fn run_at(
     let mut outcomes = Vec::new();
     for (dir, ct, id, title) in DEMO_BUNDLES {
         let name = id.rsplit('.').next().unwrap_or(id);
-        let packed = p.bundles.join(format!("{name}-v1.berth"));
-        let approved = p.bundles.join(format!("{name}-v1.approved.berth"));
-        if !approved.exists() {
-            let src = assets.join(dir);
-            let problems = crate::content::validate(&src, ct);
-            if !problems.is_empty() {
-                return Err(Error::Document(format!(
-                    "{}: {}",
-                    src.display(),
-                    problems
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )));
-            }
-            let delegation =
-                facility::read_capped(&delegation_path, crate::trust::MAX_ENVELOPE_BYTES)?;
-            let spec = PackSpec {
-                bundle_id: BundleId::parse(id).expect("valid id"),
-                version: 1,
-                content_type: ct,
-                vendor: VendorId::parse(DEMO_VENDOR).expect("valid id"),
-                title: title.into(),
-                tablet_model: TabletModel::parse(TabletModel::ANY).expect("valid model"),
-                created: now,
-                expires: now + Duration::days(180),
-                chunk_size: DEFAULT_CHUNK_SIZE,
-            };
-            let r = pack::pack(&src, &spec, &vendor_key, &delegation, &packed)?;
-            writeln!(
-                out,
-                "3. pack      {id} version 1 ({}): {} files, {} bytes, manifest {}",
-                ct.as_str(),
-                r.manifest.files.len(),
-                r.manifest.total_size,
-                r.manifest_sha256
-            )?;
-            let a = facility.approve(
-                &packed,
-                vec![GroupId::parse("facility").expect("valid group")],
-                &approved,
+        let outcome = publish(
+            &Publish {
+                facility: &facility,
+                vendor_key: &vendor_key,
+                delegation: &delegation_path,
+                bundles: &p.bundles,
                 now,
-            )?;
-            writeln!(
-                out,
-                "4. approve   facility IT approved manifest {} for groups [facility]",
-                a.manifest_sha256
-            )?;
-        } else {
-            writeln!(
-                out,
-                "3. pack      {} already packed and approved",
-                packed.display()
-            )?;
-        }
-
-        // 5. Install through the real tablet installer.
-        let outcome = tablet.install(&mut FileSource::new(&approved))?;
-        match &outcome {
-            Outcome::Installed {
-                bundle_id,
-                version,
-                files,
-                bytes,
-                manifest_sha256,
-                ..
-            } => writeln!(
-                out,
-                "5. install   {bundle_id} version {version} installed on the tablet: {files} files, {bytes} bytes in {}",
-                tablet.content_path(manifest_sha256).display()
-            )?,
-            Outcome::AlreadyCurrent { bundle_id, version } => writeln!(
-                out,
-                "5. install   {bundle_id} version {version} is already current on the tablet"
-            )?,
-        }
+            },
+            &mut tablet,
+            &assets.join(dir),
+            (ct, id, title, name),
+            out,
+        )?;
         outcomes.push(outcome);
     }
 
@@ -372,6 +308,107 @@ pub fn run_at(
     Ok(outcomes)
 }
 
+/// Who publishes a bundle: the facility, the vendor's key and delegation,
+/// where the packed bundles go, and when.
+struct Publish<'a> {
+    facility: &'a Facility,
+    vendor_key: &'a SigningKey,
+    delegation: &'a Path,
+    bundles: &'a Path,
+    now: chrono::DateTime<Utc>,
+}
+
+/// Check a content tree, pack it as the vendor, approve it as facility IT
+/// and install it through the real tablet installer. A bundle an earlier
+/// run approved is reused: packing again would sign new content under the
+/// same version.
+fn publish(
+    by: &Publish<'_>,
+    tablet: &mut Tablet,
+    src: &Path,
+    (ct, id, title, name): (ContentType, &str, &str, &str),
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let (facility, vendor_key, now) = (by.facility, by.vendor_key, by.now);
+    let delegation_path = by.delegation;
+    let packed = by.bundles.join(format!("{name}-v1.berth"));
+    let approved = by.bundles.join(format!("{name}-v1.approved.berth"));
+    if !approved.exists() {
+        let problems = crate::content::validate(src, ct);
+        if !problems.is_empty() {
+            return Err(Error::Document(format!(
+                "{}: {}",
+                src.display(),
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let delegation = facility::read_capped(&delegation_path, crate::trust::MAX_ENVELOPE_BYTES)?;
+        let spec = PackSpec {
+            bundle_id: BundleId::parse(id).expect("valid id"),
+            version: 1,
+            content_type: ct,
+            vendor: VendorId::parse(DEMO_VENDOR).expect("valid id"),
+            title: title.into(),
+            tablet_model: TabletModel::parse(TabletModel::ANY).expect("valid model"),
+            created: now,
+            expires: now + Duration::days(180),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        };
+        let r = pack::pack(src, &spec, &vendor_key, &delegation, &packed)?;
+        writeln!(
+            out,
+            "3. pack      {id} version 1 ({}): {} files, {} bytes, manifest {}",
+            ct.as_str(),
+            r.manifest.files.len(),
+            r.manifest.total_size,
+            r.manifest_sha256
+        )?;
+        let a = facility.approve(
+            &packed,
+            vec![GroupId::parse("facility").expect("valid group")],
+            &approved,
+            now,
+        )?;
+        writeln!(
+            out,
+            "4. approve   facility IT approved manifest {} for groups [facility]",
+            a.manifest_sha256
+        )?;
+    } else {
+        writeln!(
+            out,
+            "3. pack      {} already packed and approved",
+            packed.display()
+        )?;
+    }
+
+    // 5. Install through the real tablet installer.
+    let outcome = tablet.install(&mut FileSource::new(&approved))?;
+    match &outcome {
+        Outcome::Installed {
+            bundle_id,
+            version,
+            files,
+            bytes,
+            manifest_sha256,
+            ..
+        } => writeln!(
+            out,
+            "5. install   {bundle_id} version {version} installed on the tablet: {files} files, {bytes} bytes in {}",
+            tablet.content_path(manifest_sha256).display()
+        )?,
+        Outcome::AlreadyCurrent { bundle_id, version } => writeln!(
+            out,
+            "5. install   {bundle_id} version {version} is already current on the tablet"
+        )?,
+    }
+    Ok(outcome)
+}
+
 /// How the demo tablet is set up: a tablet of unit b-east.
 pub fn tablet_options(p: &DemoPaths) -> TabletOptions {
     TabletOptions {
@@ -486,3 +523,180 @@ pub fn screenshots(
     };
     Ok(crate::ui::tour::run(&window, world, out)?)
 }
+
+/// How large a library [`large_library`] makes.
+#[derive(Clone, Copy, Debug)]
+pub struct LibrarySize {
+    /// Tracks, in albums of 100, in music bundles of 50 albums.
+    pub tracks: usize,
+    /// Lessons, in courses of 10 units of 100, in bundles of 9 courses.
+    pub lessons: usize,
+}
+
+/// The demo, then a generated library on the same tablet: `size.tracks`
+/// tracks and `size.lessons` lessons, each a real file in a real bundle,
+/// packed, approved and installed like any other. Every demo person owns
+/// every other album. For measuring the shell with a full tablet
+/// (`cargo bench --bench shell`); an earlier run's bundles are reused.
+pub fn large_library(
+    dir: &Path,
+    assets: &Path,
+    size: LibrarySize,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    run(dir, assets, out)?;
+    let now = Utc::now();
+    let p = DemoPaths::new(dir);
+    let facility = Facility::open(&p.facility)?;
+    let vendor_key = SigningKey::load(&p.vendor.join("vendor.pk8"))?;
+    let (mut tablet, _) = Tablet::open(
+        DataDir::new(&p.tablet),
+        tablet_options(&p),
+        Box::new(SystemClock),
+    )?;
+    let by = Publish {
+        facility: &facility,
+        vendor_key: &vendor_key,
+        delegation: &p.vendor.join("delegation.json"),
+        bundles: &p.bundles,
+        now,
+    };
+    let gen_dir = dir.join("generated");
+    // A few frames of the demo's MP3: a real, short track.
+    let mp3 = std::fs::read(assets.join("music/03-amazing-grace.mp3"))?;
+    let mp3 = &mp3[..mp3.len().min(4096)];
+    let cover = std::fs::read(assets.join("music/cover.png"))?;
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut word = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        GENERATED_WORDS[(rng % GENERATED_WORDS.len() as u64) as usize]
+    };
+    let roster = assets
+        .parent()
+        .unwrap_or(assets)
+        .join("examples/roster.toml");
+    let people = demo_people(&roster);
+
+    let albums = size.tracks.div_ceil(100);
+    for b in 0..albums.div_ceil(50) {
+        let src = gen_dir.join(format!("music-{b}"));
+        for a in (b * 50)..((b + 1) * 50).min(albums) {
+            let adir = src.join(format!("a{a:04}"));
+            std::fs::create_dir_all(&adir)?;
+            let n = (size.tracks - a * 100).min(100);
+            let tracks: Vec<serde_json::Value> = (0..n)
+                .map(|t| {
+                    let file = format!("{t:03}.mp3");
+                    std::fs::write(adir.join(&file), mp3)?;
+                    Ok(serde_json::json!({
+                        "id": format!("gen-t-{a}-{t}"),
+                        "file": file,
+                        "title": format!("{} {} {t}", word(), word()),
+                    }))
+                })
+                .collect::<Result<_, std::io::Error>>()?;
+            std::fs::write(adir.join("cover.png"), &cover)?;
+            let doc = serde_json::json!({
+                "id": format!("gen-album-{a}"),
+                "title": format!("{} {a}", word()),
+                "artist": format!("Artist {}", a % 40),
+                "genre": (["folk", "blues", "classical", "gospel"][a % 4]),
+                "year": 2026,
+                "cover": "cover.png",
+                "tracks": tracks,
+            });
+            std::fs::write(adir.join("album.json"), doc.to_string())?;
+        }
+        let id = format!("open-learning.gen-music-{b}");
+        publish(
+            &by,
+            &mut tablet,
+            &src,
+            (
+                ContentType::Music,
+                &id,
+                "Generated music",
+                &format!("gen-music-{b}"),
+            ),
+            out,
+        )?;
+    }
+    for a in (0..albums).step_by(2) {
+        for (person, _, _) in &people {
+            let file = p.bundles.join(format!("gen-album-{a}-{person}.signed"));
+            if !file.exists() {
+                let pid = crate::domain::people::PersonId::parse(person)
+                    .map_err(|e| Error::Document(e.to_string()))?;
+                let item = crate::domain::content::EntitledItem::Album(format!("gen-album-{a}"));
+                let (env, _) = facility.sign_entitlement(pid, item, now)?;
+                facility::write_atomic(&file, &env)?;
+            }
+            let env = facility::read_capped(&file, crate::trust::MAX_ENVELOPE_BYTES)?;
+            tablet
+                .library()
+                .accept_entitlement(&env)
+                .map_err(|e| Error::Document(e.to_string()))?;
+        }
+    }
+
+    let courses = size.lessons.div_ceil(1000);
+    for b in 0..courses.div_ceil(9) {
+        let src = gen_dir.join(format!("course-{b}"));
+        for c in (b * 9)..((b + 1) * 9).min(courses) {
+            let cdir = src.join(format!("c{c:03}"));
+            std::fs::create_dir_all(cdir.join("lessons"))?;
+            let n = (size.lessons - c * 1000).min(1000);
+            let mut units = Vec::new();
+            for u in 0..n.div_ceil(100) {
+                let mut lessons = Vec::new();
+                for l in (u * 100)..((u + 1) * 100).min(n) {
+                    let file = format!("lessons/{l:04}.md");
+                    let body: Vec<&str> = (0..40).map(|_| word()).collect();
+                    std::fs::write(
+                        cdir.join(&file),
+                        format!("# {} {} {l}\n\n{}.\n", word(), word(), body.join(" ")),
+                    )?;
+                    lessons.push(serde_json::Value::String(file));
+                }
+                units.push(serde_json::json!({
+                    "title": { "en": format!("Unit {}", u + 1), "es": format!("Unidad {}", u + 1) },
+                    "lessons": lessons,
+                }));
+            }
+            let doc = serde_json::json!({
+                "id": format!("gen-course-{c}"),
+                "title": { "en": format!("{} course {c}", word()), "es": format!("Curso {c}") },
+                "description": { "en": "A generated course.", "es": "Un curso generado." },
+                "units": units,
+                "subject": (["reading", "math", "trade"][c % 3]),
+            });
+            std::fs::write(cdir.join("course.json"), doc.to_string())?;
+        }
+        let id = format!("open-learning.gen-course-{b}");
+        publish(
+            &by,
+            &mut tablet,
+            &src,
+            (
+                ContentType::Education,
+                &id,
+                "Generated courses",
+                &format!("gen-course-{b}"),
+            ),
+            out,
+        )?;
+    }
+    Ok(())
+}
+
+/// Words of the generated titles and lessons (with accents, as people's
+/// content has).
+const GENERATED_WORDS: [&str; 48] = [
+    "river", "canción", "mañana", "garden", "corazón", "letter", "música", "road", "lección",
+    "window", "árbol", "family", "número", "bread", "camino", "light", "niño", "water", "trabajo",
+    "story", "español", "market", "fábula", "number", "ciudad", "winter", "vida", "reading",
+    "escuela", "mother", "palabra", "train", "sol", "kitchen", "luna", "history", "agua", "friend",
+    "tiempo", "money", "noche", "science", "libro", "health", "mundo", "music", "amigo", "home",
+];

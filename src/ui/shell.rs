@@ -244,6 +244,19 @@ impl Shell {
         }
     }
 
+    /// A tap on one of the Music page's tabs ("albums", "artists",
+    /// "tracks", "playlists") or, with `search`, a search typed there.
+    pub fn music(&self, tab: &str, search: Option<&str>) {
+        let g = self.ui.global::<crate::ui::MusicAdapter>();
+        match search {
+            Some(text) => {
+                g.set_query(text.into());
+                g.invoke_search(text.into());
+            }
+            None => g.invoke_show(tab.into()),
+        }
+    }
+
     /// Log a person in as the lock screen would (first login included).
     pub fn sign_in(&self, id: &str, secrets: &[&str]) {
         let weak = self.ui.as_weak();
