@@ -241,6 +241,8 @@ pub fn run(
             .unwrap_or_default();
         music.invoke_open_album(album);
         snap("album-en")?;
+        music.invoke_show("tracks".into());
+        snap("tracks-en")?;
         music.invoke_play_all();
         ui.global::<PlayerAdapter>().invoke_toggle();
         snap("now-playing-en")?;
