@@ -92,6 +92,7 @@ fn child(kind: &str, data: &Path) {
                 shell.music("tracks", None);
                 berth::ui::headless::render(&window);
                 println!("rss-music-kib {}", rss_kib());
+                println!("music-rows {}", shell.music_rows());
                 shell.music("tracks", Some("river"));
                 berth::ui::headless::render(&window);
                 println!("rss-search-kib {}", rss_kib());
@@ -242,8 +243,12 @@ fn library(exe: &Path, bare: Duration) {
             .unwrap_or(0.0)
             / 1024.0
     };
+    let rows = text
+        .lines()
+        .find_map(|l| l.strip_prefix("music-rows "))
+        .unwrap_or("?");
     println!(
-        "resident memory after login (goal <= 60 MB): home {:.1} MB, Music with every track listed {:.1} MB, after a search {:.1} MB, Learn {:.1} MB",
+        "resident memory after login (goal <= 60 MB): home {:.1} MB, Music with every track listed ({rows} rows) {:.1} MB, after a search {:.1} MB, Learn {:.1} MB",
         mb("rss-home-kib"),
         mb("rss-music-kib"),
         mb("rss-search-kib"),

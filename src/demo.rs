@@ -562,9 +562,13 @@ pub fn large_library(
         now,
     };
     let gen_dir = dir.join("generated");
-    // A few frames of the demo's MP3: a real, short track.
-    let mp3 = std::fs::read(assets.join("music/03-amazing-grace.mp3"))?;
-    let mp3 = &mp3[..mp3.len().min(4096)];
+    // The first second of the demo's MP3: a real, short track.
+    let mp3 = first_mp3_frames(
+        &std::fs::read(assets.join("music/03-amazing-grace.mp3"))?,
+        40,
+    )
+    .ok_or_else(|| Error::Document("the demo MP3 has no frames".into()))?;
+    let mp3 = &mp3[..];
     let cover = std::fs::read(assets.join("music/cover.png"))?;
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut word = move || {
@@ -700,3 +704,55 @@ const GENERATED_WORDS: [&str; 48] = [
     "escuela", "mother", "palabra", "train", "sol", "kitchen", "luna", "history", "agua", "friend",
     "tiempo", "money", "noche", "science", "libro", "health", "mundo", "music", "amigo", "home",
 ];
+
+/// The first `n` audio frames of an MP3, without its tags or its
+/// Xing/Info frame (which would give the whole file's length): a shorter
+/// MP3 that is whole.
+fn first_mp3_frames(b: &[u8], n: usize) -> Option<Vec<u8>> {
+    let mut at = 0;
+    if b.starts_with(b"ID3") && b.len() >= 10 {
+        let size = b[6..10]
+            .iter()
+            .fold(0usize, |a, &x| (a << 7) | usize::from(x & 0x7f));
+        at = 10 + size;
+    }
+    let mut out = Vec::new();
+    let mut kept = 0;
+    while kept < n && at + 4 <= b.len() {
+        let h = &b[at..at + 4];
+        if h[0] != 0xff || h[1] & 0xe0 != 0xe0 {
+            return None;
+        }
+        let mpeg1 = h[1] & 0x18 == 0x18;
+        let rates: [u32; 3] = if mpeg1 {
+            [44_100, 48_000, 32_000]
+        } else {
+            [22_050, 24_000, 16_000]
+        };
+        let kbps: [u32; 15] = if mpeg1 {
+            [
+                0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+            ]
+        } else {
+            [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
+        };
+        let br = *kbps.get(usize::from(h[2] >> 4))?;
+        let sr = *rates.get(usize::from((h[2] >> 2) & 3))?;
+        let pad = u32::from((h[2] >> 1) & 1);
+        let len = ((if mpeg1 { 144_000 } else { 72_000 }) * br / sr + pad) as usize;
+        if br == 0 || len < 4 || at + len > b.len() {
+            return None;
+        }
+        let frame = &b[at..at + len];
+        let info = frame
+            .windows(4)
+            .take(48)
+            .any(|w| w == b"Xing" || w == b"Info");
+        if !info {
+            out.extend_from_slice(frame);
+            kept += 1;
+        }
+        at += len;
+    }
+    (kept > 0).then_some(out)
+}

@@ -458,7 +458,7 @@ fn run(cli: Cli) -> Result<bool> {
             if !db.exists() {
                 anyhow::bail!("{} holds no database; nothing to recover", data.display());
             }
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-wal", "-shm", "-damaged"] {
                 let from = PathBuf::from(format!("{}{suffix}", db.display()));
                 if from.exists() {
                     let to = PathBuf::from(format!("{}.damaged-{stamp}{suffix}", db.display()));

@@ -318,6 +318,31 @@ impl Tablet {
         Ok(self.store.integrity_check()?)
     }
 
+    /// The full integrity check, on a thread and a read-only connection of
+    /// its own, while the tablet runs: opening checks only what cannot be
+    /// rebuilt. Damage found here is recorded, and the next start refuses
+    /// the database with the recovery.
+    /// It starts after `delay`, so it never competes with start-up.
+    pub fn check_in_background(
+        &self,
+        delay: std::time::Duration,
+    ) -> std::thread::JoinHandle<Result<String>> {
+        let db = self.store.path().to_path_buf();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let r = Store::check_all(&db);
+            match &r {
+                Ok(d) if d == "ok" => tracing::info!("full integrity check: ok"),
+                Ok(d) => tracing::error!(
+                    "full integrity check of {}: {d}; the next start refuses it (berth recover)",
+                    db.display()
+                ),
+                Err(e) => tracing::error!("full integrity check: {e}"),
+            }
+            Ok(r?)
+        })
+    }
+
     pub fn data(&self) -> &DataDir {
         &self.data
     }

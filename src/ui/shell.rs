@@ -59,6 +59,10 @@ impl Idle {
     }
 }
 
+/// When the full integrity check starts, after the shell has (the first
+/// seconds are the person's).
+const CHECK_AFTER: Duration = Duration::from_secs(10);
+
 pub(super) struct Core {
     /// Shared with the sync worker, which locks it only for store work.
     pub(super) tablet: Arc<Mutex<Tablet>>,
@@ -114,6 +118,9 @@ impl Core {
 impl Shell {
     pub fn new(tablet: Tablet, hardware: Box<dyn Hardware>) -> Result<Self, slint::PlatformError> {
         let ui = AppWindow::new()?;
+        // The full integrity check runs beside the shell (the open checked
+        // what cannot be rebuilt); the thread is left to finish on its own.
+        drop(tablet.check_in_background(CHECK_AFTER));
         let tablet = Arc::new(Mutex::new(tablet));
         let core = Rc::new(RefCell::new(Core {
             lock: lock_screen::LockController::new(lock_screen::TabletLogin(tablet.clone())),
@@ -255,6 +262,16 @@ impl Shell {
             }
             None => g.invoke_show(tab.into()),
         }
+    }
+
+    /// How many rows the Music page's track list has (a paged list
+    /// counts what it can fetch, not what it holds).
+    pub fn music_rows(&self) -> usize {
+        use slint::Model;
+        self.ui
+            .global::<crate::ui::MusicAdapter>()
+            .get_tracks()
+            .row_count()
     }
 
     /// Log a person in as the lock screen would (first login included).

@@ -713,6 +713,66 @@ fn damaged_database_names_the_recovery_and_recover_sets_it_aside() {
     assert_eq!(t.integrity_check().unwrap(), "ok");
 }
 
+/// Opening checks the tables that cannot be rebuilt; the catalogue (most
+/// of a full tablet's file) is checked by the full check the shell runs in
+/// the background, whose finding the next open refuses.
+#[test]
+fn damage_the_background_check_finds_is_refused_at_the_next_start() {
+    let w = World::new();
+    let t = unit_tablet(&w);
+    let db = t.data().db();
+    drop(t);
+    // Damage only an integrity check finds, in a derived table: an index
+    // whose stored order no longer matches its definition.
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE catalogue_junk (x INTEGER); CREATE INDEX catalogue_junk_x ON catalogue_junk (x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+             INSERT INTO catalogue_junk SELECT i FROM n;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = 'CREATE INDEX catalogue_junk_x ON catalogue_junk (x DESC)'
+               WHERE name = 'catalogue_junk_x';
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+    }
+    let t = w.open_tablet("tablet");
+    let found = t
+        .check_in_background(std::time::Duration::ZERO)
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_ne!(found, "ok");
+    assert!(berth::store::damage_marker(&db).exists());
+    drop(t);
+    let e = berth::store::Store::open(&db).err().expect("refused");
+    assert!(
+        e.to_string().contains("found by the full check")
+            && e.to_string().contains("berth recover"),
+        "{e}"
+    );
+
+    // The same damage in a table that cannot be rebuilt is refused at open.
+    std::fs::remove_file(berth::store::damage_marker(&db)).unwrap();
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET name = 'junk_x', tbl_name = 'junk',
+               sql = 'CREATE INDEX junk_x ON junk (x DESC)' WHERE name = 'catalogue_junk_x';
+             UPDATE sqlite_schema SET name = 'junk', tbl_name = 'junk',
+               sql = 'CREATE TABLE junk (x INTEGER)' WHERE name = 'catalogue_junk';
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+    }
+    let e = berth::store::Store::open(&db)
+        .err()
+        .expect("refused at open");
+    assert!(e.to_string().contains("integrity check"), "{e}");
+}
+
 /// The lock screen speaks the facility's default on a new tablet, then the
 /// language last chosen there, across a restart; an unknown language is
 /// refused and changes nothing.
