@@ -11,6 +11,7 @@ install -D -m 0755 "$BIN" "$ROOT/usr/bin/berth"
 install -D -m 0644 "$here/systemd/berth.service" "$ROOT/etc/systemd/system/berth.service"
 install -D -m 0644 "$here/udev/70-berth.rules" "$ROOT/etc/udev/rules.d/70-berth.rules"
 install -D -m 0644 "$here/sysctl.d/60-berth.conf" "$ROOT/etc/sysctl.d/60-berth.conf"
+install -D -m 0644 "$here/systemd/system.conf.d/60-berth.conf" "$ROOT/etc/systemd/system.conf.d/60-berth.conf"
 
 # The berth user owns /var/lib/berth (systemd's StateDirectory makes it).
 if ! grep -q '^berth:' "$ROOT/etc/passwd" 2>/dev/null; then

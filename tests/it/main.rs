@@ -10,6 +10,7 @@ mod content;
 mod core;
 mod crash;
 mod helpers;
+mod image;
 mod input;
 mod install;
 mod labels;
