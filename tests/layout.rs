@@ -672,8 +672,14 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
         .row_data(0)
         .map(|a| a.item)
         .unwrap_or_default();
-    music.invoke_open_album(album);
+    music.invoke_open_album(album.clone());
     check(c, "album");
+    // The paged lists (every track, the artists) in their ListViews.
+    music.invoke_show("tracks".into());
+    check(c, "every track");
+    music.invoke_show("artists".into());
+    check(c, "artists");
+    music.invoke_open_album(album);
     music.invoke_play_all();
     check(c, "now playing");
     music.invoke_back();
