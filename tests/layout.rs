@@ -384,9 +384,10 @@ enum Dock {
 struct Checker {
     failures: Vec<String>,
     states: usize,
-    /// Where the PIN pad's "1" is, by variant, on each lock step: the pad
-    /// must not move between steps.
-    pad: std::collections::BTreeMap<String, Vec<(String, f32)>>,
+    /// Where the PIN pad's "1" (top) and "0" (bottom) are, by variant, on
+    /// each lock step and with a refusal shown: the pad must not move or
+    /// change size between them.
+    pad: std::collections::BTreeMap<String, Vec<(String, (f32, f32))>>,
     /// Where Home is, by variant, on every page that has it: the same
     /// place everywhere.
     home: std::collections::BTreeMap<String, Vec<(String, (f32, f32))>>,
@@ -494,14 +495,15 @@ impl Checker {
                             if state.starts_with("lock, enrolment code")
                                 || state.starts_with("lock, new PIN")
                             {
-                                if let Some(one) =
-                                    ElementHandle::find_by_accessible_label(ui, "1").next()
-                                {
+                                let key =
+                                    |l: &str| ElementHandle::find_by_accessible_label(ui, l).next();
+                                if let (Some(one), Some(zero)) = (key("1"), key("0")) {
                                     let key = variant[state.len()..].to_string();
-                                    self.pad
-                                        .entry(key)
-                                        .or_default()
-                                        .push((state.to_string(), one.absolute_position().y));
+                                    let bottom = zero.absolute_position().y + zero.size().height;
+                                    self.pad.entry(key).or_default().push((
+                                        state.to_string(),
+                                        (one.absolute_position().y, bottom),
+                                    ));
                                 }
                             }
                             for p in problems(ui, allow_elided) {
@@ -558,6 +560,12 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     lock.invoke_back();
     lock.invoke_choose("A12345".into());
     check(c, "lock, enrolment code");
+    // A refusal below the pad must not move the keys: a second try lands
+    // where the first did.
+    lock.invoke_submit("000000".into());
+    shell.settle();
+    assert_ne!(lock.get_message(), "", "the wrong code is refused");
+    check(c, "lock, enrolment code, refused");
     lock.invoke_submit("731904".into());
     shell.settle();
     check(c, "lock, new PIN");
@@ -739,9 +747,9 @@ fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
     for (variant, seen) in &c.pad {
         let (first, y0) = &seen[0];
         for (state, y) in &seen[1..] {
-            if (y - y0).abs() > 0.5 {
+            if (y.0 - y0.0).abs() > 0.5 || (y.1 - y0.1).abs() > 0.5 {
                 c.failures.push(format!(
-                    "{state}{variant}: the PIN pad is at y {y}, on {first} at {y0}: it moves under the finger"
+                    "{state}{variant}: the PIN pad spans y {y:?}, on {first} {y0:?}: it moves under the finger"
                 ));
             }
         }
