@@ -272,9 +272,20 @@ impl Store {
         .map_err(sq)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sq)?;
-        let detail = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
-            .unwrap_or_else(|e| e.to_string());
+        // Only what SQLite calls damage is recorded: a busy or unreadable
+        // file is an error to report, not a reason to refuse the next start.
+        let detail = match conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)) {
+            Ok(d) => d,
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+                ) =>
+            {
+                e.to_string()
+            }
+            Err(e) => return Err(sq(e)),
+        };
         if detail != "ok" {
             record_damage(path, &detail).map_err(|e| Error::BadValue {
                 path: damage_marker(path),

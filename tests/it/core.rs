@@ -737,6 +737,11 @@ fn damage_the_background_check_finds_is_refused_at_the_next_start() {
         )
         .unwrap();
     }
+    // A database the check cannot read (here: none at all) is an error,
+    // never a damage record that would refuse the next start.
+    let gone = w.path("no-such.sqlite");
+    assert!(berth::store::Store::check_all(&gone).is_err());
+    assert!(!berth::store::damage_marker(&gone).exists());
     let t = w.open_tablet("tablet");
     let found = t
         .check_in_background(std::time::Duration::ZERO)
