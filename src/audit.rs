@@ -33,6 +33,8 @@ pub mod kind {
     pub const QUIZ: &str = "quiz";
     pub const CERTIFICATE: &str = "certificate";
     pub const ENTITLEMENT: &str = "entitlement";
+    /// The dock set the tablet's groups (its enrolment, or a move).
+    pub const GROUPS_SET: &str = "groups-set";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

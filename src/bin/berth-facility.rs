@@ -95,9 +95,13 @@ enum Command {
     Enroll {
         #[command(flatten)]
         dock: DockArgs,
-        /// The tablet's device key (64 hex digits; `berth status` prints it).
+        /// The code on the tablet's "not enrolled" screen (it must have
+        /// tried to sync at this dock): e.g. 7KQ2-M9XD-4TRA.
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        code: Option<String>,
+        /// Or the tablet's device key (64 hex digits; `berth status` prints it).
         #[arg(long)]
-        key: String,
+        key: Option<String>,
         /// A name for the tablet, e.g. b-east-07.
         #[arg(long)]
         name: String,
@@ -413,24 +417,57 @@ fn staff(command: Command) -> Result<()> {
     match command {
         Command::Enroll {
             dock,
+            code,
             key,
             name,
             groups,
         } => {
-            let k = berth::domain::PublicKey::from_hex(key.trim()).with_context(|| {
-                "--key must be the tablet's 64-hex-digit device key, as `berth status --data D` prints it"
-            })?;
-            dock.open()?.enroll(k, &name, &groups)?;
-            println!("enrolled tablet {name} ({k})");
+            let k = match (code, key) {
+                (Some(code), _) => {
+                    let code = berth::domain::DeviceCode::parse(&code).with_context(|| {
+                        "--code is the code on the tablet's screen, e.g. 7KQ2-M9XD-4TRA. Nothing was changed"
+                    })?;
+                    dock.open()?.enroll_by_code(&code, &name, &groups)?
+                }
+                (None, Some(key)) => {
+                    let k = berth::domain::PublicKey::from_hex(key.trim()).with_context(|| {
+                        "--key must be the tablet's 64-hex-digit device key, as `berth status --data D` prints it"
+                    })?;
+                    dock.open()?.enroll(k, &name, &groups)?;
+                    k
+                }
+                (None, None) => bail!("name the tablet with --code or --key. Nothing was changed"),
+            };
+            println!(
+                "enrolled tablet {name} ({}, key {k}); it syncs at its next dock",
+                berth::trust::device_code(&k)
+            );
         }
         Command::Revoke { dock, tablet } => {
             dock.open()?.revoke(&tablet)?;
             println!("revoked {tablet}; it is refused from its next sync");
         }
         Command::Tablets { dock } => {
-            let rows = dock.open()?.tablets()?;
+            let d = dock.open()?;
+            let rows = d.tablets()?;
+            let pending = d.pending_tablets()?;
             if rows.is_empty() {
                 println!("no tablets enrolled; use `berth-facility enroll`");
+            }
+            for p in &pending {
+                println!(
+                    "waiting to be enrolled: code {}  key {}  tried {} times, first {}, last {}",
+                    p.code,
+                    &p.key[..16.min(p.key.len())],
+                    p.attempts,
+                    p.first_seen,
+                    p.last_seen
+                );
+            }
+            if !pending.is_empty() {
+                println!(
+                    "enrol one with `berth-facility enroll --code CODE --name NAME --groups unit:U`"
+                );
             }
             for t in rows {
                 println!(

@@ -18,6 +18,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_content.sql")),
         M::up(include_str!("migrations/0003_mail.sql")),
         M::up(include_str!("migrations/0004_relay.sql")),
+        M::up(include_str!("migrations/0005_pending.sql")),
     ])
 }
 
@@ -37,6 +38,19 @@ pub struct TabletRow {
     pub battery: Option<i64>,
     pub tamper_events: i64,
     pub audit_through: u64,
+}
+
+/// How many not-yet-enrolled tablets the dock remembers.
+pub const MAX_PENDING: i64 = 1000;
+
+/// A tablet that tried to sync before it was enrolled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTablet {
+    pub key: String,
+    pub code: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub attempts: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,6 +359,7 @@ impl DockDb {
                 "INSERT INTO tablets (key, name, groups, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
                 params![key, name, groups, ts(&at)],
             )?;
+            tx.cached_exec("DELETE FROM pending_tablets WHERE key = ?1", [key])?;
             Ok(())
         })
     }
@@ -362,6 +377,42 @@ impl DockDb {
             });
         }
         Ok(())
+    }
+
+    /// A tablet that is not enrolled tried to sync: remember its key and
+    /// code for staff (at most [`MAX_PENDING`] kept, the most recent).
+    pub fn note_unenrolled(&mut self, key: &str, code: &str, at: DateTime<Utc>) -> Result<()> {
+        self.tx(|tx| {
+            tx.cached_exec(
+                "INSERT INTO pending_tablets (key, code, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (key) DO UPDATE SET last_seen = ?3, attempts = attempts + 1",
+                params![key, code, ts(&at)],
+            )?;
+            tx.cached_exec(
+                "DELETE FROM pending_tablets WHERE key NOT IN
+                 (SELECT key FROM pending_tablets ORDER BY last_seen DESC LIMIT ?1)",
+                [MAX_PENDING],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Tablets waiting to be enrolled, the most recently seen first.
+    pub fn pending_tablets(&self) -> Result<Vec<PendingTablet>> {
+        let mut st = self.conn.prepare(
+            "SELECT key, code, first_seen, last_seen, attempts FROM pending_tablets
+             ORDER BY last_seen DESC, key",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(PendingTablet {
+                key: r.get(0)?,
+                code: r.get(1)?,
+                first_seen: r.get(2)?,
+                last_seen: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn tablets(&self) -> Result<Vec<TabletRow>> {

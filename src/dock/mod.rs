@@ -36,7 +36,7 @@ use crate::facility::Facility;
 use crate::trust::{SigningKey, TrustedRoot, payload_type as pt, signed};
 
 pub use bundles::PendingBundle;
-pub use db::{LetterRow, TabletRow};
+pub use db::{LetterRow, PendingTablet, TabletRow};
 pub use review::{ReviewItem, ReviewKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,11 @@ pub enum Error {
     Config { path: PathBuf, why: String },
     #[error("connection cut at {0}")]
     Cut(String),
+    #[error(
+        "tablet {code} is not enrolled at this dock; facility IT enrols it by the code on its screen: \
+         `berth-facility enroll --code {code} --name NAME --groups G --data D`"
+    )]
+    NotEnrolled { code: crate::domain::DeviceCode },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -341,6 +346,48 @@ impl Dock {
         }
         self.db
             .enroll(&key.to_hex(), name, &gs.join(" "), Utc::now())
+    }
+
+    /// Enrol the tablet that showed `code` on its screen: one that tried
+    /// to sync here before it was enrolled (so the dock holds its key).
+    pub fn enroll_by_code(
+        &mut self,
+        code: &crate::domain::DeviceCode,
+        name: &str,
+        groups: &[GroupId],
+    ) -> Result<PublicKey> {
+        let found: Vec<PendingTablet> = self
+            .db
+            .pending_tablets()?
+            .into_iter()
+            .filter(|p| p.code == code.as_str())
+            .collect();
+        let key = match found.as_slice() {
+            [one] => PublicKey::from_hex(&one.key).map_err(|e| {
+                Error::Refused(format!("the dock holds a damaged key for {code}: {e}"))
+            })?,
+            [] => {
+                return Err(Error::NotFound {
+                    what: "tablet waiting to be enrolled with code",
+                    id: code.to_string(),
+                    hint: "put the tablet in the dock so it tries to sync, then check the code on its screen; \
+                           `berth-facility tablets --data D` lists the tablets waiting",
+                });
+            }
+            _ => {
+                return Err(Error::Refused(format!(
+                    "more than one waiting tablet shows {code}; enrol it by its key with --key \
+                     (`berth-facility tablets --data D` lists them). Nothing was changed"
+                )));
+            }
+        };
+        self.enroll(key, name, groups)?;
+        Ok(key)
+    }
+
+    /// Tablets that tried to sync before they were enrolled.
+    pub fn pending_tablets(&self) -> Result<Vec<PendingTablet>> {
+        self.db.pending_tablets()
     }
 
     /// Revoke a tablet by name or key; it is refused from its next sync.

@@ -14,7 +14,7 @@ use crate::domain::sync::{
     BUNDLE_RANGE, BundleOffer, MAX_BATCH, PROTOCOL_VERSION, Reply, ReplyBody, Request, RequestBody,
     TabletReport,
 };
-use crate::domain::{PublicKey, Sha256};
+use crate::domain::{GroupId, PublicKey, Sha256};
 use crate::trust::{payload_type as pt, signed};
 use crate::wire::{self, Frame, WireError};
 
@@ -90,6 +90,18 @@ pub fn serve_session(
                 s.send(stream, body, blobs)?
             }
             Err(Error::Cut(step)) => return Err(Error::Cut(step)),
+            Err(Error::NotEnrolled { code }) => {
+                let reason = Error::NotEnrolled { code: code.clone() }.to_string();
+                s.refuse_with(
+                    stream,
+                    &reason,
+                    ReplyBody::NotEnrolled {
+                        code: code.to_string(),
+                        reason: reason.clone(),
+                    },
+                )?;
+                break;
+            }
             Err(e) => {
                 let reason = crate::describe_chain(std::iter::successors(
                     Some(&e as &(dyn std::error::Error + 'static)),
@@ -121,29 +133,39 @@ impl Session<'_> {
     }
 
     fn refuse(&mut self, stream: &mut impl Write, reason: &str) -> Result<()> {
+        let body = ReplyBody::Refused {
+            reason: reason.to_string(),
+        };
+        self.refuse_with(stream, reason, body)
+    }
+
+    fn refuse_with(
+        &mut self,
+        stream: &mut impl Write,
+        reason: &str,
+        body: ReplyBody,
+    ) -> Result<()> {
         tracing::warn!(peer = %self.peer, "{reason}");
         self.summary.refused = Some(reason.to_string());
         let _ = self
             .dock
             .db
             .log_refusal(Utc::now(), &format!("sync from {}", self.peer), reason);
-        self.send(
-            stream,
-            ReplyBody::Refused {
-                reason: reason.to_string(),
-            },
-            Vec::new(),
-        )
+        self.send(stream, body, Vec::new())
     }
 
     /// The peer as an enrolled, unrevoked tablet.
-    fn tablet(&self) -> Result<TabletRow> {
+    /// One that is not enrolled is remembered, with the code its screen
+    /// shows, for staff to enrol it by.
+    fn tablet(&mut self) -> Result<TabletRow> {
         match self.dock.db.tablet(&self.peer.to_hex())? {
-            None => Err(Error::Refused(format!(
-                "tablet {} is not enrolled at this dock; facility IT enrols it with \
-                 `berth-facility enroll --key {} --name NAME --groups G --data D`",
-                self.peer, self.peer
-            ))),
+            None => {
+                let code = crate::trust::device_code(&self.peer);
+                self.dock
+                    .db
+                    .note_unenrolled(&self.peer.to_hex(), code.as_str(), Utc::now())?;
+                Err(Error::NotEnrolled { code })
+            }
             Some(t) if t.revoked_at.is_some() => Err(Error::Refused(format!(
                 "tablet {} ({}) was revoked on {}; it may not sync",
                 t.name,
@@ -399,6 +421,11 @@ impl Session<'_> {
                 cursors: through,
                 bundles,
                 withdrawn,
+                groups: tablet
+                    .groups
+                    .iter()
+                    .filter_map(|g| GroupId::parse(g).ok())
+                    .collect(),
             },
             blobs,
         ))

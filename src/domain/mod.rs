@@ -18,7 +18,9 @@ pub mod time;
 pub use docs::{
     ApprovalDoc, DelegationDoc, FileEntry, Manifest, PublicKey, RoleKeys, Roles, RootDoc, Sha256,
 };
-pub use names::{BundleId, ContentType, FacilityId, GroupId, SafePath, TabletModel, VendorId};
+pub use names::{
+    BundleId, ContentType, DeviceCode, FacilityId, GroupId, SafePath, TabletModel, VendorId,
+};
 
 /// A document or name broke a rule. Each message says what and how to fix it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

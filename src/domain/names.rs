@@ -374,3 +374,123 @@ mod tests {
         );
     }
 }
+
+/// The short code a tablet shows on its "not enrolled" screen and staff
+/// type to enrol it: 60 bits of the SHA-256 of its device key (hashed in
+/// `trust`), as twelve Crockford base-32 digits in groups of four, e.g.
+/// `7KQ2-M9XD-4TRA`. Typed codes are read leniently (case, dashes and
+/// spaces do not matter; O reads as 0, I and L as 1), so a code read off
+/// a screen and typed by hand still matches.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeviceCode(String);
+
+/// Crockford's base-32 alphabet: no I, L, O or U.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl DeviceCode {
+    /// The code of a key's digest (the first 60 bits of it).
+    pub fn from_digest(digest: &[u8; 32]) -> Self {
+        let mut bits = 0u64;
+        for b in &digest[..8] {
+            bits = (bits << 8) | u64::from(*b);
+        }
+        let bits = bits >> 4;
+        let mut s = String::with_capacity(14);
+        for i in 0..12 {
+            if i > 0 && i % 4 == 0 {
+                s.push('-');
+            }
+            let digit = (bits >> (55 - 5 * i)) & 0x1f;
+            s.push(CROCKFORD[digit as usize] as char);
+        }
+        DeviceCode(s)
+    }
+
+    /// A code as staff typed it.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::BadName {
+            what: "device code",
+            value: s.escape_debug().to_string(),
+            why: why.to_string(),
+        };
+        if s.len() > 64 {
+            return Err(bad("it is longer than a device code"));
+        }
+        let mut digits = String::with_capacity(12);
+        for c in s.chars() {
+            let d = match c.to_ascii_uppercase() {
+                '-' | ' ' => continue,
+                'O' => '0',
+                'I' | 'L' => '1',
+                c if CROCKFORD.contains(&(c as u8)) && c.is_ascii() => c,
+                _ => {
+                    return Err(bad(
+                        "it may hold only the digits and letters the tablet shows (twelve, e.g. 7KQ2-M9XD-4TRA)",
+                    ));
+                }
+            };
+            digits.push(d);
+        }
+        if digits.len() != 12 {
+            return Err(bad(
+                "a device code has twelve digits and letters, e.g. 7KQ2-M9XD-4TRA",
+            ));
+        }
+        Ok(DeviceCode(format!(
+            "{}-{}-{}",
+            &digits[..4],
+            &digits[4..8],
+            &digits[8..]
+        )))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceCode({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod device_code_tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_twelve_crockford_digits_and_reads_back_leniently() {
+        let mut d = [0u8; 32];
+        d[..8].copy_from_slice(&[0xff, 0x00, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]);
+        let c = DeviceCode::from_digest(&d);
+        assert_eq!(c.as_str().len(), 14);
+        assert_eq!(c.as_str().matches('-').count(), 2);
+        // 0xff0012345678 9ab >> 4 : the first digit is the top five bits (11111).
+        assert!(c.as_str().starts_with('Z'), "{c}");
+        let typed = c.as_str().to_lowercase().replace('-', " ");
+        assert_eq!(DeviceCode::parse(&typed).unwrap(), c);
+        assert_eq!(
+            DeviceCode::parse("oooo-iiii-llll").unwrap().as_str(),
+            "0000-1111-1111"
+        );
+        assert!(DeviceCode::parse("7KQ2-M9XD-4TR").is_err());
+        assert!(
+            DeviceCode::parse("7KQ2-M9XD-4TRU").is_err(),
+            "U is not a digit"
+        );
+        assert!(DeviceCode::parse("7KQ2-M9XD-4TRÁ").is_err());
+        let other = {
+            let mut e = d;
+            e[7] ^= 0x10;
+            DeviceCode::from_digest(&e)
+        };
+        assert_ne!(other, c, "the 60th bit counts");
+    }
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::messages::{ContactId, OutState, OutboundMessage};
 use super::people::PersonId;
-use super::{BundleId, FacilityId, PublicKey, Sha256};
+use super::{BundleId, FacilityId, GroupId, PublicKey, Sha256};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Letters per upload frame, and feed entries per reply.
@@ -140,6 +140,10 @@ pub enum ReplyBody {
         /// the tablet stops showing them (records stay).
         #[serde(default)]
         withdrawn: Vec<BundleId>,
+        /// The groups the dock enrolled the tablet in; the tablet adopts
+        /// them before it reads the documents and offers.
+        #[serde(default)]
+        groups: Vec<GroupId>,
     },
     /// One blob of bundle bytes starting at `offset`.
     BundleRange {
@@ -166,6 +170,13 @@ pub enum ReplyBody {
     /// The request was refused; nothing changed. The reason says why and
     /// what to do.
     Refused {
+        reason: String,
+    },
+    /// The tablet is not enrolled at this dock (yet); nothing changed.
+    /// `code` is the device code its "not enrolled" screen shows, which
+    /// staff enrol it by.
+    NotEnrolled {
+        code: String,
         reason: String,
     },
     Bye,

@@ -401,6 +401,24 @@ impl Store {
             .map_err(self.sq())
     }
 
+    /// Replace the tablet's groups with these, and log it (one transaction).
+    pub fn set_tablet_groups(&mut self, groups: &[String], at: DateTime<Utc>) -> Result<()> {
+        self.tx_run(|tx| {
+            tx.cached_exec("DELETE FROM tablet_groups", [])?;
+            for g in groups {
+                tx.cached_exec("INSERT OR IGNORE INTO tablet_groups (grp) VALUES (?1)", [g])?;
+            }
+            audit::append(
+                tx,
+                at,
+                None,
+                crate::audit::kind::GROUPS_SET,
+                &groups.join(" "),
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn add_tablet_groups(&mut self, groups: &[String]) -> Result<()> {
         self.tx_run(|tx| {
             for g in groups {

@@ -67,6 +67,9 @@ pub enum SyncError {
     UnknownDock(String),
     #[error("the dock refused: {0}")]
     Refused(String),
+    /// The dock does not know this tablet yet: staff enrol it by `code`.
+    #[error("the dock refused: {reason}")]
+    NotEnrolled { code: String, reason: String },
     #[error("the connection to the dock broke: {0}")]
     Broken(String),
     #[error("the dock's reply was not valid: {0}")]
@@ -198,8 +201,12 @@ impl DockConn {
                 "reply blobs do not match the dock's signature".into(),
             ));
         }
-        if let ReplyBody::Refused { reason } = reply.body {
-            return Err(SyncError::Refused(reason));
+        match reply.body {
+            ReplyBody::Refused { reason } => return Err(SyncError::Refused(reason)),
+            ReplyBody::NotEnrolled { code, reason } => {
+                return Err(SyncError::NotEnrolled { code, reason });
+            }
+            _ => {}
         }
         Ok((reply.body, frame.blobs))
     }
@@ -462,6 +469,7 @@ pub fn sync_with_cuts(
             cursors: examined,
             bundles,
             withdrawn,
+            groups,
         } = reply
         else {
             return Err(SyncError::Protocol(format!(
@@ -481,6 +489,11 @@ pub fn sync_with_cuts(
         let mut accepted_docs = 0;
         {
             let mut t = lock(tablet);
+            // The groups the dock enrolled this tablet in decide which
+            // documents and bundles are for it.
+            if !groups.is_empty() {
+                t.sync().adopt_groups(&groups)?;
+            }
             // Documents first: a new roster or contact list decides what
             // the entries may show.
             for d in docs {

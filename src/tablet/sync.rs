@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::Tablet;
 use super::people::Result;
-use crate::domain::Sha256;
 use crate::domain::people::PersonId;
 use crate::domain::sync::{FeedEntry, TabletReport};
 use crate::domain::time;
+use crate::domain::{GroupId, Sha256};
 
 /// Cursor names in the store.
 const LAST_DOCK: &str = "last-dock";
@@ -31,6 +31,31 @@ impl Tablet {
 }
 
 impl SyncSide<'_> {
+    /// The groups the dock enrolled this tablet in (a signed reply of the
+    /// facility's dock): they replace the ones it had, so a tablet
+    /// enrolled at the dock, or moved to another unit there, takes the
+    /// roster, policy and content of its unit. `facility` always stays.
+    /// Returns whether anything changed.
+    pub fn adopt_groups(&mut self, groups: &[GroupId]) -> Result<bool> {
+        let facility = GroupId::parse("facility").expect("valid group");
+        let mut want: Vec<GroupId> = groups.to_vec();
+        if !want.contains(&facility) {
+            want.push(facility);
+        }
+        want.sort();
+        want.dedup();
+        let mut have = self.t.target.groups.clone();
+        have.sort();
+        if have == want {
+            return Ok(false);
+        }
+        let names: Vec<String> = want.iter().map(|g| g.to_string()).collect();
+        let now = self.t.trusted_now()?;
+        self.t.store.set_tablet_groups(&names, now)?;
+        self.t.target.groups = want;
+        Ok(true)
+    }
+
     /// The dock's signed time raises the trusted clock and is remembered as
     /// the last dock (for grace mode and the status bar).
     pub fn accept_dock_time(&mut self, dock_time: DateTime<Utc>) -> Result<()> {

@@ -157,3 +157,8 @@ mod tests {
         assert!(err.contains("chmod 600"), "{err}");
     }
 }
+
+/// The short code that names a device key on screens and in staff tools.
+pub fn device_code(key: &PublicKey) -> crate::domain::DeviceCode {
+    crate::domain::DeviceCode::from_digest(&super::sha256(&key.0).0)
+}

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 pub use digest::{Hasher, sha256};
 pub use envelope::{Envelope, MAX_ENVELOPE_BYTES, Verified};
-pub use keys::SigningKey;
+pub use keys::{SigningKey, device_code};
 pub use roles::{TrustedRoot, VerifiedHeader};
 
 /// Payload types. The type is inside the signed bytes (PAE), so a document

@@ -461,7 +461,9 @@ fn unknown_and_revoked_tablets_are_refused() {
     let dw = DockWorld::new();
     let stranger = Mutex::new(dw.w.open_unit_tablet("stranger"));
     match dw.sync(&stranger) {
-        Err(SyncError::Refused(r)) => assert!(r.contains("not enrolled"), "{r}"),
+        Err(SyncError::NotEnrolled { reason, .. }) => {
+            assert!(reason.contains("not enrolled"), "{reason}")
+        }
         other => panic!("unexpected {other:?}"),
     }
     let t = dw.tablet("tab-1");
@@ -645,4 +647,78 @@ fn usage_reaches_the_dock_and_a_repeated_report_does_not_double_it() {
     assert_eq!(usage.len(), 1);
     let (_, metered, _, letters) = usage[0].clone();
     assert_eq!((metered, letters), (600, 1));
+}
+
+/// A freshly flashed tablet holds only the facility's root. Docked, it is
+/// refused with the code its screen shows, and the dock remembers it; IT
+/// enrols it by that code for a unit, and its next sync brings the unit's
+/// groups, roster and policy.
+#[test]
+fn a_fresh_tablet_is_enrolled_by_the_code_on_its_screen_and_takes_its_units_groups() {
+    let dw = DockWorld::new();
+    let fresh = Mutex::new(dw.w.open_tablet("fresh"));
+    let key = fresh.lock().unwrap().device_public_key();
+    let code = berth::trust::device_code(&key);
+    assert!(fresh.lock().unwrap().people().roster().unwrap().is_empty());
+    for _ in 0..2 {
+        match dw.sync(&fresh) {
+            Err(SyncError::NotEnrolled { code: c, reason }) => {
+                assert_eq!(c, code.to_string());
+                assert!(reason.contains(code.as_str()), "{reason}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let pending = dw.dock().pending_tablets().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].key, key.to_hex());
+    assert_eq!(pending[0].code, code.as_str());
+    assert_eq!(pending[0].attempts, 2);
+
+    // A code typed wrong enrols nothing.
+    let wrong = berth::domain::DeviceCode::parse("0000-0000-0000").unwrap();
+    let err = dw
+        .dock()
+        .enroll_by_code(&wrong, "b-east-07", &["unit:b-east".parse().unwrap()])
+        .unwrap_err();
+    assert!(err.to_string().contains("0000-0000-0000"), "{err}");
+    assert!(dw.dock().tablets().unwrap().is_empty());
+
+    // Typed from the screen in lower case with spaces.
+    let typed =
+        berth::domain::DeviceCode::parse(&code.as_str().to_lowercase().replace('-', " ")).unwrap();
+    let enrolled = dw
+        .dock()
+        .enroll_by_code(&typed, "b-east-07", &["unit:b-east".parse().unwrap()])
+        .unwrap();
+    assert_eq!(enrolled, key);
+    assert!(dw.dock().pending_tablets().unwrap().is_empty());
+
+    let summary = dw.sync(&fresh).unwrap();
+    assert!(summary.documents_accepted >= 2, "{summary:?}");
+    let mut t = fresh.lock().unwrap();
+    let groups: Vec<String> = t.groups().iter().map(|g| g.to_string()).collect();
+    assert_eq!(
+        groups,
+        vec!["facility".to_string(), "unit:b-east".to_string()]
+    );
+    let mut names: Vec<String> = t
+        .people()
+        .roster()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["A12345".to_string(), "B20417".to_string()]);
+    drop(t);
+    // The groups are the tablet's own now: they survive a restart.
+    drop(fresh);
+    let again = dw.w.open_tablet("fresh");
+    assert!(
+        again
+            .groups()
+            .iter()
+            .any(|g| g.to_string() == "unit:b-east")
+    );
 }
