@@ -1,5 +1,6 @@
-//! `berth`: the tablet side. For now it installs bundles and runs the demo;
-//! later it is the shell itself.
+//! `berth`: the tablet side: the shell (`berth shell`, what the tablet
+//! runs at boot), installing bundles and documents, status, sync, the
+//! audit log, recovery, and (desktop build) the demo.
 
 #[allow(unused_imports)]
 use berth::{quiet_print as print, quiet_println as println};
@@ -21,34 +22,40 @@ use berth::tablet::{DEFAULT_MODEL, DocOutcome, Tablet, TabletOptions};
 #[command(
     name = "berth",
     version,
-    about = "Berth tablet: install signed bundles, run the demo"
+    about = "Berth tablet: the shell, and the tools that set a tablet up",
+    arg_required_else_help = true
 )]
 struct Cli {
-    /// Render without a display (software renderer); use with --screenshot.
-    #[arg(long)]
-    headless: bool,
-    /// With --headless: write a PNG of every page into this directory.
-    #[arg(long, value_name = "DIR")]
-    screenshot: Option<PathBuf>,
-    /// Where the demo keeps its facility, vendor, bundles and tablet.
-    #[arg(long, default_value = "berth-demo")]
-    dir: PathBuf,
-    /// Open the shell on this tablet's data directory (an enrolled tablet)
-    /// instead of setting up the demo.
-    #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// The dock to sync with when the tablet is docked (or "Sync now").
-    #[arg(long, value_name = "ADDR")]
-    dock: Option<String>,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
+
+/// Where a tablet built into the image keeps its facility root and board.
+const IMAGE_ROOT: &str = "/usr/share/berth/root.json";
 
 #[cfg(feature = "staff")]
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo");
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the tablet shell on a tablet's data directory: what the tablet
+    /// runs at boot. It never makes demo data. A directory with no tablet
+    /// in it is set up from --trust (the facility root built into the
+    /// image) and shows "not set up" until the dock enrols it.
+    Shell {
+        /// The tablet's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The facility's root.json, for a tablet that has none yet.
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// The dock to sync with, e.g. 10.0.2.2:7443.
+        #[arg(long, value_name = "ADDR")]
+        dock: Option<String>,
+        /// The board profile (input devices, rotation, how docking shows).
+        #[arg(long, value_name = "FILE")]
+        board: Option<PathBuf>,
+    },
     /// Verify and install a bundle file, or every *.berth file in a directory.
     Install {
         /// The tablet's data directory.
@@ -110,7 +117,8 @@ enum Command {
         data: PathBuf,
     },
     /// Run the whole pipeline in a fresh directory: facility, vendor, pack,
-    /// approve, install. Safe to run again.
+    /// approve, install. Safe to run again. With --open, then open the
+    /// shell on the demo tablet; with --screenshot, render every page.
     #[cfg(feature = "staff")]
     Demo {
         /// Where the demo keeps its facility, vendor, bundles and tablet.
@@ -119,6 +127,16 @@ enum Command {
         /// The demo course sources.
         #[arg(long, default_value = ASSETS)]
         assets: PathBuf,
+        /// Open the shell on the demo tablet.
+        #[arg(long)]
+        open: bool,
+        /// With --open: the dock to sync with (the tablet counts as docked).
+        #[arg(long, value_name = "ADDR", requires = "open")]
+        dock: Option<String>,
+        /// Instead: render every page without a display (software
+        /// renderer) as PNG files into DIR, at a fixed demo time.
+        #[arg(long, value_name = "DIR", conflicts_with = "open")]
+        screenshot: Option<PathBuf>,
     },
 }
 
@@ -212,85 +230,112 @@ fn open_tablet(
     Ok(tablet)
 }
 
-/// No subcommand: open the shell on `--data`, or (with the facility side
-/// built in) set up the demo tablet once and open the shell on it, or
-/// render its pages headless.
-fn shell(cli: &Cli) -> Result<bool> {
-    if cli.headless {
-        return screenshots(cli);
-    }
-    let tablet = match &cli.data {
-        Some(data) => open_tablet(
-            data.clone(),
-            None,
-            vec![],
-            TabletModel::parse(DEFAULT_MODEL)?,
-        )?,
-        None => demo_tablet(cli)?,
+/// `berth shell`: the tablet's own data, set up from the image's root the
+/// first time.
+fn open_shell_tablet(data: &std::path::Path, trust: Option<PathBuf>) -> Result<Tablet> {
+    let trust = match trust {
+        Some(t) => Some(t),
+        None if !DataDir::new(data).db().exists() => {
+            let image = PathBuf::from(IMAGE_ROOT);
+            if !image.exists() {
+                bail!(
+                    "{} holds no tablet, and there is no facility root to set one up from. Nothing was changed. \
+                     Pass --trust root.json (the image provides {IMAGE_ROOT}), or set it up with \
+                     `berth install --trust root.json --data {} BUNDLE`",
+                    data.display(),
+                    data.display()
+                );
+            }
+            Some(image)
+        }
+        None => None,
     };
-    let shell = berth::ui::Shell::new(
-        tablet,
-        Box::new(berth::device::power::PowerSupply::default()),
+    open_tablet(
+        data.to_path_buf(),
+        trust,
+        vec![],
+        TabletModel::parse(DEFAULT_MODEL)?,
     )
-    .context("opening the window (no display? use --headless --screenshot DIR)")?;
-    if let Some(addr) = &cli.dock {
-        // A desktop has no dock switch: --dock means it sits in the dock.
+}
+
+fn run_shell(
+    tablet: Tablet,
+    dock: Option<String>,
+    board: Option<berth::device::board::Board>,
+) -> Result<bool> {
+    use berth::device::board::DockSense;
+    let board = board.unwrap_or_default();
+    let shell = std::rc::Rc::new(
+        berth::ui::Shell::new(
+            tablet,
+            Box::new(berth::device::power::PowerSupply::default()),
+        )
+        .context(
+            "opening the window (no display? `berth demo --screenshot DIR` renders without one)",
+        )?,
+    );
+    if let Some(addr) = &dock {
         shell.set_dock_address(Some(addr.clone()));
-        shell.set_docked(Some(true));
+        // A desktop has no dock switch: --dock means it sits in the dock;
+        // a board says how it knows.
+        if cfg!(not(feature = "device")) || board.dock == DockSense::Always {
+            shell.set_docked(Some(true));
+        }
     }
+    #[cfg(feature = "device")]
+    berth::ui::input::attach_devices(shell.clone(), board);
+    #[cfg(not(feature = "device"))]
+    drop(board);
     shell.run().context("running the shell")?;
     Ok(true)
 }
 
 #[cfg(feature = "staff")]
-fn screenshots(cli: &Cli) -> Result<bool> {
-    let Some(out) = &cli.screenshot else {
-        anyhow::bail!(
-            "--headless needs --screenshot DIR: there is no display to show the shell on"
-        );
-    };
-    let work = tempfile::tempdir().context("making a scratch directory")?;
-    let files = berth::demo::screenshots(work.path(), std::path::Path::new(ASSETS), out)?;
-    for f in files {
-        println!("wrote {}", f.display());
+fn demo(
+    dir: &std::path::Path,
+    assets: &std::path::Path,
+    open: bool,
+    dock: Option<String>,
+    screenshot: Option<PathBuf>,
+) -> Result<bool> {
+    if let Some(out) = screenshot {
+        let work = tempfile::tempdir().context("making a scratch directory")?;
+        let files = berth::demo::screenshots(work.path(), assets, &out)?;
+        for f in files {
+            println!("wrote {}", f.display());
+        }
+        return Ok(true);
     }
-    Ok(true)
-}
-
-#[cfg(not(feature = "staff"))]
-fn screenshots(_: &Cli) -> Result<bool> {
-    anyhow::bail!(
-        "this is the tablet build: the screenshot tour needs the demo facility, which only the desktop build has"
-    )
-}
-
-#[cfg(feature = "staff")]
-fn demo_tablet(cli: &Cli) -> Result<Tablet> {
-    println!("Berth demo in {}", cli.dir.display());
-    berth::demo::run(
-        &cli.dir,
-        std::path::Path::new(ASSETS),
-        &mut std::io::stdout(),
-    )?;
-    let paths = berth::demo::DemoPaths::new(&cli.dir);
+    println!("Berth demo in {}", dir.display());
+    berth::demo::run(dir, assets, &mut std::io::stdout())?;
+    if !open {
+        println!("done. Run it again: it finds the bundle already current.");
+        return Ok(true);
+    }
+    let paths = berth::demo::DemoPaths::new(dir);
     let (tablet, _) = Tablet::open(
         DataDir::new(&paths.tablet),
         berth::demo::tablet_options(&paths),
         Box::new(SystemClock),
     )?;
-    Ok(tablet)
-}
-
-#[cfg(not(feature = "staff"))]
-fn demo_tablet(_: &Cli) -> Result<Tablet> {
-    anyhow::bail!("pass --data DIR, the tablet's data directory: this build has no demo")
+    run_shell(tablet, dock, None)
 }
 
 fn run(cli: Cli) -> Result<bool> {
-    let Some(command) = cli.command else {
-        return shell(&cli);
-    };
-    match command {
+    match cli.command {
+        Command::Shell {
+            data,
+            trust,
+            dock,
+            board,
+        } => {
+            let board = board
+                .map(|b| berth::device::board::Board::load(&b))
+                .transpose()?;
+            let tablet = open_shell_tablet(&data, trust)
+                .with_context(|| format!("opening the tablet in {}", data.display()))?;
+            run_shell(tablet, dock, board)
+        }
         Command::Install {
             data,
             trust,
@@ -536,12 +581,14 @@ fn run(cli: Cli) -> Result<bool> {
                 && s.entries_refused == 0)
         }
         #[cfg(feature = "staff")]
-        Command::Demo { dir, assets } => {
-            println!("Berth demo in {}", dir.display());
-            berth::demo::run(&dir, &assets, &mut std::io::stdout())?;
-            println!("done. Run it again: it finds the bundle already current.");
-            Ok(true)
-        }
+        #[cfg(feature = "staff")]
+        Command::Demo {
+            dir,
+            assets,
+            open,
+            dock,
+            screenshot,
+        } => demo(&dir, &assets, open, dock, screenshot),
     }
 }
 

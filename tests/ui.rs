@@ -753,12 +753,97 @@ fn syncing_from_the_shell_moves_letters_and_brings_replies() {
     running.stop();
 }
 
+/// A freshly flashed tablet holds only the facility root: the lock screen
+/// says it is not set up and shows its code, nobody can sign in, and the
+/// dock's "not enrolled" shows as such. Once IT enrols the code, the next
+/// sync brings the unit's roster and the names appear.
+fn a_fresh_tablet_shows_its_code_until_the_dock_enrols_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(ten_am()));
+    demo::run_at(
+        dir.path(),
+        Path::new(ASSETS),
+        &mut std::io::sink(),
+        ten_am(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let paths = DemoPaths::new(dir.path());
+    let (tablet, _) = Tablet::open(
+        DataDir::new(dir.path().join("fresh")),
+        berth::tablet::TabletOptions {
+            trust_file: Some(berth::facility::Facility::root_path(&paths.facility)),
+            ..Default::default()
+        },
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let code = berth::trust::device_code(&tablet.device_public_key());
+    let shell = Shell::new(tablet, Box::new(berth::ui::headless::FixedHardware)).unwrap();
+    let r = Rig {
+        _dir: dir,
+        clock,
+        shell,
+    };
+    r.shell.refresh();
+    assert_eq!(r.value("Tablet code"), code.as_str());
+    assert!(!r.has("Type my ID"), "nobody can sign in yet");
+    assert!(!r.has("James Carter"));
+    assert_eq!(r.value("Set-up status"), "Waiting for the dock.");
+
+    let dock = berth::dock::Dock::open(&paths.facility, &paths.dock).unwrap();
+    let running = berth::dock::server::start(&dock, "127.0.0.1:0", false).unwrap();
+    let wait = || {
+        for _ in 0..400 {
+            r.shell.refresh();
+            if !r.shell.syncing() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the sync did not finish");
+    };
+    r.shell.set_dock_address(Some(running.addr.to_string()));
+    r.shell.set_docked(Some(true));
+    assert!(r.shell.syncing(), "docked: it tries at once");
+    wait();
+    assert!(
+        r.value("Set-up status")
+            .contains("does not know this tablet"),
+        "{}",
+        r.value("Set-up status")
+    );
+    assert_eq!(r.value("Sync"), "Not enrolled at the dock");
+    assert!(!r.has("Type my ID"));
+
+    // IT reads the code off the screen and enrols it for the unit.
+    let mut dock = berth::dock::Dock::open(&paths.facility, &paths.dock).unwrap();
+    dock.enroll_by_code(
+        &berth::domain::DeviceCode::parse(&r.value("Tablet code")).unwrap(),
+        "b-east-09",
+        &[demo::DEMO_UNIT.parse().unwrap()],
+    )
+    .unwrap();
+    assert!(r.shell.sync_now());
+    wait();
+    assert!(r.has("James Carter"), "the roster came with the sync");
+    assert!(r.has("Type my ID"));
+    assert!(!r.has("Tablet code"), "the set-up panel is gone");
+    r.enrol_james();
+    assert!(r.has("Log out"), "and the first person is in");
+    running.stop();
+}
+
 /// Slint has one platform per process, so the scenarios run in order on
 /// one thread, each with a fresh tablet and window.
 #[test]
 fn shell_interactions() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
-    let scenarios: [(&str, fn()); 12] = [
+    let scenarios: [(&str, fn()); 13] = [
+        (
+            "a fresh tablet until the dock enrols it",
+            a_fresh_tablet_shows_its_code_until_the_dock_enrols_it,
+        ),
         (
             "the keyboard hides, capitalizes and keeps the letter in sight",
             the_keyboard_hides_capitalizes_and_keeps_the_letter_in_sight,

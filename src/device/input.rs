@@ -105,6 +105,10 @@ pub struct Capabilities {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceClass {
     Touchscreen,
+    /// A single-touch panel: ABS_X/ABS_Y with BTN_TOUCH (resistive
+    /// panels), or a device the board profile names that reports
+    /// BTN_LEFT instead (qemu's USB tablet).
+    SingleTouch,
     /// Power and volume keys, nothing else.
     Buttons,
     /// Reports SW_DOCK.
@@ -115,6 +119,20 @@ pub enum DeviceClass {
 
 const BUTTON_KEYS: [u16; 3] = [KEY_POWER, KEY_VOLUMEUP, KEY_VOLUMEDOWN];
 
+/// Classify with the board's quirks: a device the board names as a touch
+/// panel is single-touch if it is an absolute pointer (ABS_X, ABS_Y and
+/// BTN_LEFT or BTN_TOUCH); everything else as [`classify`] says.
+pub fn classify_on(c: &Capabilities, board: &super::board::Board) -> DeviceClass {
+    let absolute = c.abs.contains(&ABS_X) && c.abs.contains(&ABS_Y);
+    if board.names_touch_panel(&c.name)
+        && absolute
+        && (c.keys.contains(&BTN_LEFT) || c.keys.contains(&BTN_TOUCH))
+    {
+        return DeviceClass::SingleTouch;
+    }
+    classify(c)
+}
+
 pub fn classify(c: &Capabilities) -> DeviceClass {
     let has_abs = |a| c.abs.contains(&a);
     let touch_keys_only = c
@@ -123,6 +141,17 @@ pub fn classify(c: &Capabilities) -> DeviceClass {
         .all(|k| *k == BTN_TOUCH || (0x140..0x150).contains(k) && *k != BTN_LEFT);
     if c.direct && has_abs(ABS_MT_POSITION_X) && has_abs(ABS_MT_POSITION_Y) && touch_keys_only {
         return DeviceClass::Touchscreen;
+    }
+    // A resistive single-touch screen: on the screen, X and Y, BTN_TOUCH,
+    // and no other keys.
+    if c.direct
+        && has_abs(ABS_X)
+        && has_abs(ABS_Y)
+        && !has_abs(ABS_MT_POSITION_X)
+        && c.keys.contains(&BTN_TOUCH)
+        && touch_keys_only
+    {
+        return DeviceClass::SingleTouch;
     }
     if !c.keys.is_empty() && c.keys.iter().all(|k| BUTTON_KEYS.contains(k)) && c.abs.is_empty() {
         return DeviceClass::Buttons;
@@ -222,7 +251,32 @@ impl Translator {
                 _ => Vec::new(),
             },
             DeviceClass::Touchscreen => self.touch(ev),
+            DeviceClass::SingleTouch => self.single_touch(ev),
         }
+    }
+
+    /// One contact: X and Y, and a button (BTN_TOUCH, or BTN_LEFT on a
+    /// panel the board names) that is down while it touches. Other
+    /// buttons (right, middle) and wheels do nothing.
+    fn single_touch(&mut self, ev: RawEvent) -> Vec<UiEvent> {
+        match (ev.kind, ev.code) {
+            (EV_ABS, ABS_X) => {
+                self.raw.0 = ev.value;
+                self.changed = true;
+            }
+            (EV_ABS, ABS_Y) => {
+                self.raw.1 = ev.value;
+                self.changed = true;
+            }
+            (EV_KEY, BTN_TOUCH | BTN_LEFT) => match ev.value {
+                1 if !self.down => self.pressed = true,
+                0 if self.down => self.lifted = true,
+                _ => {}
+            },
+            (EV_SYN, SYN_REPORT) => return self.report(),
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn button(&self, ev: RawEvent) -> Option<UiEvent> {
@@ -315,6 +369,88 @@ mod tests {
         assert_eq!(cal(Rotation::R90).map(0, 0), (1280.0, 0.0));
         assert_eq!(cal(Rotation::R270).map(0, 0), (0.0, 800.0));
         assert_eq!(c.map(-50, 9000), (0.0, 800.0), "clamped");
+    }
+
+    fn caps(name: &str, direct: bool, keys: &[u16], abs: &[u16]) -> Capabilities {
+        Capabilities {
+            name: name.into(),
+            direct,
+            keys: keys.to_vec(),
+            abs: abs.to_vec(),
+            switches: vec![],
+        }
+    }
+
+    #[test]
+    fn single_touch_panels_are_read_and_a_named_absolute_pointer_only_on_its_board() {
+        const BTN_RIGHT: u16 = 0x111;
+        const BTN_MIDDLE: u16 = 0x112;
+        const KEY_A: u16 = 30;
+        let resistive = caps(
+            "ADS7846 Touchscreen",
+            true,
+            &[BTN_TOUCH],
+            &[ABS_X, ABS_Y, 0x18],
+        );
+        assert_eq!(classify(&resistive), DeviceClass::SingleTouch);
+        let qemu = caps(
+            "QEMU QEMU USB Tablet",
+            false,
+            &[BTN_LEFT, BTN_RIGHT, BTN_MIDDLE],
+            &[ABS_X, ABS_Y],
+        );
+        let board = super::super::board::Board {
+            touch_panels: vec![super::super::board::TouchPanel {
+                name: "QEMU QEMU USB Tablet".into(),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            classify(&qemu),
+            DeviceClass::Ignored,
+            "not without the board"
+        );
+        assert_eq!(classify_on(&qemu, &board), DeviceClass::SingleTouch);
+        assert_eq!(
+            classify_on(&qemu, &Default::default()),
+            DeviceClass::Ignored
+        );
+        // The board names a device, but a keyboard with that name is
+        // still no touch panel.
+        let impostor = caps("QEMU QEMU USB Tablet", false, &[KEY_A], &[]);
+        assert_eq!(classify_on(&impostor, &board), DeviceClass::Ignored);
+        let mouse = caps("QEMU QEMU USB Mouse", false, &[BTN_LEFT, BTN_RIGHT], &[]);
+        assert_eq!(classify_on(&mouse, &board), DeviceClass::Ignored);
+    }
+
+    #[test]
+    fn a_single_touch_tap_is_one_press_and_one_release_at_the_mapped_point() {
+        let mut c = cal(Rotation::R0);
+        c.max_x = 32767;
+        c.max_y = 32767;
+        let mut t = Translator::new(DeviceClass::SingleTouch, c);
+        let mut out = Vec::new();
+        for e in [
+            RawEvent::new(EV_ABS, ABS_X, 16384),
+            RawEvent::new(EV_ABS, ABS_Y, 8192),
+            RawEvent::new(EV_SYN, SYN_REPORT, 0),
+            RawEvent::new(EV_KEY, BTN_LEFT, 1),
+            RawEvent::new(EV_SYN, SYN_REPORT, 0),
+            RawEvent::new(EV_KEY, 0x111, 1), // BTN_RIGHT: nothing
+            RawEvent::new(EV_SYN, SYN_REPORT, 0),
+            RawEvent::new(EV_KEY, BTN_LEFT, 0),
+            RawEvent::new(EV_SYN, SYN_REPORT, 0),
+        ] {
+            out.extend(t.feed(e));
+        }
+        let (x, y) = (16384.0 / 32767.0 * 1280.0, 8192.0 / 32767.0 * 800.0);
+        assert_eq!(
+            out,
+            vec![
+                UiEvent::PointerPressed { x, y },
+                UiEvent::PointerReleased { x, y }
+            ]
+        );
     }
 
     #[test]

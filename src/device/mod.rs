@@ -1,5 +1,6 @@
 //! Hardware-facing code: clocks now; input, display and dock detection later.
 
+pub mod board;
 pub mod clock;
 #[cfg(feature = "device")]
 pub mod evdev_devices;

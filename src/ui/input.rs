@@ -34,29 +34,34 @@ pub fn dispatch(shell: &Shell, ev: UiEvent) {
 }
 
 /// Start reading the tablet's own input devices (feature `device`) and
-/// deliver their events to `shell` on the UI thread.
+/// deliver their events to `shell` on the UI thread. Touch arrives in the
+/// unit square and is scaled to the window's size here.
 #[cfg(feature = "device")]
-pub fn attach_devices(shell: std::rc::Rc<Shell>, rotation: crate::device::input::Rotation) {
+pub fn attach_devices(shell: std::rc::Rc<Shell>, board: crate::device::board::Board) {
     use std::cell::RefCell;
     use std::rc::Rc;
     thread_local! {
         static SHELL: RefCell<Option<Rc<Shell>>> = const { RefCell::new(None) };
     }
     SHELL.with(|s| *s.borrow_mut() = Some(shell));
-    let (w, h) = (
-        super::headless::WIDTH as f32,
-        super::headless::HEIGHT as f32,
+    let scaled = |ev: UiEvent, w: f32, h: f32| match ev {
+        UiEvent::PointerPressed { x, y } => UiEvent::PointerPressed { x: x * w, y: y * h },
+        UiEvent::PointerMoved { x, y } => UiEvent::PointerMoved { x: x * w, y: y * h },
+        UiEvent::PointerReleased { x, y } => UiEvent::PointerReleased { x: x * w, y: y * h },
+        other => other,
+    };
+    crate::device::evdev_devices::spawn(
+        board,
+        move |ev| {
+            let _ = slint::invoke_from_event_loop(move || {
+                SHELL.with(|s| {
+                    if let Some(shell) = &*s.borrow() {
+                        let size = shell.window().window().size();
+                        dispatch(shell, scaled(ev, size.width as f32, size.height as f32));
+                    }
+                })
+            });
+        },
+        |(path, name, class)| tracing::info!("input {}: {name:?} is {class:?}", path.display()),
     );
-    let devices = crate::device::evdev_devices::spawn(rotation, w, h, |ev| {
-        let _ = slint::invoke_from_event_loop(move || {
-            SHELL.with(|s| {
-                if let Some(shell) = &*s.borrow() {
-                    dispatch(shell, ev);
-                }
-            })
-        });
-    });
-    for (path, name, class) in devices {
-        tracing::info!("input {}: {name:?} is {class:?}", path.display());
-    }
 }

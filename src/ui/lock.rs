@@ -355,6 +355,50 @@ pub fn show_people(ui: &AppWindow, people: &[PersonSummary]) {
         .set_people(ModelRc::new(VecModel::from(rows)));
 }
 
+/// Where setting up a tablet with nobody on it stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetUp {
+    /// People are on the tablet: the usual lock screen.
+    Done,
+    /// Not in the dock, or no dock set.
+    WaitingForDock,
+    Syncing,
+    /// The dock said it does not know this tablet.
+    NotEnrolled,
+    /// The last try failed for another reason.
+    Failed,
+}
+
+impl SetUp {
+    pub fn from(has_people: bool, docked: bool, sync: &super::status::SyncShown) -> SetUp {
+        use super::status::SyncShown;
+        if has_people {
+            return SetUp::Done;
+        }
+        match sync {
+            SyncShown::Running(_) => SetUp::Syncing,
+            SyncShown::NotEnrolled => SetUp::NotEnrolled,
+            SyncShown::Failed if docked => SetUp::Failed,
+            _ => SetUp::WaitingForDock,
+        }
+    }
+}
+
+/// The "not set up" panel: the one place its texts are chosen.
+pub fn show_set_up(ui: &AppWindow, set_up: SetUp, code: &crate::domain::DeviceCode) {
+    let g = ui.global::<LockAdapter>();
+    let tr = ui.global::<Tr>();
+    g.set_set_up_needed(set_up != SetUp::Done);
+    g.set_device_code(code.as_str().into());
+    g.set_set_up_status(match set_up {
+        SetUp::Done => SharedString::default(),
+        SetUp::WaitingForDock => tr.invoke_set_up_no_dock(),
+        SetUp::Syncing => tr.invoke_set_up_syncing(),
+        SetUp::NotEnrolled => tr.invoke_not_enrolled(),
+        SetUp::Failed => tr.invoke_set_up_failed(),
+    });
+}
+
 /// Show a step: the one place the lock screen's messages are chosen.
 pub fn show(ui: &AppWindow, v: &LockView) {
     let g = ui.global::<LockAdapter>();

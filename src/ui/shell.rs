@@ -62,6 +62,10 @@ impl Idle {
 /// When the full integrity check starts, after the shell has (the first
 /// seconds are the person's).
 const CHECK_AFTER: Duration = Duration::from_secs(10);
+/// How often a tablet that stays in the dock syncs again.
+const RESYNC_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How often a docked tablet with nobody on it yet (not enrolled) tries.
+const SET_UP_RETRY: Duration = Duration::from_secs(10);
 
 pub(super) struct Core {
     /// Shared with the sync worker, which locks it only for store work.
@@ -87,6 +91,13 @@ pub(super) struct Core {
     was_docked: bool,
     /// Learn, Books, Music and the player.
     pub(super) lib: library::Library,
+    /// Whether anyone is on the tablet's roster (a freshly flashed one
+    /// has nobody until the dock enrols it).
+    has_people: bool,
+    /// The code staff enrol this tablet by.
+    device_code: crate::domain::DeviceCode,
+    /// When the last sync started (a docked tablet tries again).
+    last_sync_start: Option<std::time::Instant>,
 }
 
 type LoginAnswer = lock_screen::Checked<Session, crate::tablet::EnrolmentTicket>;
@@ -121,6 +132,7 @@ impl Shell {
         // The full integrity check runs beside the shell (the open checked
         // what cannot be rebuilt); the thread is left to finish on its own.
         drop(tablet.check_in_background(CHECK_AFTER));
+        let device_code = crate::trust::device_code(&tablet.device_public_key());
         let tablet = Arc::new(Mutex::new(tablet));
         let core = Rc::new(RefCell::new(Core {
             lock: lock_screen::LockController::new(lock_screen::TabletLogin(tablet.clone())),
@@ -135,6 +147,9 @@ impl Shell {
             sync_shown: SyncShown::Idle,
             was_docked: false,
             lib: library::Library::new(crate::player::Player::for_this_machine()),
+            has_people: false,
+            device_code,
+            last_sync_start: None,
         }));
         let shell = Shell {
             ui,
@@ -504,7 +519,9 @@ impl Shell {
 fn to_lock_screen(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let (people, v) = {
         let mut c = core.borrow_mut();
-        (c.lock.people(), c.lock.reset())
+        let people = c.lock.people();
+        c.has_people = !people.is_empty();
+        (people, c.lock.reset())
     };
     lock_screen::show_people(ui, &people);
     lock_screen::show(ui, &v);
@@ -840,6 +857,7 @@ fn start_sync(ui: &AppWindow, core: &Rc<RefCell<Core>>) -> bool {
         let _ = tx.send(SyncEvent::Done(result));
     });
     c.sync_rx = Some(rx);
+    c.last_sync_start = Some(std::time::Instant::now());
     c.sync_shown = SyncShown::Running(Stage::Connecting);
     ui.global::<StatusAdapter>().set_syncing(true);
     ui.global::<StatusAdapter>()
@@ -867,6 +885,10 @@ fn poll_sync(c: &mut Core) -> bool {
                     }
                 }
             }
+            SyncEvent::Done(Err(crate::sync::client::SyncError::NotEnrolled { .. })) => {
+                finished = true;
+                SyncShown::NotEnrolled
+            }
             SyncEvent::Done(Err(_)) => {
                 finished = true;
                 SyncShown::Failed
@@ -888,7 +910,16 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         let mut c = core.borrow_mut();
         let edge = docked_now && !c.was_docked;
         c.was_docked = docked_now;
-        edge && c.dock_addr.is_some()
+        // A tablet that stays in the dock syncs again now and then; one
+        // that is not set up yet tries often, so it comes up soon after
+        // staff enrol it.
+        let again = if c.has_people {
+            RESYNC_EVERY
+        } else {
+            SET_UP_RETRY
+        };
+        let due = c.last_sync_start.is_none_or(|t| t.elapsed() >= again);
+        (edge || (docked_now && due)) && c.dock_addr.is_some()
     };
     if start {
         start_sync(ui, core);
@@ -896,6 +927,16 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
     let finished = poll_sync(&mut core.borrow_mut());
     if finished && ui.global::<AppState>().get_page() == "messages" {
         fill_messages(ui, &mut core.borrow_mut(), None);
+    }
+    // The first roster arrived: the names replace the set-up panel.
+    let page = ui.global::<AppState>().get_page();
+    if finished && page == "lock" && !core.borrow().has_people {
+        to_lock_screen(ui, core);
+    }
+    {
+        let c = core.borrow();
+        let set_up = lock_screen::SetUp::from(c.has_people, docked_now, &c.sync_shown);
+        lock_screen::show_set_up(ui, set_up, &c.device_code);
     }
     let mut c = core.borrow_mut();
     let c = &mut *c;

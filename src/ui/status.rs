@@ -19,6 +19,8 @@ pub enum SyncShown {
     Running(Stage),
     Synced(DateTime<Utc>),
     Failed,
+    /// The dock does not know this tablet yet.
+    NotEnrolled,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +40,7 @@ pub enum SyncLine {
     /// Local `HH:MM`.
     SyncedAt(String),
     Failed,
+    NotEnrolled,
     /// Local `dd/mm HH:MM`.
     LastSync(String),
     Never,
@@ -133,6 +136,7 @@ pub fn sync_line(
         SyncShown::Running(_) => SyncLine::Running,
         SyncShown::Synced(t) => SyncLine::SyncedAt(hm(*t, tz, "%H:%M")),
         SyncShown::Failed => SyncLine::Failed,
+        SyncShown::NotEnrolled => SyncLine::NotEnrolled,
         SyncShown::Idle => match last_dock {
             Some(t) => SyncLine::LastSync(hm(t, tz, "%d/%m %H:%M")),
             None if can_sync => SyncLine::Never,
@@ -224,6 +228,7 @@ pub fn show(ui: &AppWindow, v: &StatusView, signed_in: bool) {
         SyncLine::Content { title } => tr.invoke_sync_content(title.as_str().into()),
         SyncLine::SyncedAt(t) => tr.invoke_synced_at(t.as_str().into()),
         SyncLine::Failed => tr.invoke_sync_failed(),
+        SyncLine::NotEnrolled => tr.invoke_sync_not_enrolled(),
         SyncLine::LastSync(t) => tr.invoke_last_sync(t.as_str().into()),
         SyncLine::Never => tr.invoke_never_synced(),
     });
@@ -235,6 +240,7 @@ pub fn show(ui: &AppWindow, v: &StatusView, signed_in: bool) {
             | SyncLine::Content { .. }
             | SyncLine::SyncedAt(_)
             | SyncLine::Failed
+            | SyncLine::NotEnrolled
     ));
     status.set_banner_kind(v.banner.kind().into());
     status.set_banner_text(match &v.banner {
