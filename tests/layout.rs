@@ -553,6 +553,12 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
         };
         c.check(w, &name, long_names)
     };
+    // A freshly flashed tablet: the set-up panel with the longest status.
+    lock.set_set_up_needed(true);
+    lock.set_device_code("WWWW-WWWW-WWWW".into());
+    lock.set_set_up_status(ui.global::<Tr>().invoke_set_up_failed());
+    check(c, "lock, not set up");
+    lock.set_set_up_needed(false);
     check(c, "lock");
     lock.set_step("type-id".into());
     focus(ui);

@@ -918,7 +918,8 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         } else {
             SET_UP_RETRY
         };
-        let due = c.last_sync_start.is_none_or(|t| t.elapsed() >= again);
+        // (The first sync is the dock's edge; these are the ones after.)
+        let due = c.last_sync_start.is_some_and(|t| t.elapsed() >= again);
         (edge || (docked_now && due)) && c.dock_addr.is_some()
     };
     if start {
