@@ -372,6 +372,52 @@ fn world(long_names: bool) -> World {
     }
 }
 
+/// A freshly flashed tablet (the facility root and nobody on it), docked
+/// at a dock that cannot be reached: the set-up panel with its longest
+/// status.
+fn fresh_world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let now = berth::ui::tour::screenshot_time();
+    let clock = Arc::new(ManualClock::new(now));
+    let work = dir.path().join("work");
+    demo::run_at(
+        &work,
+        &Path::new(ASSETS).join("demo"),
+        &mut std::io::sink(),
+        now,
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let paths = DemoPaths::new(&work);
+    let (tablet, _) = Tablet::open(
+        DataDir::new(dir.path().join("fresh")),
+        berth::tablet::TabletOptions {
+            trust_file: Some(berth::facility::Facility::root_path(&paths.facility)),
+            ..Default::default()
+        },
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let shell = Shell::new(tablet, Box::new(berth::ui::headless::FixedHardware)).unwrap();
+    shell.window().show().unwrap();
+    // Nothing listens on port 1: the sync fails at once.
+    shell.set_dock_address(Some("127.0.0.1:1".into()));
+    shell.set_docked(Some(true));
+    for _ in 0..200 {
+        shell.refresh();
+        if !shell.syncing() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!shell.syncing());
+    World {
+        _dir: dir,
+        clock,
+        shell,
+    }
+}
+
 /// The status bar's and banner's variants, set as the shell would.
 #[derive(Clone, Copy, Debug)]
 enum Dock {
@@ -553,12 +599,6 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
         };
         c.check(w, &name, long_names)
     };
-    // A freshly flashed tablet: the set-up panel with the longest status.
-    lock.set_set_up_needed(true);
-    lock.set_device_code("WWWW-WWWW-WWWW".into());
-    lock.set_set_up_status(ui.global::<Tr>().invoke_set_up_failed());
-    check(c, "lock, not set up");
-    lock.set_set_up_needed(false);
     check(c, "lock");
     lock.set_step("type-id".into());
     focus(ui);
@@ -723,6 +763,18 @@ fn every_labelled_element_is_on_screen_uncovered_and_big_enough() {
     for long_names in [false, true] {
         let w = world(long_names);
         walk(&w, &mut c, long_names);
+    }
+    {
+        let w = fresh_world();
+        let ui = w.shell.window();
+        let code = ElementHandle::find_by_accessible_label(ui, "Tablet code").next();
+        assert!(code.is_some(), "a fresh tablet shows its code");
+        let status = ElementHandle::find_by_accessible_label(ui, "Set-up status")
+            .next()
+            .and_then(|e| e.accessible_value())
+            .unwrap_or_default();
+        assert!(status.contains("could not be reached"), "{status}");
+        c.check(&w, "lock, not set up", false);
     }
     assert!(!c.pad.is_empty(), "the PIN pad was seen");
     assert!(
