@@ -62,6 +62,12 @@ rm -rf "$mods"/drivers/net/wireless "$mods"/drivers/gpu/drm/{amd,nouveau,radeon,
 chroot "$root" depmod "$kver"
 
 "$here/build-image.sh" "$root" "$BIN" "$ROOT_JSON" "$DOCK"
+# Test images only: BERTH_IMAGE_OVERLAY=DIR is copied over the root (the
+# boot test adds a failpoint drop-in there). A production build sets none.
+if [ -n "${BERTH_IMAGE_OVERLAY:-}" ]; then
+  echo "test overlay from $BERTH_IMAGE_OVERLAY"
+  cp -a "$BERTH_IMAGE_OVERLAY"/. "$root"/
+fi
 
 # The kernel command line: read-only root from slot A, no rescue or debug
 # shell, reboot on a panic (initramfs-tools reboots rather than open its

@@ -45,10 +45,24 @@ pub fn describe_chain<'a>(
 /// aborts on the spot, exactly as `kill -9` or a power cut would stop it.
 /// The crash tests select points by name; in normal use the variable is unset
 /// and this is one cached comparison.
+///
+/// With `BERTH_FAILPOINT_ONCE=FILE` as well, the point fires only while
+/// FILE does not exist, and makes it first: a process that systemd
+/// restarts crashes once, not in a loop (the image's boot test).
 pub fn failpoint(name: &str) {
     static SELECTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let selected = SELECTED.get_or_init(|| std::env::var("BERTH_FAILPOINT").ok());
     if selected.as_deref() == Some(name) {
+        if let Some(once) = std::env::var_os("BERTH_FAILPOINT_ONCE") {
+            let made = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&once)
+                .and_then(|f| f.sync_all());
+            if made.is_err() {
+                return;
+            }
+        }
         eprintln!("failpoint {name}: aborting");
         std::process::abort();
     }

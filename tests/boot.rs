@@ -208,6 +208,17 @@ impl Screen {
         differ as f64 / n.max(1) as f64
     }
 
+    /// Share of differing pixels inside one rectangle only.
+    fn differs_in(&self, other: &Screen, (x, y, w, h): (usize, usize, usize, usize)) -> f64 {
+        let outside = [
+            (0, 0, W, y),
+            (0, y + h, W, H - (y + h)),
+            (0, y, x, h),
+            (x + w, y, W - (x + w), h),
+        ];
+        self.differs_from(other, &outside)
+    }
+
     /// Nearly all dark: the shell's blank screen.
     fn is_dark(&self) -> bool {
         let dark = self
@@ -423,8 +434,22 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
     let bin = std::env::var("BERTH_DEVICE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(ROOT).join("target/release/berth"));
+    // A test overlay: the shell crashes once, right after the dock has
+    // stored a letter and before the tablet marks it sent (the failpoint
+    // the crash tests use). tests/it/image.rs shows a production build
+    // has no such drop-in.
+    let overlay = run_dir.join("overlay");
+    let dropin = overlay.join("etc/systemd/system/berth.service.d");
+    std::fs::create_dir_all(&dropin).unwrap();
+    std::fs::write(
+        dropin.join("90-test-failpoint.conf"),
+        "[Service]\nEnvironment=BERTH_FAILPOINT=sync:after-ack-received\n\
+         Environment=BERTH_FAILPOINT_ONCE=/var/lib/berth/test-failpoint-fired\n",
+    )
+    .unwrap();
     let t = Instant::now();
     run(Command::new("bash")
+        .env("BERTH_IMAGE_OVERLAY", &overlay)
         .arg(Path::new(ROOT).join("image/build.sh"))
         .arg(&work)
         .arg(&bin)
@@ -645,6 +670,107 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
     g.qmp
         .cmd(json!({"execute": "set-action", "arguments": {"reboot": "shutdown"}}));
 
+    // A letter, from the guest to the dock: James logs out; María signs
+    // in for the first time (her code, then a PIN), opens Mensajes, taps
+    // her sister, types "hola" on the on-screen keyboard and sends it. In
+    // the dock it leaves at once and waits for review at the dock.
+    g.qmp.tap(1207, 32); // Log out
+    g.wait_for("the lock screen after logging out", 20, |s| {
+        s.differs_from(&lock_golden, &[STATUS_BAR]) < 0.02
+    });
+    g.qmp.tap(339, 496); // María González
+    std::thread::sleep(Duration::from_secs(1));
+    for pin in ["731904", "4821", "4821"] {
+        for d in pin.chars() {
+            let (x, y) = keys[&d];
+            g.qmp.tap(x, y);
+        }
+        let (x, y) = keys[&'K'];
+        g.qmp.tap(x, y);
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    g.qmp.tap(229, 300); // Mensajes
+    std::thread::sleep(Duration::from_secs(2));
+    g.qmp.tap(194, 211); // Ana González
+    std::thread::sleep(Duration::from_secs(1));
+    g.qmp.tap(818, 288); // the letter
+    std::thread::sleep(Duration::from_secs(1));
+    // The Spanish keyboard (it has a row of accented letters).
+    for (x, y) in [(703, 609), (1083, 556), (1083, 609), (69, 609)] {
+        g.qmp.tap(x, y); // h o l a
+    }
+    g.screen().save_png(&run_dir.join("letter.png"));
+    // With the keyboard up the send button sits beside the recipient.
+    g.qmp.tap(1047, 111); // Enviar en la próxima conexión
+    let sent = Instant::now();
+    // The sync that takes it crashes the shell once (the test overlay's
+    // failpoint); systemd starts it again and the lock screen returns.
+    g.wait_for("the lock screen after the shell crashed", 90, |s| {
+        s.differs_from(&lock_golden, &[STATUS_BAR]) < 0.02
+    });
+    println!(
+        "crash to lock screen: {:.1} s after sending",
+        sent.elapsed().as_secs_f64()
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let letter = loop {
+        let found = dock
+            .review_list()
+            .unwrap()
+            .into_iter()
+            .find(|i| i.person == "A12345" && i.contact == "ana");
+        if let Some(l) = found {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the letter from the guest never reached the dock (screens in {})",
+            run_dir.display()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert_eq!(letter.body.as_deref(), Some("Hola"), "{letter:?}");
+    // The restarted shell synced again at its start and sent the letter
+    // again (it never saw the ack): María sees it in review, and the dock
+    // holds it once.
+    std::thread::sleep(Duration::from_secs(10));
+    g.qmp.tap(339, 496); // María González
+    std::thread::sleep(Duration::from_secs(1));
+    for d in "4821K".chars() {
+        let (x, y) = keys[&d];
+        g.qmp.tap(x, y);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    g.qmp.tap(229, 300); // Mensajes
+    std::thread::sleep(Duration::from_secs(2));
+    g.qmp.tap(194, 211); // Ana González
+    std::thread::sleep(Duration::from_secs(2));
+    let thread = g.screen();
+    thread.save_png(&run_dir.join("letter-after-crash.png"));
+    // The letter's date and time differ from run to run.
+    let letter_time = (380, 495, 150, 40);
+    let gold = golden("letter-after-crash", &thread);
+    let d = thread.differs_from(&gold, &[STATUS_BAR, SYNC_STRIP, letter_time]);
+    // The state is a few words: compared on its own, strictly.
+    let state = thread.differs_in(&gold, (1000, 500, 256, 32));
+    assert!(
+        state < 0.01,
+        "the letter's state is not \"En revisión\" ({:.1}% of its pixels differ)",
+        state * 100.0
+    );
+    assert!(
+        d < 0.02,
+        "the letter after the crash differs from its golden (\"En revisión\") in {:.1}%",
+        d * 100.0
+    );
+    let copies = dock
+        .review_list()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.person == "A12345" && i.contact == "ana")
+        .count();
+    assert_eq!(copies, 1, "the letter is at the dock exactly once");
+
     // The journal is read off the disk once qemu has quit.
     g.qmp.cmd(json!({"execute": "quit"}));
     let _ = g.child.wait();
@@ -684,6 +810,19 @@ fn journal(disk: &Path, dir: &Path) -> String {
         .arg(format!("if={}", disk.display()))
         .arg(format!("of={}", part.display()))
         .args(["bs=1M", "skip=1377", "count=256", "status=none"]));
+    // qemu quit as a power cut would: replay the file system's own journal
+    // first (debugfs reads only what is committed to its place), as the
+    // next boot's fsck would.
+    let fsck = Command::new("e2fsck")
+        .args(["-fy"])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.code().is_some_and(|c| c < 4),
+        "e2fsck: {}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
     let out = dir.join("journal");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();

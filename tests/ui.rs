@@ -750,6 +750,23 @@ fn syncing_from_the_shell_moves_letters_and_brings_replies() {
     r.tap("Lic. Ramírez");
     assert_eq!(r.values("De Lic. Ramírez"), ["Recibida"]);
     assert_eq!(r.value("Lic. Ramírez"), "", "opened: read");
+
+    // Written while the tablet sits in the dock, a letter leaves at once:
+    // no "Sync now", no waiting for the next dock.
+    r.tap("Ana González");
+    r.find("Su carta")
+        .unwrap()
+        .set_accessible_value("¿Vienes el domingo?");
+    r.tap("Enviar en la próxima conexión");
+    assert!(!r.shell.syncing());
+    r.shell.refresh();
+    assert!(r.shell.syncing(), "the queued letter starts a sync");
+    wait();
+    assert_eq!(
+        r.values("Para Ana González"),
+        ["En revisión", "En revisión"],
+        "both letters are at the dock"
+    );
     running.stop();
 }
 

@@ -98,6 +98,8 @@ pub(super) struct Core {
     device_code: crate::domain::DeviceCode,
     /// When the last sync started (a docked tablet tries again).
     last_sync_start: Option<std::time::Instant>,
+    /// A letter was queued: sync as soon as the tablet is docked.
+    sync_soon: bool,
 }
 
 type LoginAnswer = lock_screen::Checked<Session, crate::tablet::EnrolmentTicket>;
@@ -150,6 +152,7 @@ impl Shell {
             has_people: false,
             device_code,
             last_sync_start: None,
+            sync_soon: false,
         }));
         let shell = Shell {
             ui,
@@ -828,6 +831,8 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
         // Sent: the keyboard goes down so the notice and the thread show.
         if v.notice == messages::Notice::Queued {
             ui.global::<KeyboardAdapter>().set_hidden(true);
+            // In the dock, it leaves now rather than at the next sync.
+            c.sync_soon = true;
         }
         messages::show(ui, &v);
     }
@@ -857,6 +862,7 @@ fn start_sync(ui: &AppWindow, core: &Rc<RefCell<Core>>) -> bool {
         let _ = tx.send(SyncEvent::Done(result));
     });
     c.sync_rx = Some(rx);
+    c.sync_soon = false;
     c.last_sync_start = Some(std::time::Instant::now());
     c.sync_shown = SyncShown::Running(Stage::Connecting);
     ui.global::<StatusAdapter>().set_syncing(true);
@@ -920,7 +926,7 @@ fn refresh(ui: &AppWindow, core: &Rc<RefCell<Core>>) {
         };
         // (The first sync is the dock's edge; these are the ones after.)
         let due = c.last_sync_start.is_some_and(|t| t.elapsed() >= again);
-        (edge || (docked_now && due)) && c.dock_addr.is_some()
+        (edge || (docked_now && (due || c.sync_soon))) && c.dock_addr.is_some()
     };
     if start {
         start_sync(ui, core);
