@@ -564,14 +564,8 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
         pad.differs_from(&lock, &[STATUS_BAR]) > 0.02,
         "the tap on his name opened nothing"
     );
-    let keys = pin_pad();
     for pin in ["582316", "4821", "4821"] {
-        for d in pin.chars() {
-            let (x, y) = keys[&d];
-            g.qmp.tap(x, y);
-        }
-        let (x, y) = keys[&'K'];
-        g.qmp.tap(x, y);
+        type_pin(&mut g.qmp, pin);
         std::thread::sleep(Duration::from_secs(2));
     }
     let home_golden_path = Path::new(ROOT).join("tests/image/home.png");
@@ -681,12 +675,7 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
     g.qmp.tap(339, 496); // María González
     std::thread::sleep(Duration::from_secs(1));
     for pin in ["731904", "4821", "4821"] {
-        for d in pin.chars() {
-            let (x, y) = keys[&d];
-            g.qmp.tap(x, y);
-        }
-        let (x, y) = keys[&'K'];
-        g.qmp.tap(x, y);
+        type_pin(&mut g.qmp, pin);
         std::thread::sleep(Duration::from_secs(2));
     }
     g.qmp.tap(229, 300); // Mensajes
@@ -736,10 +725,7 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
     std::thread::sleep(Duration::from_secs(10));
     g.qmp.tap(339, 496); // María González
     std::thread::sleep(Duration::from_secs(1));
-    for d in "4821K".chars() {
-        let (x, y) = keys[&d];
-        g.qmp.tap(x, y);
-    }
+    type_pin(&mut g.qmp, "4821");
     std::thread::sleep(Duration::from_secs(3));
     g.qmp.tap(229, 300); // Mensajes
     std::thread::sleep(Duration::from_secs(2));
@@ -918,15 +904,18 @@ fn at(journal: &str, what: &str) -> Option<f64> {
 
 /// Tap James Carter and type his PIN on the pad.
 fn sign_in(q: &mut Qmp, pin: &str) {
-    let keys = pin_pad();
     q.tap(316, 328);
     std::thread::sleep(Duration::from_secs(1));
-    for d in pin.chars() {
+    type_pin(q, pin);
+}
+
+/// Digits on the PIN pad, then OK.
+fn type_pin(q: &mut Qmp, pin: &str) {
+    let keys = pin_pad();
+    for d in pin.chars().chain(['K']) {
         let (x, y) = keys[&d];
         q.tap(x, y);
     }
-    let (x, y) = keys[&'K'];
-    q.tap(x, y);
 }
 
 /// Where the PIN pad's keys are on the 1280×800 lock screen (digits, and
