@@ -46,24 +46,48 @@ pub fn describe_chain<'a>(
 /// The crash tests select points by name; in normal use the variable is unset
 /// and this is one cached comparison.
 ///
-/// With `BERTH_FAILPOINT_ONCE=FILE` as well, the point fires only while
-/// FILE does not exist, and makes it first: a process that systemd
+/// `BERTH_FAILPOINT` may name several points, comma-separated. A point
+/// written `hang:NAME` hangs the calling thread instead of aborting (a
+/// stuck event loop, for the watchdog test).
+///
+/// With `BERTH_FAILPOINT_ONCE=FILE` as well, each point fires only while
+/// `FILE.NAME` does not exist, and makes it first: a process that systemd
 /// restarts crashes once, not in a loop (the image's boot test).
 pub fn failpoint(name: &str) {
-    static SELECTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let selected = SELECTED.get_or_init(|| std::env::var("BERTH_FAILPOINT").ok());
-    if selected.as_deref() == Some(name) {
-        if let Some(once) = std::env::var_os("BERTH_FAILPOINT_ONCE") {
-            let made = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&once)
-                .and_then(|f| f.sync_all());
-            if made.is_err() {
-                return;
-            }
+    static SELECTED: std::sync::OnceLock<Vec<(bool, String)>> = std::sync::OnceLock::new();
+    let selected = SELECTED.get_or_init(|| {
+        std::env::var("BERTH_FAILPOINT")
+            .map(|v| {
+                v.split(',')
+                    .map(|p| match p.trim().strip_prefix("hang:") {
+                        Some(n) => (true, n.to_string()),
+                        None => (false, p.trim().to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let Some((hang, _)) = selected.iter().find(|(_, n)| n == name) else {
+        return;
+    };
+    if let Some(once) = std::env::var_os("BERTH_FAILPOINT_ONCE") {
+        let mut marker = once;
+        marker.push(format!(".{name}"));
+        let made = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+            .and_then(|f| f.sync_all());
+        if made.is_err() {
+            return;
         }
-        eprintln!("failpoint {name}: aborting");
-        std::process::abort();
     }
+    if *hang {
+        eprintln!("failpoint {name}: hanging");
+        loop {
+            std::thread::park();
+        }
+    }
+    eprintln!("failpoint {name}: aborting");
+    std::process::abort();
 }

@@ -303,6 +303,11 @@ impl Guest {
             .arg(format!("file:{}", dir.join("serial.log").display()))
             // A reboot the guest asks for ends qemu (set-action below),
             // so a reboot by a key would show.
+            // What the tablet plays, recorded: an HDA card on qemu's
+            // wav audiodev.
+            .arg("-audiodev")
+            .arg(format!("wav,id=snd0,path={}", dir.join("sound.wav").display()))
+            .args(["-device", "ich9-intel-hda", "-device", "hda-output,audiodev=snd0"])
             .args(["-display", "none", "-action", "reboot=shutdown"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -443,7 +448,7 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
     std::fs::create_dir_all(&dropin).unwrap();
     std::fs::write(
         dropin.join("90-test-failpoint.conf"),
-        "[Service]\nEnvironment=BERTH_FAILPOINT=sync:after-ack-received\n\
+        "[Service]\nEnvironment=BERTH_FAILPOINT=sync:after-ack-received,hang:ui:open-music\n\
          Environment=BERTH_FAILPOINT_ONCE=/var/lib/berth/test-failpoint-fired\n",
     )
     .unwrap();
@@ -757,9 +762,83 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
         .count();
     assert_eq!(copies, 1, "the letter is at the dock exactly once");
 
+    // Sound: María logs out; James opens Music, the demo album and Play
+    // all. qemu records what the tablet's HDA card plays (the wav
+    // audiodev); the album's three tracks are 44.1 kHz stereo Vorbis,
+    // 16 kHz mono FLAC and MP3, all through the shell's one output stream.
+    g.qmp.tap(1207, 32); // Cerrar sesión
+    g.wait_for("the lock screen before the music", 20, |s| {
+        s.is_shell() && s.differs_from(&lock_golden, &[STATUS_BAR]) < 0.05
+    });
+    // A hung shell: James's first tap on Music hangs the event loop (the
+    // overlay's second failpoint). The screen stays as it was, no watchdog
+    // ping comes, and systemd (WatchdogSec=30) kills and restarts the
+    // shell, which comes back at the lock screen; his PIN still works.
+    sign_in(&mut g.qmp, "4821");
+    g.wait_for("James's home before the hang", 30, |s| {
+        s.differs_from(&home_golden, &[STATUS_BAR, SYNC_STRIP]) < 0.02
+    });
+    g.qmp.tap(229, 590); // Music
+    let hung = Instant::now();
+    std::thread::sleep(Duration::from_secs(5));
+    let frozen = g.screen();
+    assert!(
+        frozen.differs_from(&home_golden, &[STATUS_BAR, SYNC_STRIP]) < 0.02,
+        "the hung shell should still show the home page"
+    );
+    g.wait_for("the lock screen after the watchdog", 120, |s| {
+        s.is_shell() && s.differs_from(&lock_golden, &[STATUS_BAR]) < 0.05
+    });
+    let watchdog = hung.elapsed().as_secs_f64();
+    println!("hung event loop to the lock screen again: {watchdog:.1} s (WatchdogSec=30)");
+    // The last ping was up to 10 s before the hang: the kill comes 20 to
+    // 30 s after it, then the ~4 s restart. The journal says it was the
+    // watchdog (checked below).
+    assert!(
+        watchdog > 15.0,
+        "the lock screen came back after {watchdog:.1} s: Music did not hang the shell"
+    );
+    sign_in(&mut g.qmp, "4821");
+    g.wait_for("James's home before the music", 30, |s| {
+        s.differs_from(&home_golden, &[STATUS_BAR, SYNC_STRIP]) < 0.02
+    });
+    g.qmp.tap(229, 590); // Music
+    std::thread::sleep(Duration::from_secs(3));
+    g.qmp.tap(154, 360); // Open Air
+    std::thread::sleep(Duration::from_secs(3));
+    let album = album_seconds();
+    let before_play = wav_len(&run_dir.join("sound.wav"));
+    g.qmp.tap(1136, 123); // Play all
+    std::thread::sleep(Duration::from_secs_f64(album + 8.0));
+    let playing = g.screen();
+    playing.save_png(&run_dir.join("now-playing.png"));
+
     // The journal is read off the disk once qemu has quit.
     g.qmp.cmd(json!({"execute": "quit"}));
     let _ = g.child.wait();
+    let heard = Heard::of(&run_dir.join("sound.wav"));
+    println!(
+        "sound: the album is {album:.1} s; the card played {:.1} s of sound over {:.1} s \
+         ({:.1} s recorded before Play), its level {:.0}",
+        heard.sounding, heard.span, before_play, heard.rms
+    );
+    assert!(
+        heard.sounding >= album * 0.85,
+        "the card played {:.1} s of sound; the album is {album:.1} s",
+        heard.sounding
+    );
+    assert!(
+        heard.span <= album + 5.0,
+        "the album's sound was spread over {:.1} s (it is {album:.1} s): it stalled",
+        heard.span
+    );
+    assert!(heard.rms > 300.0, "the sound is nearly silent ({:.0})", heard.rms);
+    // The middle track (16 kHz mono) played too, not just the first.
+    assert!(
+        heard.sounding_in(14.0, 19.0) >= 4.0,
+        "the 16 kHz mono track is missing: {:.1} s of sound from 14 s to 19 s",
+        heard.sounding_in(14.0, 19.0)
+    );
 
     // The journal is on the data partition. Its times give the boot's split: everything
     // before the shell starts (a bare boot) and the shell's own start to
@@ -771,6 +850,10 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
         "the journal on the data partition should hold a boot of the shell"
     );
 
+    assert!(
+        j.contains("berth.service: Watchdog timeout"),
+        "systemd's watchdog should have killed the hung shell"
+    );
     let starting = at(&j, "Starting berth.service").expect("berth.service starting");
     let started = at(&j, "Started berth.service").expect("berth.service started");
     println!(
@@ -826,6 +909,74 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
         started / bare
     );
     running.stop();
+}
+
+/// The demo album's length, decoded on the host.
+fn album_seconds() -> f64 {
+    ["01-ode-to-joy.ogg", "02-twinkle.flac", "03-amazing-grace.mp3"]
+        .iter()
+        .map(|f| {
+            let i = berth::content::audio::probe(&Path::new(ROOT).join("assets/demo/music").join(f))
+                .unwrap();
+            i.frames as f64 / f64::from(i.sample_rate)
+        })
+        .sum()
+}
+
+/// Seconds recorded so far (qemu writes the header's sizes at quit; the
+/// file's length says it before then).
+fn wav_len(path: &Path) -> f64 {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    len.saturating_sub(44) as f64 / (44_100.0 * 4.0)
+}
+
+/// What qemu recorded, in 100 ms windows: which held sound.
+struct Heard {
+    /// Seconds of windows with sound.
+    sounding: f64,
+    /// From the first sound to the last.
+    span: f64,
+    /// The level of the windows with sound (16-bit RMS).
+    rms: f64,
+    /// Per window from the first sound: sound or not.
+    windows: Vec<bool>,
+}
+
+impl Heard {
+    fn of(path: &Path) -> Heard {
+        let mut r = hound::WavReader::open(path).expect("qemu's recording");
+        let spec = r.spec();
+        let ch = usize::from(spec.channels);
+        let per = spec.sample_rate as usize / 10 * ch;
+        let samples: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+        let levels: Vec<f64> = samples
+            .chunks(per)
+            .map(|w| (w.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / w.len() as f64).sqrt())
+            .collect();
+        let loud: Vec<bool> = levels.iter().map(|&l| l > 100.0).collect();
+        let first = loud.iter().position(|&l| l).unwrap_or(0);
+        let last = loud.iter().rposition(|&l| l).unwrap_or(0);
+        let n = loud.iter().filter(|&&l| l).count();
+        let rms = levels.iter().filter(|&&l| l > 100.0).sum::<f64>() / n.max(1) as f64;
+        Heard {
+            sounding: n as f64 / 10.0,
+            span: if n == 0 { 0.0 } else { (last + 1 - first) as f64 / 10.0 },
+            rms,
+            windows: loud[first..].to_vec(),
+        }
+    }
+
+    /// Seconds with sound between `from` and `to` seconds after the first.
+    fn sounding_in(&self, from: f64, to: f64) -> f64 {
+        let (a, b) = ((from * 10.0) as usize, (to * 10.0) as usize);
+        self.windows
+            .iter()
+            .skip(a)
+            .take(b.saturating_sub(a))
+            .filter(|&&l| l)
+            .count() as f64
+            / 10.0
+    }
 }
 
 /// The guest's journal, read from the data partition of the disk after

@@ -20,6 +20,10 @@ pub trait Sink: Send {
     fn start(&mut self, sample_rate: u32, channels: u16) -> std::io::Result<()>;
     /// Play interleaved samples; may block to keep real time.
     fn write(&mut self, samples: &[f32]) -> std::io::Result<()>;
+    /// The track has ended: play what the sink still holds of it.
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
     /// Pause or stop: drop what is buffered.
     fn stop(&mut self) {}
 }
@@ -119,6 +123,7 @@ impl Sink for WavSink {
 
 #[cfg(feature = "device")]
 pub mod alsa;
+pub mod convert;
 
 /// What the player is doing, shared with the controller.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -130,7 +135,25 @@ pub struct Status {
     pub duration_ms: u64,
     /// Tracks that reached their end since the player started.
     pub ended: u64,
-    pub error: Option<String>,
+    pub error: Option<PlayError>,
+}
+
+/// Why the player stopped, as the player bar says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlayError {
+    /// This track's file would not open or decode; the next one may.
+    Track(String),
+    /// The sound output failed: no track will play until it comes back.
+    Output(String),
+}
+
+impl std::fmt::Display for PlayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlayError::Track(e) => write!(f, "the track: {e}"),
+            PlayError::Output(e) => write!(f, "audio output: {e}"),
+        }
+    }
 }
 
 enum Cmd {
@@ -198,7 +221,10 @@ impl Player {
     }
     pub fn play(&self) {
         let loaded = self.lock_track();
-        self.lock().playing = loaded;
+        let mut s = self.lock();
+        s.playing = loaded;
+        s.error = None;
+        drop(s);
         let _ = self.tx.send(Cmd::Play);
     }
     pub fn pause(&self) {
@@ -278,10 +304,18 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
                         stream = Some((id, s, frames));
                         playing = play;
                     }
-                    Err(e) => set(&|st| {
-                        st.error = Some(e.clone());
-                        st.playing = false;
-                    }),
+                    Err(e) => {
+                        tracing::warn!("playing {id}: {e}");
+                        set(&|st| {
+                            st.error = Some(e.clone());
+                            st.playing = false;
+                            // A damaged track is passed over like one
+                            // that ended; a failed output stops the queue.
+                            if matches!(e, PlayError::Track(_)) {
+                                st.ended += 1;
+                            }
+                        })
+                    }
                 }
             }
             Some(Cmd::Play) => playing = stream.is_some(),
@@ -316,8 +350,13 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
                     *x *= volume;
                 }
                 if let Err(e) = sink.write(&buf) {
-                    set(&|st| st.error = Some(format!("audio output: {e}")));
+                    tracing::warn!("audio output: {e}");
+                    set(&|st| {
+                        st.error = Some(PlayError::Output(e.to_string()));
+                        st.playing = false;
+                    });
                     playing = false;
+                    sink.stop();
                     continue;
                 }
                 *frames += (buf.len() / usize::from(s.channels)) as u64;
@@ -330,6 +369,9 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
                 });
             }
             Ok(false) => {
+                if let Err(e) = sink.finish() {
+                    tracing::warn!("audio output, at the end of a track: {e}");
+                }
                 playing = false;
                 stream = None;
                 set(&|st| {
@@ -343,7 +385,8 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
             Err(e) => {
                 playing = false;
                 stream = None;
-                let msg = e.to_string();
+                let msg = PlayError::Track(e.to_string());
+                tracing::warn!("playing: {msg}");
                 set(&|st| {
                     st.playing = false;
                     st.error = Some(msg.clone());
@@ -356,12 +399,12 @@ fn run(rx: mpsc::Receiver<Cmd>, status: Arc<Mutex<Status>>, mut sink: Box<dyn Si
 
 /// Open a track and skip to `start_ms` by decoding (exact for every
 /// format, and fast next to real time).
-fn open_at(path: &Path, start_ms: u64, sink: &mut dyn Sink) -> Result<(Stream, u64), String> {
+fn open_at(path: &Path, start_ms: u64, sink: &mut dyn Sink) -> Result<(Stream, u64), PlayError> {
     let mut s = std::panic::catch_unwind(|| Stream::open(path))
-        .map_err(|_| "the decoder failed on this track".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| PlayError::Track("the decoder failed on this track".to_string()))?
+        .map_err(|e| PlayError::Track(e.to_string()))?;
     sink.start(s.sample_rate, s.channels)
-        .map_err(|e| format!("audio output: {e}"))?;
+        .map_err(|e| PlayError::Output(e.to_string()))?;
     let target = start_ms * u64::from(s.sample_rate) / 1000;
     let mut frames = 0u64;
     let mut buf = Vec::new();
@@ -369,7 +412,7 @@ fn open_at(path: &Path, start_ms: u64, sink: &mut dyn Sink) -> Result<(Stream, u
         match s.next_chunk(&mut buf) {
             Ok(true) => frames += (buf.len() / usize::from(s.channels)) as u64,
             Ok(false) => break,
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(PlayError::Track(e.to_string())),
         }
     }
     Ok((s, frames))

@@ -745,6 +745,8 @@ fn feature_of(page: &str) -> Option<Feature> {
 }
 
 fn open_page(weak: &Weak<AppWindow>, core: &Rc<RefCell<Core>>, page: &str) {
+    // The image's watchdog test hangs the event loop here (ui:open-music).
+    crate::failpoint(&format!("ui:open-{page}"));
     let Some(ui) = weak.upgrade() else { return };
     let Some(feature) = feature_of(page) else {
         return;

@@ -456,6 +456,93 @@ fn a_track_shorter_than_its_listing_ends_with_its_bar_full() {
     assert_eq!(st.duration_ms, st.position_ms, "the bar ends full: {st:?}");
 }
 
+/// An output that fails: at `start`, or after some writes.
+struct Failing {
+    start_fails: bool,
+    writes_left: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl berth::player::Sink for Failing {
+    fn start(&mut self, _: u32, _: u16) -> std::io::Result<()> {
+        if self.start_fails {
+            return Err(std::io::Error::other("no such device"));
+        }
+        Ok(())
+    }
+    fn write(&mut self, _: &[f32]) -> std::io::Result<()> {
+        if self
+            .writes_left
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            <= 0
+        {
+            return Err(std::io::Error::other("the device took no samples"));
+        }
+        Ok(())
+    }
+}
+
+fn wait_for(p: &berth::player::Player, what: &str, f: impl Fn(&berth::player::Status) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !f(&p.status()) {
+        assert!(std::time::Instant::now() < deadline, "{what}: {:?}", p.status());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn an_output_that_stops_taking_samples_stops_the_player_and_says_why() {
+    use berth::player::{PlayError, Player};
+    let track =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/music/02-twinkle.flac");
+    let left = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(20));
+    let p = Player::new(Box::new(Failing {
+        start_fails: false,
+        writes_left: left.clone(),
+    }));
+    p.load("t", &track, 0, 7_000, true);
+    wait_for(&p, "the output's failure", |s| s.error.is_some());
+    let st = p.status();
+    assert!(
+        matches!(st.error, Some(PlayError::Output(ref e)) if e.contains("no samples")),
+        "{st:?}"
+    );
+    assert!(!st.playing, "a stopped output does not show as playing: {st:?}");
+    assert_eq!(st.ended, 0, "the track did not end; the queue stays on it");
+    assert!(st.position_ms > 0 && st.position_ms < 7_000, "{st:?}");
+    // Played again (the output is back): it plays on, with no error.
+    left.store(1_000_000, std::sync::atomic::Ordering::SeqCst);
+    p.load("t", &track, st.position_ms, 7_000, true);
+    wait_for(&p, "the end of the track", |s| s.ended == 1);
+    assert_eq!(p.status().error, None);
+
+    // An output that cannot open: the load says so, and nothing ends.
+    let q = Player::new(Box::new(Failing {
+        start_fails: true,
+        writes_left: left,
+    }));
+    q.load("t", &track, 0, 7_000, true);
+    wait_for(&q, "the failed open", |s| s.error.is_some());
+    let st = q.status();
+    assert!(matches!(st.error, Some(PlayError::Output(_))), "{st:?}");
+    assert!(!st.playing);
+    assert_eq!(st.ended, 0);
+}
+
+#[test]
+fn a_track_that_will_not_decode_is_passed_over_and_says_why() {
+    use berth::player::{NullSink, PlayError, Player};
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.flac");
+    std::fs::write(&bad, b"fLaC this is not a stream").unwrap();
+    let p = Player::new(Box::new(NullSink::new(false)));
+    p.load("t", &bad, 0, 7_000, true);
+    wait_for(&p, "the decode failure", |s| s.error.is_some());
+    let st = p.status();
+    assert!(matches!(st.error, Some(PlayError::Track(_))), "{st:?}");
+    assert!(!st.playing);
+    assert_eq!(st.ended, 1, "the controller moves on as at an end");
+}
+
 #[test]
 fn a_grant_names_music_the_dock_carries_or_says_force() {
     let dw = DockWorld::for_content();

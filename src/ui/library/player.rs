@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use slint::{ComponentHandle, SharedString};
 
 use super::{TrackRow, model, track_lines};
-use crate::player::{Player, Status};
+use crate::player::{PlayError, Player, Status};
 use crate::tablet::{CoreError, PlayerState};
 use crate::ui::{AppWindow, PlayerAdapter};
 
@@ -156,6 +156,17 @@ pub struct PlayerView {
     pub index: usize,
     /// The current entry, when the output has it loaded.
     pub playing_item: Option<String>,
+    /// Why it stopped, when it stopped on its own.
+    pub problem: Option<PlayProblem>,
+}
+
+/// What the player bar says when playing stopped on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayProblem {
+    /// The track would not play (the next one is tried).
+    Track,
+    /// No sound comes out: the person can try again, or tell staff.
+    Output,
 }
 
 impl PlayerView {
@@ -263,6 +274,11 @@ impl<A: Audio> PlayerController<A> {
             && self.queue.after_end().is_none();
         if st.playing {
             self.audio.pause();
+        } else if st.error.is_some() && !self.queue.is_empty() {
+            // The output failed (or the track would not open): Play
+            // opens the current entry again, where it stopped.
+            let at = if st.track.is_some() { st.position_ms } else { 0 };
+            return self.start(svc, self.queue.index, at, true);
         } else if finished && !self.queue.is_empty() {
             return self.start(svc, 0, 0, true);
         } else if st.track.is_some() {
@@ -359,6 +375,10 @@ impl<A: Audio> PlayerController<A> {
             duration_ms,
             queue: self.queue.tracks.clone(),
             index: self.queue.index,
+            problem: st.error.as_ref().map(|e| match e {
+                PlayError::Track(_) => PlayProblem::Track,
+                PlayError::Output(_) => PlayProblem::Output,
+            }),
         }
     }
 
@@ -439,6 +459,12 @@ pub(in crate::ui) fn show(ui: &AppWindow, view: &PlayerView, cover: Option<slint
         p.set_has_cover(cover.is_some());
         p.set_cover(cover.unwrap_or_default());
     }
+    let tr = ui.global::<crate::ui::Tr>();
+    p.set_problem(match view.problem {
+        None => SharedString::default(),
+        Some(PlayProblem::Track) => tr.invoke_play_problem_track(),
+        Some(PlayProblem::Output) => tr.invoke_play_problem_output(),
+    });
     p.set_elapsed(super::mmss(view.position_ms).into());
     p.set_total(super::length_mmss(view.duration_ms).into());
     p.set_progress(view.progress());
@@ -490,6 +516,7 @@ mod tests {
             s.position_ms = start_ms;
             s.duration_ms = duration_ms;
             s.playing = play;
+            s.error = None;
         }
         fn play(&self) {
             let mut s = self.st.borrow_mut();
@@ -602,6 +629,57 @@ mod tests {
         // The same end is acted on once.
         let v = p.tick(&svc).unwrap();
         assert_eq!(v.current.unwrap().item, "c");
+    }
+
+    #[test]
+    fn a_failed_output_says_so_and_play_opens_the_track_again_where_it_stopped() {
+        let out = Recorded::default();
+        let svc = Svc::default();
+        let mut p = PlayerController::new(&out);
+        p.play_queue(&svc, Queue::of(&three(), None).unwrap())
+            .unwrap();
+        assert_eq!(p.view().problem, None);
+        // The output stops taking samples 7 s in.
+        {
+            let mut s = out.st.borrow_mut();
+            s.position_ms = 7_000;
+            s.playing = false;
+            s.error = Some(PlayError::Output("the device took no samples".into()));
+        }
+        let v = p.tick(&svc).unwrap();
+        assert_eq!(v.problem, Some(PlayProblem::Output));
+        assert!(!v.playing, "the bar shows Play, not a stuck Pause");
+        assert_eq!(v.playing_item.as_deref(), Some("a"), "the queue stays put");
+        // Play: the same track is opened again at 7 s (the recorded output
+        // clears the error on load, as the real one does).
+        out.st.borrow_mut().error = None;
+        out.st.borrow_mut().track = Some("a".into());
+        out.st.borrow_mut().error = Some(PlayError::Output("x".into()));
+        p.toggle(&svc).unwrap();
+        let st = out.st.borrow().clone();
+        assert_eq!(st.track.as_deref(), Some("a"));
+        assert_eq!(st.position_ms, 7_000);
+        assert!(st.playing);
+        assert_eq!(st.error, None);
+    }
+
+    #[test]
+    fn a_track_that_will_not_open_says_so_and_the_next_one_plays() {
+        let out = Recorded::default();
+        let svc = Svc::default();
+        let mut p = PlayerController::new(&out);
+        p.play_queue(&svc, Queue::of(&three(), None).unwrap())
+            .unwrap();
+        // The player passes over a damaged track as one that ended.
+        {
+            let mut s = out.st.borrow_mut();
+            s.error = Some(PlayError::Track("damaged".into()));
+        }
+        assert_eq!(p.view().problem, Some(PlayProblem::Track));
+        out.end();
+        let v = p.tick(&svc).unwrap();
+        assert_eq!(v.playing_item.as_deref(), Some("c"));
+        assert_eq!(v.problem, None, "the next track loads clean");
     }
 
     #[test]
