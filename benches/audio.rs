@@ -14,7 +14,11 @@ use std::time::Instant;
 use berth::content::audio::Stream;
 use berth::player::convert::{Convert, Format};
 
-const TRACKS: [&str; 3] = ["01-ode-to-joy.ogg", "02-twinkle.flac", "03-amazing-grace.mp3"];
+const TRACKS: [&str; 3] = [
+    "01-ode-to-joy.ogg",
+    "02-twinkle.flac",
+    "03-amazing-grace.mp3",
+];
 const ROUNDS: usize = 5;
 
 #[inline(never)]
@@ -83,5 +87,8 @@ fn main() {
         best[1] * 1e3,
         audio / best[1]
     );
-    println!("ratio (with conversion / decode only): {:.2}", best[1] / best[0]);
+    println!(
+        "ratio (with conversion / decode only): {:.2}",
+        best[1] / best[0]
+    );
 }

@@ -832,7 +832,11 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
         "the album's sound was spread over {:.1} s (it is {album:.1} s): it stalled",
         heard.span
     );
-    assert!(heard.rms > 300.0, "the sound is nearly silent ({:.0})", heard.rms);
+    assert!(
+        heard.rms > 300.0,
+        "the sound is nearly silent ({:.0})",
+        heard.rms
+    );
     // The middle track (16 kHz mono) played too, not just the first.
     assert!(
         heard.sounding_in(14.0, 19.0) >= 4.0,
@@ -913,14 +917,18 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
 
 /// The demo album's length, decoded on the host.
 fn album_seconds() -> f64 {
-    ["01-ode-to-joy.ogg", "02-twinkle.flac", "03-amazing-grace.mp3"]
-        .iter()
-        .map(|f| {
-            let i = berth::content::audio::probe(&Path::new(ROOT).join("assets/demo/music").join(f))
-                .unwrap();
-            i.frames as f64 / f64::from(i.sample_rate)
-        })
-        .sum()
+    [
+        "01-ode-to-joy.ogg",
+        "02-twinkle.flac",
+        "03-amazing-grace.mp3",
+    ]
+    .iter()
+    .map(|f| {
+        let i = berth::content::audio::probe(&Path::new(ROOT).join("assets/demo/music").join(f))
+            .unwrap();
+        i.frames as f64 / f64::from(i.sample_rate)
+    })
+    .sum()
 }
 
 /// Seconds recorded so far (qemu writes the header's sizes at quit; the
@@ -960,7 +968,11 @@ impl Heard {
         let rms = levels.iter().filter(|&&l| l > 100.0).sum::<f64>() / n.max(1) as f64;
         Heard {
             sounding: n as f64 / 10.0,
-            span: if n == 0 { 0.0 } else { (last + 1 - first) as f64 / 10.0 },
+            span: if n == 0 {
+                0.0
+            } else {
+                (last + 1 - first) as f64 / 10.0
+            },
             rms,
             windows: loud[first..].to_vec(),
         }

@@ -152,6 +152,11 @@ enum Command {
         #[command(subcommand)]
         command: CertificateCommand,
     },
+    /// Staff accounts for the console, and the staff audit trail.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Replace the root keys with new ones (root N+1 signed by old and new).
     RotateRoot {
         #[arg(long)]
@@ -177,6 +182,62 @@ impl DockArgs {
         berth::dock::Dock::open(&self.dir, &self.data)
             .with_context(|| format!("opening the dock in {}", self.data.display()))
     }
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an account. Its password is made for it and printed once
+    /// (or read from standard input with --password-stdin); the holder
+    /// changes it at the first login. The first IT admin is made here.
+    Add {
+        #[command(flatten)]
+        dock: DockArgs,
+        /// Login name: 2-32 of a-z, 0-9, '.', '-', '_'.
+        username: String,
+        /// The name the console shows, e.g. "Dana Ruiz".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: mail-reviewer, legal-mail, education, it-admin, auditor.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: it cannot log in, and its sessions end.
+    Disable {
+        #[command(flatten)]
+        dock: DockArgs,
+        username: String,
+    },
+    /// Set a new password (made and printed once, or --password-stdin);
+    /// sessions end and the holder changes it at the next login.
+    Reset {
+        #[command(flatten)]
+        dock: DockArgs,
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// The accounts and their roles.
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+    },
+    /// The staff audit trail: who did what, when, on what.
+    Audit {
+        #[command(flatten)]
+        dock: DockArgs,
+        /// Only this actor's rows (a login name, or cli:USER).
+        #[arg(long)]
+        actor: Option<String>,
+        /// As CSV (seq, at, actor, action, target, detail, sha256).
+        #[arg(long)]
+        csv: bool,
+        /// Check the hash chain end to end; exit 1 if a row was changed or removed.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -411,6 +472,170 @@ fn print_bundle(b: &berth::dock::PendingBundle) {
             format!(", for [{}]", b.groups.join(", "))
         }
     );
+}
+
+/// A password from standard input's first line, or a new one to print.
+fn password_for(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let p = line.trim_end_matches(['\r', '\n']).to_string();
+        if p.is_empty() {
+            bail!("standard input held no password; nothing was changed");
+        }
+        Ok((p, false))
+    } else {
+        Ok((berth::trust::password::temporary()?, true))
+    }
+}
+
+fn staff_accounts(command: StaffCommand) -> Result<()> {
+    use berth::dock::staff::{Actor, AuditCheck};
+    use berth::domain::staff::{Role, Username};
+    let actor = Actor::cli();
+    let user = |u: &str| -> Result<Username> {
+        u.parse::<Username>()
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))
+    };
+    match command {
+        StaffCommand::Add {
+            dock,
+            username,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let username = user(&username)?;
+            let roles: Vec<Role> = roles
+                .iter()
+                .map(|r| r.parse::<Role>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow::anyhow!("--roles: {e}; nothing was changed"))?;
+            let (password, made) = password_for(password_stdin)?;
+            let mut d = dock.open()?;
+            let m = d.staff_add(&actor, &username, &name, &roles, &password, Utc::now())?;
+            let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+            println!(
+                "added {} ({}) with roles {}",
+                m.username,
+                m.display_name,
+                roles.join(", ")
+            );
+            if made {
+                println!("password (shown once; changed at the first login): {password}");
+            }
+        }
+        StaffCommand::Disable { dock, username } => {
+            let username = user(&username)?;
+            dock.open()?.staff_disable(&actor, &username, Utc::now())?;
+            println!("disabled {username}; it cannot log in, and its sessions have ended");
+        }
+        StaffCommand::Reset {
+            dock,
+            username,
+            password_stdin,
+        } => {
+            let username = user(&username)?;
+            let (password, made) = password_for(password_stdin)?;
+            dock.open()?
+                .staff_reset(&actor, &username, &password, Utc::now())?;
+            println!("reset the password of {username}; its sessions have ended");
+            if made {
+                println!("password (shown once; changed at the next login): {password}");
+            }
+        }
+        StaffCommand::List { dock } => {
+            let all = dock.open()?.staff_list()?;
+            if all.is_empty() {
+                println!(
+                    "no staff accounts; add the first IT admin with \
+                     `berth-facility staff add NAME --name \"...\" --roles it-admin --dir F --data D`"
+                );
+            }
+            for m in all {
+                let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:<16} {:<24} {:<40} since {}{}",
+                    m.username.as_str(),
+                    v(&m.display_name),
+                    roles.join(","),
+                    m.created_at,
+                    m.disabled_at
+                        .map(|d| format!("  DISABLED {d}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        StaffCommand::Audit {
+            dock,
+            actor,
+            csv,
+            check,
+        } => {
+            let d = dock.open()?;
+            if check {
+                match d.staff_audit_check()? {
+                    AuditCheck::Intact { rows } => {
+                        println!("the staff audit trail is intact: {rows} rows, every link holds");
+                    }
+                    AuditCheck::BrokenAt { seq } => bail!(
+                        "the staff audit trail is broken at row {seq}: that row or the one before it \
+                         was changed or removed after it was written"
+                    ),
+                }
+                return Ok(());
+            }
+            let rows = d.staff_audit(actor.as_deref())?;
+            if csv {
+                println!("seq,at,actor,action,target,detail,sha256");
+                for r in rows {
+                    println!(
+                        "{},{},{},{},{},{},{}",
+                        r.seq,
+                        csv_field(&r.at),
+                        csv_field(&r.actor),
+                        csv_field(&r.action),
+                        csv_field(&r.target),
+                        csv_field(&r.detail),
+                        r.sha256
+                    );
+                }
+            } else {
+                if rows.is_empty() {
+                    println!("the staff audit trail is empty");
+                }
+                for r in rows {
+                    println!(
+                        "{:>6}  {}  {:<16} {:<14} {}  {}",
+                        r.seq,
+                        r.at,
+                        v(&r.actor),
+                        r.action,
+                        v(&r.target),
+                        v(&r.detail)
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One CSV field (RFC 4180), with a leading = + - @ neutralised so a
+/// spreadsheet does not run it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn staff(command: Command) -> Result<()> {
@@ -876,6 +1101,7 @@ fn run(cli: Cli) -> Result<()> {
             command: CertificateCommand::List { .. } | CertificateCommand::Export { .. },
         }
         | Command::Gateway { .. }) => staff(c)?,
+        Command::Staff { command } => staff_accounts(command)?,
         Command::Certificate {
             command:
                 CertificateCommand::Verify {

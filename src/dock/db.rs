@@ -19,6 +19,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_mail.sql")),
         M::up(include_str!("migrations/0004_relay.sql")),
         M::up(include_str!("migrations/0005_pending.sql")),
+        M::up(include_str!("migrations/0006_staff.sql")),
     ])
 }
 
@@ -1168,6 +1169,204 @@ impl DockDb {
             .conn
             .prepare("SELECT at, what, reason FROM refusals ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+// ---- staff (issue 17): accounts and the hash-chained staff audit ----
+
+/// A staff account as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRow {
+    pub username: String,
+    pub display_name: String,
+    /// Role names, comma-separated.
+    pub roles: String,
+    pub password_hash: String,
+    pub must_change: bool,
+    pub created_at: String,
+    pub disabled_at: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+}
+
+/// One row of the staff audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffAuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub prev_sha256: String,
+    pub sha256: String,
+}
+
+/// What a staff action writes to the trail (the chain fields are added
+/// under the write lock).
+pub struct StaffAuditNew<'a> {
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a str,
+}
+
+const STAFF_COLS: &str = "username, display_name, roles, password_hash, must_change, created_at, \
+                          disabled_at, failed_logins, locked_until";
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
+    Ok(StaffRow {
+        username: r.get(0)?,
+        display_name: r.get(1)?,
+        roles: r.get(2)?,
+        password_hash: r.get(3)?,
+        must_change: r.get(4)?,
+        created_at: r.get(5)?,
+        disabled_at: r.get(6)?,
+        failed_logins: r.get(7)?,
+        locked_until: r.get(8)?,
+    })
+}
+
+/// Append one row to the staff trail inside `tx`, chained to the last.
+fn append_staff_audit(tx: &Transaction<'_>, e: &StaffAuditNew<'_>) -> Result<()> {
+    let prev: String = tx
+        .query_row(
+            "SELECT sha256 FROM staff_audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| super::staff::GENESIS.to_string());
+    let at = ts(&e.at);
+    let hash = super::staff::chain_hash(&prev, &at, e.actor, e.action, e.target, e.detail);
+    tx.cached_exec(
+        "INSERT INTO staff_audit (at, actor, action, target, detail, prev_sha256, sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![at, e.actor, e.action, e.target, e.detail, prev, hash],
+    )?;
+    Ok(())
+}
+
+impl DockDb {
+    pub fn staff_member(&self, username: &str) -> Result<Option<StaffRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {STAFF_COLS} FROM staff WHERE username = ?1"),
+                [username],
+                staff_row,
+            )
+            .optional()?)
+    }
+
+    pub fn staff_list(&self) -> Result<Vec<StaffRow>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {STAFF_COLS} FROM staff ORDER BY username"))?;
+        let rows = st.query_map([], staff_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A new account and its audit row, together. Refused (`Ok(false)`)
+    /// when the name is taken.
+    pub fn staff_insert(&mut self, row: &StaffRow, audit: &StaffAuditNew<'_>) -> Result<bool> {
+        self.tx(|tx| {
+            let n = tx.cached_exec(
+                &format!(
+                    "INSERT INTO staff ({STAFF_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (username) DO NOTHING"
+                ),
+                params![
+                    row.username,
+                    row.display_name,
+                    row.roles,
+                    row.password_hash,
+                    row.must_change,
+                    row.created_at,
+                    row.disabled_at,
+                    row.failed_logins,
+                    row.locked_until
+                ],
+            )?;
+            if n == 1 {
+                append_staff_audit(tx, audit)?;
+            }
+            Ok(n == 1)
+        })
+    }
+
+    /// Change an account (the closure's row replaces the stored one) and
+    /// write its audit row, in one transaction. `audit` None: a change
+    /// that is not a staff action (a failed login's count).
+    pub fn staff_update(
+        &mut self,
+        username: &str,
+        change: impl FnOnce(&mut StaffRow),
+        end_sessions: bool,
+        audit: Option<&StaffAuditNew<'_>>,
+    ) -> Result<Option<StaffRow>> {
+        self.tx(|tx| {
+            let Some(mut row) = tx
+                .query_row(
+                    &format!("SELECT {STAFF_COLS} FROM staff WHERE username = ?1"),
+                    [username],
+                    staff_row,
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            change(&mut row);
+            tx.cached_exec(
+                "UPDATE staff SET display_name = ?2, roles = ?3, password_hash = ?4, must_change = ?5,
+                 disabled_at = ?6, failed_logins = ?7, locked_until = ?8 WHERE username = ?1",
+                params![
+                    row.username,
+                    row.display_name,
+                    row.roles,
+                    row.password_hash,
+                    row.must_change,
+                    row.disabled_at,
+                    row.failed_logins,
+                    row.locked_until
+                ],
+            )?;
+            if end_sessions || row.disabled_at.is_some() {
+                tx.cached_exec("DELETE FROM staff_sessions WHERE username = ?1", [username])?;
+            }
+            if let Some(a) = audit {
+                append_staff_audit(tx, a)?;
+            }
+            Ok(Some(row))
+        })
+    }
+
+    /// The trail in order, optionally one actor's, from `after` on.
+    pub fn staff_audit(
+        &self,
+        actor: Option<&str>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StaffAuditRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT seq, at, actor, action, target, detail, prev_sha256, sha256 FROM staff_audit
+             WHERE seq > ?1 AND (?2 IS NULL OR actor = ?2) ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![after, actor, limit], |r| {
+            Ok(StaffAuditRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                detail: r.get(5)?,
+                prev_sha256: r.get(6)?,
+                sha256: r.get(7)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -23,6 +23,7 @@ pub mod mail;
 mod review;
 pub mod server;
 mod session;
+pub mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use crate::facility::Facility;
 use crate::trust::{SigningKey, TrustedRoot, payload_type as pt, signed};
 
 pub use bundles::PendingBundle;
-pub use db::{LetterRow, PendingTablet, TabletRow};
+pub use db::{LetterRow, PendingTablet, StaffAuditRow, TabletRow};
 pub use review::{ReviewItem, ReviewKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,8 @@ pub enum Error {
     Config { path: PathBuf, why: String },
     #[error("connection cut at {0}")]
     Cut(String),
+    #[error("{0}; nothing was changed")]
+    Staff(#[from] crate::domain::staff::StaffError),
     #[error(
         "tablet {code} is not enrolled at this dock; facility IT enrols it by the code on its screen: \
          `berth-facility enroll --code {code} --name NAME --groups G --data D`"

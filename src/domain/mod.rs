@@ -10,6 +10,7 @@ pub mod names;
 pub mod people;
 pub mod policy;
 pub mod rules;
+pub mod staff;
 pub mod strict;
 pub mod sync;
 pub mod text;

@@ -207,7 +207,11 @@ fn build(
         )
         .map_err(|e| e.to_string())?;
     stream.play().map_err(|e| e.to_string())?;
-    tracing::info!("audio: the output runs at {} Hz, {} channels", format.rate, format.channels);
+    tracing::info!(
+        "audio: the output runs at {} Hz, {} channels",
+        format.rate,
+        format.channels
+    );
     Ok((stream, format))
 }
 

@@ -85,7 +85,10 @@ impl Convert {
     /// Convert interleaved `samples` of the track's format, appending what
     /// is ready in the output's format to `out`.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<f32>) -> Result<(), String> {
-        let (fc, tc) = (usize::from(self.from.channels), usize::from(self.to.channels));
+        let (fc, tc) = (
+            usize::from(self.from.channels),
+            usize::from(self.to.channels),
+        );
         let target: &mut Vec<f32> = if self.resampler.is_some() {
             &mut self.pending
         } else {
@@ -151,7 +154,8 @@ impl Convert {
         // What was read goes; the silence padded in for a short chunk too.
         self.pending.drain(..used * tc);
         if used < need {
-            self.pending.truncate(self.pending.len().saturating_sub((need - used) * tc));
+            self.pending
+                .truncate(self.pending.len().saturating_sub((need - used) * tc));
         }
         let drop = self.skip.min(written);
         self.skip -= drop;
@@ -196,7 +200,10 @@ mod tests {
     /// Zero crossings per second of one channel: the tone's frequency × 2.
     fn crossings(s: &[f32], channels: usize, rate: u32) -> f32 {
         let ch: Vec<f32> = s.iter().step_by(channels).copied().collect();
-        let n = ch.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+        let n = ch
+            .windows(2)
+            .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+            .count();
         n as f32 / (ch.len() as f32 / rate as f32)
     }
 
@@ -212,8 +219,14 @@ mod tests {
 
     #[test]
     fn a_16_khz_mono_voice_comes_out_at_48_khz_stereo_same_pitch_same_length() {
-        let from = Format { rate: 16_000, channels: 1 };
-        let to = Format { rate: 48_000, channels: 2 };
+        let from = Format {
+            rate: 16_000,
+            channels: 1,
+        };
+        let to = Format {
+            rate: 48_000,
+            channels: 2,
+        };
         let input = sine(16_000, 1, 440.0, 2.0);
         let out = convert(from, to, &input, 777);
         let frames = out.len() / 2;
@@ -232,32 +245,69 @@ mod tests {
 
     #[test]
     fn a_44_1_khz_album_comes_out_at_48_khz_and_the_start_is_not_delayed() {
-        let from = Format { rate: 44_100, channels: 2 };
-        let to = Format { rate: 48_000, channels: 2 };
+        let from = Format {
+            rate: 44_100,
+            channels: 2,
+        };
+        let to = Format {
+            rate: 48_000,
+            channels: 2,
+        };
         // Silence, then a click at 0.5 s: it must still be at 0.5 s.
         let mut input = vec![0.0f32; 44_100 * 2];
         input[22_050 * 2] = 1.0;
         input[22_050 * 2 + 1] = 1.0;
         let out = convert(from, to, &input, 4_096);
-        assert!(((out.len() / 2) as i64 - 48_000).abs() <= 2, "{}", out.len() / 2);
+        assert!(
+            ((out.len() / 2) as i64 - 48_000).abs() <= 2,
+            "{}",
+            out.len() / 2
+        );
         let at = out
             .chunks(2)
             .enumerate()
             .max_by(|a, b| a.1[0].abs().total_cmp(&b.1[0].abs()))
             .unwrap()
             .0;
-        assert!((at as i64 - 24_000).abs() <= 2, "the click is at frame {at}");
+        assert!(
+            (at as i64 - 24_000).abs() <= 2,
+            "the click is at frame {at}"
+        );
     }
 
     #[test]
     fn the_same_rate_only_maps_channels() {
-        let from = Format { rate: 48_000, channels: 2 };
-        let to = Format { rate: 48_000, channels: 1 };
+        let from = Format {
+            rate: 48_000,
+            channels: 2,
+        };
+        let to = Format {
+            rate: 48_000,
+            channels: 1,
+        };
         let out = convert(from, to, &[0.2, 0.4, -1.0, 1.0], 1);
         assert_eq!(out, vec![0.3f32, 0.0]);
-        let six = Format { rate: 48_000, channels: 6 };
-        let st = Format { rate: 48_000, channels: 2 };
-        assert_eq!(convert(six, st, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 1), vec![1.0, 2.0]);
-        assert!(Convert::new(Format { rate: 0, channels: 2 }, st).is_err());
+        let six = Format {
+            rate: 48_000,
+            channels: 6,
+        };
+        let st = Format {
+            rate: 48_000,
+            channels: 2,
+        };
+        assert_eq!(
+            convert(six, st, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 1),
+            vec![1.0, 2.0]
+        );
+        assert!(
+            Convert::new(
+                Format {
+                    rate: 0,
+                    channels: 2
+                },
+                st
+            )
+            .is_err()
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod digest;
 pub mod envelope;
 pub mod keys;
+pub mod password;
 pub mod roles;
 pub mod secret;
 pub mod signed;
@@ -81,6 +82,8 @@ pub enum Error {
     Rule(#[from] crate::domain::Error),
     #[error("root rotation refused: {0}")]
     Rotation(String),
+    #[error("hashing a password failed: {0}")]
+    Password(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

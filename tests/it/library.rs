@@ -484,7 +484,11 @@ impl berth::player::Sink for Failing {
 fn wait_for(p: &berth::player::Player, what: &str, f: impl Fn(&berth::player::Status) -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !f(&p.status()) {
-        assert!(std::time::Instant::now() < deadline, "{what}: {:?}", p.status());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {:?}",
+            p.status()
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
@@ -506,7 +510,10 @@ fn an_output_that_stops_taking_samples_stops_the_player_and_says_why() {
         matches!(st.error, Some(PlayError::Output(ref e)) if e.contains("no samples")),
         "{st:?}"
     );
-    assert!(!st.playing, "a stopped output does not show as playing: {st:?}");
+    assert!(
+        !st.playing,
+        "a stopped output does not show as playing: {st:?}"
+    );
     assert_eq!(st.ended, 0, "the track did not end; the queue stays on it");
     assert!(st.position_ms > 0 && st.position_ms < 7_000, "{st:?}");
     // Played again (the output is back): it plays on, with no error.

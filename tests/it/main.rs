@@ -19,6 +19,7 @@ mod limits;
 mod mail;
 mod messages;
 mod postfix;
+mod staff;
 mod sync;
 mod sync_cuts;
 mod threats;

@@ -277,7 +277,11 @@ impl<A: Audio> PlayerController<A> {
         } else if st.error.is_some() && !self.queue.is_empty() {
             // The output failed (or the track would not open): Play
             // opens the current entry again, where it stopped.
-            let at = if st.track.is_some() { st.position_ms } else { 0 };
+            let at = if st.track.is_some() {
+                st.position_ms
+            } else {
+                0
+            };
             return self.start(svc, self.queue.index, at, true);
         } else if finished && !self.queue.is_empty() {
             return self.start(svc, 0, 0, true);
