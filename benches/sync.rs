@@ -146,6 +146,7 @@ fn tablet(site: &mut Site, name: &str, addr: &str) -> (Arc<Mutex<Tablet>>, Sessi
     .unwrap();
     site.dock
         .enroll(
+            &"cli:test".parse().unwrap(),
             t.device_public_key(),
             name,
             &["unit:b-east".parse().unwrap()],
@@ -181,7 +182,9 @@ fn replies(site: &mut Site, n: usize, tag: &str) {
     site.dock.import_mail(None).unwrap();
     for item in site.dock.review_list().unwrap() {
         if item.kind == berth::dock::ReviewKind::Inbound {
-            site.dock.review_approve(&item.id, "bench").unwrap();
+            site.dock
+                .review_approve(&item.id, &"bench".parse().unwrap())
+                .unwrap();
         }
     }
 }

@@ -245,6 +245,7 @@ pub fn run_at(
         .any(|t| t.key == key.to_hex())
     {
         dock.enroll(
+            &crate::dock::staff::Actor::cli(),
             key,
             "demo-tablet",
             &[GroupId::parse("unit:b-east").expect("valid")],

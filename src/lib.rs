@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod bundle;
 pub mod cli;
+#[cfg(feature = "console")]
+pub mod console;
 pub mod content;
 #[cfg(feature = "staff")]
 pub mod demo;

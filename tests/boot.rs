@@ -500,6 +500,7 @@ fn the_image_boots_to_the_shell_is_enrolled_at_the_dock_and_no_key_escapes() {
 
     // IT enrols it by the code; within its retry it has the roster.
     dock.enroll_by_code(
+        &"cli:test".parse().unwrap(),
         &berth::domain::DeviceCode::parse(&pending.code).unwrap(),
         "b-east-qemu",
         &[berth::demo::DEMO_UNIT.parse().unwrap()],

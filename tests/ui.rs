@@ -739,7 +739,8 @@ fn syncing_from_the_shell_moves_letters_and_brings_replies() {
         .find(|i| i.kind == berth::dock::ReviewKind::Inbound)
         .unwrap();
     assert_eq!(item.body, None, "legal mail is not shown to review");
-    dock.review_approve(&item.id, "officer").unwrap();
+    dock.review_approve(&item.id, &"officer".parse().unwrap())
+        .unwrap();
     r.tap("Sincronizar ahora");
     wait();
     assert_eq!(
@@ -837,6 +838,7 @@ fn a_fresh_tablet_shows_its_code_until_the_dock_enrols_it() {
     // IT reads the code off the screen and enrols it for the unit.
     let mut dock = berth::dock::Dock::open(&paths.facility, &paths.dock).unwrap();
     dock.enroll_by_code(
+        &"cli:test".parse().unwrap(),
         &berth::domain::DeviceCode::parse(&r.value("Tablet code")).unwrap(),
         "b-east-09",
         &[demo::DEMO_UNIT.parse().unwrap()],

@@ -41,9 +41,26 @@ enum Command {
         /// The dock's data directory, made by `berth-dock init`.
         #[arg(long)]
         data: PathBuf,
-        /// Address to listen on.
+        /// Address the tablets and vendors connect to.
         #[arg(long, default_value = "0.0.0.0:7443")]
         listen: String,
+        /// Address of the staff console (HTTPS, for browsers on the
+        /// facility LAN). Its certificate is DATA/console/cert.pem: a
+        /// self-signed one is made on the first start; put the facility's
+        /// own certificate and key there instead to use its CA.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        console_listen: String,
+        /// Host names and addresses the self-signed certificate names
+        /// (repeat the option); by default this machine's host name and
+        /// localhost.
+        #[arg(long = "console-name", value_name = "NAME")]
+        console_names: Vec<String>,
+        /// Minutes a staff session may sit unused before it ends.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=480))]
+        console_idle: u32,
+        /// Serve only the tablets, with no staff console.
+        #[arg(long)]
+        no_console: bool,
     },
 }
 
@@ -61,7 +78,15 @@ fn run(cli: Cli) -> Result<()> {
                 data.display()
             );
         }
-        Command::Serve { dir, data, listen } => {
+        Command::Serve {
+            dir,
+            data,
+            listen,
+            console_listen,
+            console_names,
+            console_idle,
+            no_console,
+        } => {
             let dock = berth::dock::Dock::open(&dir, &data)
                 .with_context(|| format!("opening the dock in {}", data.display()))?;
             dock.check_integrity()?;
@@ -73,10 +98,44 @@ fn run(cli: Cli) -> Result<()> {
                 data.display(),
                 data.display()
             );
+            let console = if no_console {
+                None
+            } else {
+                let mut config = berth::console::ConsoleConfig::for_data(&data, &console_listen);
+                config.idle = chrono::Duration::minutes(i64::from(console_idle));
+                let names = if console_names.is_empty() {
+                    default_names()
+                } else {
+                    console_names
+                };
+                let fingerprint = berth::console::ensure_certificate(&config, &names)
+                    .context("preparing the staff console's certificate")?;
+                let console = berth::console::start(&dock, &config)?;
+                println!(
+                    "staff console on https://{} (certificate {}, SHA-256 {}); the first IT admin comes from `berth-facility staff add`",
+                    console.addr,
+                    config.cert.display(),
+                    fingerprint
+                );
+                Some(console)
+            };
             running.wait();
+            drop(console);
         }
     }
     Ok(())
+}
+
+/// The names a self-signed console certificate carries by default.
+fn default_names() -> Vec<String> {
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+        let h = h.trim();
+        if !h.is_empty() && !names.iter().any(|n| n == h) {
+            names.push(h.to_string());
+        }
+    }
+    names
 }
 
 fn main() -> ExitCode {

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
+use berth::dock::staff::Actor;
 use berth::domain::time::parse_expiry_date;
 use berth::domain::{ContentType, FacilityId, GroupId, VendorId};
 use berth::facility::{Facility, read_public_key, write_atomic};
@@ -258,9 +259,6 @@ enum ReviewCommand {
         #[command(flatten)]
         dock: DockArgs,
         id: String,
-        /// Who is reviewing (default: $USER).
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// Reject with a reason the person will read.
     Reject {
@@ -269,8 +267,6 @@ enum ReviewCommand {
         id: String,
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        staff: Option<String>,
     },
 }
 
@@ -389,12 +385,6 @@ enum GatewayCommand {
     },
 }
 
-fn staff_name(arg: Option<String>) -> String {
-    arg.or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "staff".into())
-}
-
 /// Text from outside, with control characters shown and not obeyed.
 fn v(s: &str) -> String {
     berth::domain::text::visible(s, false)
@@ -492,7 +482,7 @@ fn password_for(from_stdin: bool) -> Result<(String, bool)> {
 }
 
 fn staff_accounts(command: StaffCommand) -> Result<()> {
-    use berth::dock::staff::{Actor, AuditCheck};
+    use berth::dock::staff::AuditCheck;
     use berth::domain::staff::{Role, Username};
     let actor = Actor::cli();
     let user = |u: &str| -> Result<Username> {
@@ -589,19 +579,7 @@ fn staff_accounts(command: StaffCommand) -> Result<()> {
             }
             let rows = d.staff_audit(actor.as_deref())?;
             if csv {
-                println!("seq,at,actor,action,target,detail,sha256");
-                for r in rows {
-                    println!(
-                        "{},{},{},{},{},{},{}",
-                        r.seq,
-                        csv_field(&r.at),
-                        csv_field(&r.actor),
-                        csv_field(&r.action),
-                        csv_field(&r.target),
-                        csv_field(&r.detail),
-                        r.sha256
-                    );
-                }
+                print!("{}", berth::dock::staff::audit_csv(&rows));
             } else {
                 if rows.is_empty() {
                     println!("the staff audit trail is empty");
@@ -623,21 +601,6 @@ fn staff_accounts(command: StaffCommand) -> Result<()> {
     Ok(())
 }
 
-/// One CSV field (RFC 4180), with a leading = + - @ neutralised so a
-/// spreadsheet does not run it as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 fn staff(command: Command) -> Result<()> {
     match command {
         Command::Enroll {
@@ -652,13 +615,14 @@ fn staff(command: Command) -> Result<()> {
                     let code = berth::domain::DeviceCode::parse(&code).with_context(|| {
                         "--code is the code on the tablet's screen, e.g. 7KQ2-M9XD-4TRA. Nothing was changed"
                     })?;
-                    dock.open()?.enroll_by_code(&code, &name, &groups)?
+                    dock.open()?
+                        .enroll_by_code(&Actor::cli(), &code, &name, &groups)?
                 }
                 (None, Some(key)) => {
                     let k = berth::domain::PublicKey::from_hex(key.trim()).with_context(|| {
                         "--key must be the tablet's 64-hex-digit device key, as `berth status --data D` prints it"
                     })?;
-                    dock.open()?.enroll(k, &name, &groups)?;
+                    dock.open()?.enroll(&Actor::cli(), k, &name, &groups)?;
                     k
                 }
                 (None, None) => bail!("name the tablet with --code or --key. Nothing was changed"),
@@ -669,7 +633,7 @@ fn staff(command: Command) -> Result<()> {
             );
         }
         Command::Revoke { dock, tablet } => {
-            dock.open()?.revoke(&tablet)?;
+            dock.open()?.revoke(&Actor::cli(), &tablet)?;
             println!("revoked {tablet}; it is refused from its next sync");
         }
         Command::Tablets { dock } => {
@@ -738,9 +702,9 @@ fn staff(command: Command) -> Result<()> {
                 }
             }
             ReviewCommand::Show { dock, id } => print_item(&dock.open()?.review_show(&id)?, true),
-            ReviewCommand::Approve { dock, id, staff } => {
+            ReviewCommand::Approve { dock, id } => {
                 let d = dock.data.clone();
-                let i = dock.open()?.review_approve(&id, &staff_name(staff))?;
+                let i = dock.open()?.review_approve(&id, &Actor::cli())?;
                 match i.kind {
                     berth::dock::ReviewKind::Outbound => println!(
                         "approved {id}; wrote {}. The dock submits it to the mail relay (smtp_relay in dock.toml); \
@@ -755,14 +719,8 @@ fn staff(command: Command) -> Result<()> {
                     }
                 }
             }
-            ReviewCommand::Reject {
-                dock,
-                id,
-                reason,
-                staff,
-            } => {
-                dock.open()?
-                    .review_reject(&id, &reason, &staff_name(staff))?;
+            ReviewCommand::Reject { dock, id, reason } => {
+                dock.open()?.review_reject(&id, &reason, &Actor::cli())?;
                 println!("rejected {id}; the writer sees the reason at the next sync");
             }
         },

@@ -344,7 +344,14 @@ impl DockDb {
 
     // ---- tablets ----
 
-    pub fn enroll(&mut self, key: &str, name: &str, groups: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn enroll(
+        &mut self,
+        key: &str,
+        name: &str,
+        groups: &str,
+        audit: &StaffAuditNew<'_>,
+    ) -> Result<()> {
+        let at = audit.at;
         self.tx(|tx| {
             if let Some(existing) = tx
                 .cached_row("SELECT name FROM tablets WHERE key = ?1 OR name = ?2", [key, name], |r| {
@@ -361,23 +368,25 @@ impl DockDb {
                 params![key, name, groups, ts(&at)],
             )?;
             tx.cached_exec("DELETE FROM pending_tablets WHERE key = ?1", [key])?;
-            Ok(())
+            append_staff_audit(tx, audit)
         })
     }
 
-    pub fn revoke(&mut self, tablet: &str, at: DateTime<Utc>) -> Result<()> {
-        let n = self.conn.cached_exec(
-            "UPDATE tablets SET revoked_at = ?2 WHERE (key = ?1 OR name = ?1) AND revoked_at IS NULL",
-            params![tablet, ts(&at)],
-        )?;
-        if n == 0 {
-            return Err(Error::NotFound {
-                what: "enrolled, unrevoked tablet",
-                id: tablet.into(),
-                hint: "see `berth-facility tablets --data D` for names and keys",
-            });
-        }
-        Ok(())
+    pub fn revoke(&mut self, tablet: &str, audit: &StaffAuditNew<'_>) -> Result<()> {
+        self.tx(|tx| {
+            let n = tx.cached_exec(
+                "UPDATE tablets SET revoked_at = ?2 WHERE (key = ?1 OR name = ?1) AND revoked_at IS NULL",
+                params![tablet, ts(&audit.at)],
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound {
+                    what: "enrolled, unrevoked tablet",
+                    id: tablet.into(),
+                    hint: "see `berth-facility tablets --data D` for names and keys; nothing was changed",
+                });
+            }
+            append_staff_audit(tx, audit)
+        })
     }
 
     /// A tablet that is not enrolled tried to sync: remember its key and
@@ -827,11 +836,11 @@ impl DockDb {
         id: &str,
         state: crate::domain::messages::OutState,
         reason: &str,
-        by: &str,
-        at: DateTime<Utc>,
+        by: &StaffAuditNew<'_>,
         sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
         then: impl FnOnce() -> Result<()>,
     ) -> Result<()> {
+        let at = by.at;
         self.tx(|tx| {
             let (person, current): (String, String) = tx
                 .cached_row("SELECT person, state FROM letters WHERE id = ?1", [id], |r| {
@@ -850,8 +859,9 @@ impl DockDb {
             }
             tx.cached_exec(
                 "UPDATE letters SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
-                params![id, state.as_str(), reason, by, ts(&at)],
+                params![id, state.as_str(), reason, by.actor, ts(&at)],
             )?;
+            append_staff_audit(tx, by)?;
             append_feed(
                 tx,
                 &person,
@@ -919,10 +929,10 @@ impl DockDb {
         id: &str,
         approve: bool,
         reason: &str,
-        by: &str,
-        at: DateTime<Utc>,
+        by: &StaffAuditNew<'_>,
         sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
     ) -> Result<()> {
+        let at = by.at;
         self.tx(|tx| {
             let row = tx
                 .cached_row(
@@ -945,8 +955,9 @@ impl DockDb {
             let state = if approve { "delivered" } else { "rejected" };
             tx.cached_exec(
                 "UPDATE inbound SET state = ?2, reason = ?3, reviewed_by = ?4, reviewed_at = ?5 WHERE id = ?1",
-                params![id, state, reason, by, ts(&at)],
+                params![id, state, reason, by.actor, ts(&at)],
             )?;
+            append_staff_audit(tx, by)?;
             if approve {
                 let sent_at = DateTime::parse_from_rfc3339(&row.sent_at)
                     .map(|t| t.with_timezone(&Utc))
@@ -1230,6 +1241,19 @@ fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
     })
 }
 
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffAuditRow> {
+    Ok(StaffAuditRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        target: r.get(4)?,
+        detail: r.get(5)?,
+        prev_sha256: r.get(6)?,
+        sha256: r.get(7)?,
+    })
+}
+
 /// Append one row to the staff trail inside `tx`, chained to the last.
 fn append_staff_audit(tx: &Transaction<'_>, e: &StaffAuditNew<'_>) -> Result<()> {
     let prev: String = tx
@@ -1344,6 +1368,74 @@ impl DockDb {
         })
     }
 
+    pub fn staff_session_insert(
+        &mut self,
+        digest: &str,
+        username: &str,
+        csrf: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn.cached_exec(
+            "INSERT INTO staff_sessions (token_sha256, username, csrf, created_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![digest, username, csrf, ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    /// (username, csrf, last seen) of a session.
+    pub fn staff_session_get(&self, digest: &str) -> Result<Option<(String, String, String)>> {
+        Ok(self
+            .conn
+            .cached_row(
+                "SELECT username, csrf, last_seen FROM staff_sessions WHERE token_sha256 = ?1",
+                [digest],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn staff_session_touch(&mut self, digest: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.cached_exec(
+            "UPDATE staff_sessions SET last_seen = ?2 WHERE token_sha256 = ?1",
+            params![digest, ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    pub fn staff_session_delete(&mut self, digest: &str) -> Result<()> {
+        self.conn.cached_exec(
+            "DELETE FROM staff_sessions WHERE token_sha256 = ?1",
+            [digest],
+        )?;
+        Ok(())
+    }
+
+    /// End a session and record it, together.
+    pub fn staff_session_end(&mut self, digest: &str, audit: &StaffAuditNew<'_>) -> Result<()> {
+        self.tx(|tx| {
+            tx.cached_exec(
+                "DELETE FROM staff_sessions WHERE token_sha256 = ?1",
+                [digest],
+            )?;
+            append_staff_audit(tx, audit)
+        })
+    }
+
+    pub fn staff_audit_append(&mut self, audit: &StaffAuditNew<'_>) -> Result<()> {
+        self.tx(|tx| append_staff_audit(tx, audit))
+    }
+
+    /// The trail's rows about one target (a letter, an account), in order.
+    pub fn staff_audit_target(&self, target: &str) -> Result<Vec<StaffAuditRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, at, actor, action, target, detail, prev_sha256, sha256 FROM staff_audit
+             WHERE target = ?1 ORDER BY seq LIMIT 1000",
+        )?;
+        let rows = st.query_map([target], audit_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The trail in order, optionally one actor's, from `after` on.
     pub fn staff_audit(
         &self,
@@ -1355,18 +1447,7 @@ impl DockDb {
             "SELECT seq, at, actor, action, target, detail, prev_sha256, sha256 FROM staff_audit
              WHERE seq > ?1 AND (?2 IS NULL OR actor = ?2) ORDER BY seq LIMIT ?3",
         )?;
-        let rows = st.query_map(params![after, actor, limit], |r| {
-            Ok(StaffAuditRow {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                target: r.get(4)?,
-                detail: r.get(5)?,
-                prev_sha256: r.get(6)?,
-                sha256: r.get(7)?,
-            })
-        })?;
+        let rows = st.query_map(params![after, actor, limit], audit_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -38,7 +38,7 @@ use crate::trust::{SigningKey, TrustedRoot, payload_type as pt, signed};
 
 pub use bundles::PendingBundle;
 pub use db::{LetterRow, PendingTablet, StaffAuditRow, TabletRow};
-pub use review::{ReviewItem, ReviewKind};
+pub use review::{HistoryLine, ReviewFilter, ReviewItem, ReviewKind, ReviewPage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -130,6 +130,9 @@ pub struct DockConfig {
     /// authserv-id, the first word of the `Authentication-Results` header
     /// it adds.
     pub authserv_id: String,
+    /// The reasons a reviewer picks from when rejecting a letter (the
+    /// writer reads the reason, so each is written for them).
+    pub reject_reasons: Vec<String>,
 }
 
 impl Default for DockConfig {
@@ -145,6 +148,15 @@ impl Default for DockConfig {
             handshake_seconds: 10,
             sender_check: gateway::SenderCheck::None,
             authserv_id: String::new(),
+            reject_reasons: [
+                "Mentions another person's case / Menciona el caso de otra persona",
+                "Threatens or harasses someone / Amenaza o acosa a alguien",
+                "Plans to break a facility rule / Planea romper una regla del centro",
+                "Asks the contact to pass a message on / Pide reenviar un mensaje a otra persona",
+                "Contains coded or unreadable text / Contiene texto en clave o ilegible",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -327,7 +339,13 @@ impl Dock {
     }
 
     /// Register a tablet's device key under a name, bound to groups.
-    pub fn enroll(&mut self, key: PublicKey, name: &str, groups: &[GroupId]) -> Result<()> {
+    pub fn enroll(
+        &mut self,
+        actor: &staff::Actor,
+        key: PublicKey,
+        name: &str,
+        groups: &[GroupId],
+    ) -> Result<()> {
         if name.is_empty()
             || name.len() > 64
             || !name
@@ -347,14 +365,28 @@ impl Dock {
         if !gs.iter().any(|g| g == "facility") {
             gs.insert(0, "facility".into());
         }
-        self.db
-            .enroll(&key.to_hex(), name, &gs.join(" "), Utc::now())
+        let groups = gs.join(" ");
+        let label = actor.label();
+        let detail = format!("key={}; groups={groups}", key.to_hex());
+        self.db.enroll(
+            &key.to_hex(),
+            name,
+            &groups,
+            &db::StaffAuditNew {
+                at: Utc::now(),
+                actor: &label,
+                action: "tablet.enrol",
+                target: name,
+                detail: &detail,
+            },
+        )
     }
 
     /// Enrol the tablet that showed `code` on its screen: one that tried
     /// to sync here before it was enrolled (so the dock holds its key).
     pub fn enroll_by_code(
         &mut self,
+        actor: &staff::Actor,
         code: &crate::domain::DeviceCode,
         name: &str,
         groups: &[GroupId],
@@ -384,7 +416,7 @@ impl Dock {
                 )));
             }
         };
-        self.enroll(key, name, groups)?;
+        self.enroll(actor, key, name, groups)?;
         Ok(key)
     }
 
@@ -394,8 +426,18 @@ impl Dock {
     }
 
     /// Revoke a tablet by name or key; it is refused from its next sync.
-    pub fn revoke(&mut self, tablet: &str) -> Result<()> {
-        self.db.revoke(tablet, Utc::now())
+    pub fn revoke(&mut self, actor: &staff::Actor, tablet: &str) -> Result<()> {
+        let label = actor.label();
+        self.db.revoke(
+            tablet,
+            &db::StaffAuditNew {
+                at: Utc::now(),
+                actor: &label,
+                action: "tablet.revoke",
+                target: tablet,
+                detail: "",
+            },
+        )
     }
 
     pub fn tablets(&self) -> Result<Vec<TabletRow>> {

@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 
-use super::db::{InboundRow, LetterRow};
+use super::db::{InboundRow, LetterRow, StaffAuditNew};
+use super::staff::Actor;
 use super::{Dock, Error, Result};
 use crate::domain::PublicKey;
 use crate::domain::messages::{OutState, OutboundMessage};
@@ -151,9 +152,17 @@ impl Dock {
     /// Approve: an outbound letter leaves through the mail gateway as a
     /// `.eml` file; inbound mail goes into the person's feed. A letter whose
     /// signature no longer verifies (changed at the dock) is refused.
-    pub fn review_approve(&mut self, id: &str, staff: &str) -> Result<ReviewItem> {
+    pub fn review_approve(&mut self, id: &str, actor: &Actor) -> Result<ReviewItem> {
         self.ensure_layout()?;
         let now = Utc::now();
+        let label = actor.label();
+        let by = StaffAuditNew {
+            at: now,
+            actor: &label,
+            action: "review.approve",
+            target: id,
+            detail: "",
+        };
         let key = &self.shared.messaging_key;
         let sign = |e: &crate::domain::sync::FeedEntry| Dock::sign_entry(key, e);
         if let Some(l) = self.db.letter(id)? {
@@ -176,16 +185,16 @@ impl Dock {
             let eml = self.render_letter(&msg)?;
             let outbox = self.shared.data.join("gateway").join("outbox");
             self.db
-                .decide_letter(id, OutState::Approved, "", staff, now, &sign, || {
+                .decide_letter(id, OutState::Approved, "", &by, &sign, || {
                     super::gateway::write_eml(&outbox, &msg.id, &eml)
                 })?;
         } else {
-            self.db.decide_inbound(id, true, "", staff, now, &sign)?;
+            self.db.decide_inbound(id, true, "", &by, &sign)?;
         }
         self.review_show(id)
     }
 
-    pub fn review_reject(&mut self, id: &str, reason: &str, staff: &str) -> Result<ReviewItem> {
+    pub fn review_reject(&mut self, id: &str, reason: &str, actor: &Actor) -> Result<ReviewItem> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(Error::Refused(
@@ -197,16 +206,154 @@ impl Dock {
                 "keep the reason under 500 characters".into(),
             ));
         }
-        let now = Utc::now();
+        let label = actor.label();
+        let by = StaffAuditNew {
+            at: Utc::now(),
+            actor: &label,
+            action: "review.reject",
+            target: id,
+            detail: reason,
+        };
         let key = &self.shared.messaging_key;
         let sign = |e: &crate::domain::sync::FeedEntry| Dock::sign_entry(key, e);
         if self.db.letter(id)?.is_some() {
             self.db
-                .decide_letter(id, OutState::Rejected, reason, staff, now, &sign, || Ok(()))?;
+                .decide_letter(id, OutState::Rejected, reason, &by, &sign, || Ok(()))?;
         } else {
-            self.db
-                .decide_inbound(id, false, reason, staff, now, &sign)?;
+            self.db.decide_inbound(id, false, reason, &by, &sign)?;
         }
         self.review_show(id)
+    }
+}
+
+/// What the console's review queue asks for. Empty fields match all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewFilter {
+    /// A state (`in-review`, `approved`, `sent`, `delivered`, `rejected`);
+    /// `None` for every state.
+    pub state: Option<String>,
+    /// Part of the person's id, ignoring case.
+    pub person: String,
+    /// Part of the contact's id or the sender's address, ignoring case.
+    pub contact: String,
+    /// Written or sent on or after this day (UTC, `YYYY-MM-DD`).
+    pub from: Option<chrono::NaiveDate>,
+    /// … and on or before this day.
+    pub to: Option<chrono::NaiveDate>,
+    /// Privileged mail only (`Some(true)`), ordinary mail only
+    /// (`Some(false)`), or both.
+    pub attorney: Option<bool>,
+}
+
+impl ReviewFilter {
+    fn matches(&self, i: &ReviewItem) -> bool {
+        let has = |hay: &str, needle: &str| {
+            needle.trim().is_empty() || hay.to_lowercase().contains(&needle.trim().to_lowercase())
+        };
+        let day = chrono::DateTime::parse_from_rfc3339(&i.at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc).date_naive());
+        has(&i.person, &self.person)
+            && (has(&i.contact, &self.contact)
+                || i.sender.as_deref().is_some_and(|s| has(s, &self.contact)))
+            && self.from.is_none_or(|f| day.is_some_and(|d| d >= f))
+            && self.to.is_none_or(|t| day.is_some_and(|d| d <= t))
+            && self.attorney.is_none_or(|a| a == i.attorney)
+    }
+}
+
+/// One page of letters, and how many matched in all.
+#[derive(Clone, Debug)]
+pub struct ReviewPage {
+    pub items: Vec<ReviewItem>,
+    pub total: usize,
+}
+
+/// One line of a letter's history: when, who, what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub detail: String,
+}
+
+impl Dock {
+    /// Letters matching the filter, a page at a time: those waiting for
+    /// review flagged first then oldest first, the rest newest first.
+    pub fn review_search(
+        &self,
+        filter: &ReviewFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ReviewPage> {
+        let state = filter.state.as_deref();
+        let mut items: Vec<ReviewItem> = self
+            .db
+            .letters(state)?
+            .iter()
+            .map(|l| self.outbound_item(l))
+            .chain(self.db.inbound(state)?.iter().map(|m| self.inbound_item(m)))
+            .filter(|i| filter.matches(i))
+            .collect();
+        items.sort_by(|a, b| {
+            let waiting = |i: &ReviewItem| i.state == "in-review";
+            (!waiting(a), waiting(a) && a.flags.is_empty())
+                .cmp(&(!waiting(b), waiting(b) && b.flags.is_empty()))
+                .then_with(|| {
+                    if waiting(a) && waiting(b) {
+                        (&a.at, &a.id).cmp(&(&b.at, &b.id))
+                    } else {
+                        (&b.at, &b.id).cmp(&(&a.at, &a.id))
+                    }
+                })
+        });
+        let total = items.len();
+        let items = items.into_iter().skip(offset).take(limit).collect();
+        Ok(ReviewPage { items, total })
+    }
+
+    /// What happened to a letter: its arrival, every staff action on it
+    /// (from the staff trail), and the relay's hand-over.
+    pub fn review_history(&self, id: &str) -> Result<Vec<HistoryLine>> {
+        let item = self.review_show(id)?;
+        let mut out = vec![HistoryLine {
+            at: item.at.clone(),
+            who: match item.kind {
+                ReviewKind::Outbound => item.person.clone(),
+                ReviewKind::Inbound => item.sender.clone().unwrap_or_else(|| item.contact.clone()),
+            },
+            what: match item.kind {
+                ReviewKind::Outbound => "written".into(),
+                ReviewKind::Inbound => "sent".into(),
+            },
+            detail: String::new(),
+        }];
+        for r in self.db.staff_audit_target(id)? {
+            out.push(HistoryLine {
+                at: r.at,
+                who: r.actor,
+                what: r.action,
+                detail: r.detail,
+            });
+        }
+        if let Some((tries, error, sent)) = &item.relay {
+            if let Some(at) = sent {
+                out.push(HistoryLine {
+                    at: at.clone(),
+                    who: "mail relay".into(),
+                    what: "accepted".into(),
+                    detail: String::new(),
+                });
+            } else if *tries > 0 {
+                out.push(HistoryLine {
+                    at: String::new(),
+                    who: "mail relay".into(),
+                    what: format!("{tries} tries failed"),
+                    detail: error.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 }

@@ -64,6 +64,19 @@ impl Actor {
     }
 }
 
+/// An actor from its trail label: `cli:NAME`, or a staff login name.
+impl std::str::FromStr for Actor {
+    type Err = StaffError;
+    fn from_str(s: &str) -> Result<Actor, StaffError> {
+        match s.strip_prefix("cli:") {
+            Some(os_user) if !os_user.trim().is_empty() => Ok(Actor::Cli {
+                os_user: os_user.to_string(),
+            }),
+            _ => Ok(Actor::Staff(s.parse()?)),
+        }
+    }
+}
+
 /// The name of the user this process runs as.
 fn process_user() -> String {
     use std::os::unix::fs::MetadataExt;
@@ -400,6 +413,180 @@ impl Dock {
             rows += 1;
         }
         Ok(AuditCheck::Intact { rows })
+    }
+}
+
+/// The trail as CSV (RFC 4180), header first, as the CLI and the console
+/// export it.
+pub fn audit_csv(rows: &[StaffAuditRow]) -> String {
+    let mut out = String::from("seq,at,actor,action,target,detail,sha256\r\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\r\n",
+            r.seq,
+            csv_field(&r.at),
+            csv_field(&r.actor),
+            csv_field(&r.action),
+            csv_field(&r.target),
+            csv_field(&r.detail),
+            r.sha256
+        ));
+    }
+    out
+}
+
+/// One CSV field, with a leading = + - @ (or tab, or CR) neutralised so a
+/// spreadsheet does not run it as a formula.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// A console session as the dock holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffSession {
+    pub member: StaffMember,
+    /// The token every form of this session carries.
+    pub csrf: String,
+}
+
+impl Dock {
+    /// Start a console session for a member who has just logged in: the
+    /// token for the cookie (the dock keeps only its SHA-256), and the
+    /// session's form token.
+    pub fn staff_session_start(
+        &mut self,
+        member: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<(String, StaffSession)> {
+        let (token, digest) = password::session_token()?;
+        let csrf = password::form_token()?;
+        self.db
+            .staff_session_insert(&digest, member.username.as_str(), &csrf, now)?;
+        Ok((
+            token,
+            StaffSession {
+                member: member.clone(),
+                csrf,
+            },
+        ))
+    }
+
+    /// The session a cookie's token names, if it is live: not idle for
+    /// longer than `idle`, its account not disabled. A live session's
+    /// clock is moved on; a dead one is removed.
+    pub fn staff_session(
+        &mut self,
+        token: &str,
+        idle: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StaffSession>> {
+        let digest = password::token_digest(token);
+        let Some((username, csrf, last_seen)) = self.db.staff_session_get(&digest)? else {
+            return Ok(None);
+        };
+        let last = DateTime::parse_from_rfc3339(&last_seen)
+            .map(|t| t.with_timezone(&Utc))
+            .ok();
+        let live = last.is_some_and(|t| t + idle > now && t <= now + chrono::Duration::minutes(5));
+        let member = match self.db.staff_member(&username)? {
+            Some(row) if live && row.disabled_at.is_none() => StaffMember::from_row(row)?,
+            _ => {
+                self.db.staff_session_delete(&digest)?;
+                return Ok(None);
+            }
+        };
+        self.db.staff_session_touch(&digest, now)?;
+        Ok(Some(StaffSession { member, csrf }))
+    }
+
+    /// Log out: the session's token stops working at once.
+    pub fn staff_session_end(&mut self, token: &str, now: DateTime<Utc>) -> Result<()> {
+        let digest = password::token_digest(token);
+        if let Some((username, _, _)) = self.db.staff_session_get(&digest)? {
+            self.db.staff_session_end(
+                &digest,
+                &StaffAuditNew {
+                    at: now,
+                    actor: &username,
+                    action: "logout",
+                    target: &username,
+                    detail: "",
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A member changes their own password (required at the first login
+    /// after an account is made or reset). Their other sessions end.
+    pub fn staff_change_password(
+        &mut self,
+        username: &Username,
+        old: &str,
+        new: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let row = self
+            .db
+            .staff_member(username.as_str())?
+            .ok_or_else(|| no_account(username))?;
+        if password::check(old, &row.password_hash) == Checked::Wrong {
+            return Err(Error::Refused(
+                "the current password is not right; nothing was changed".into(),
+            ));
+        }
+        if old == new {
+            return Err(Error::Refused(
+                "choose a password other than the current one; nothing was changed".into(),
+            ));
+        }
+        rules::check_password(new, username)?;
+        let hash = password::hash(new)?;
+        self.db.staff_update(
+            username.as_str(),
+            |r| {
+                r.password_hash = hash;
+                r.must_change = false;
+            },
+            true,
+            Some(&StaffAuditNew {
+                at: now,
+                actor: username.as_str(),
+                action: "staff.password",
+                target: username.as_str(),
+                detail: "",
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// Write one row to the staff trail for an action that changes nothing
+    /// else in the dock's database (an export, a viewed privileged list).
+    pub fn staff_note(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let label = actor.label();
+        self.db.staff_audit_append(&StaffAuditNew {
+            at: now,
+            actor: &label,
+            action,
+            target,
+            detail,
+        })
     }
 }
 

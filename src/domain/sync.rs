@@ -270,9 +270,89 @@ pub fn keyword_flags(body: &str, keywords: &[String]) -> Vec<String> {
     out
 }
 
+/// The body cut into runs, each marked whether it is one of the
+/// keywords (matched as [`keyword_flags`] matches: ignoring case), for a
+/// reviewer's highlighting. The runs joined are the body unchanged.
+pub fn keyword_spans(body: &str, keywords: &[String]) -> Vec<(String, bool)> {
+    let keys: Vec<Vec<char>> = keywords
+        .iter()
+        .map(|k| {
+            k.trim()
+                .chars()
+                .flat_map(char::to_lowercase)
+                .collect::<Vec<_>>()
+        })
+        .filter(|k| !k.is_empty())
+        .collect();
+    let chars: Vec<(usize, char)> = body.char_indices().collect();
+    // The length in the body's chars of a keyword starting at `i`, if one does.
+    let match_at = |i: usize| -> Option<usize> {
+        keys.iter()
+            .filter_map(|k| {
+                let mut want = k.iter();
+                let mut next = want.next();
+                for (n, (_, c)) in chars[i..].iter().enumerate() {
+                    for l in c.to_lowercase() {
+                        match next {
+                            Some(w) if *w == l => next = want.next(),
+                            _ => return None,
+                        }
+                    }
+                    if next.is_none() {
+                        return Some(n + 1);
+                    }
+                }
+                None
+            })
+            .max()
+    };
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut push = |text: &str, hit: bool| match out.last_mut() {
+        Some((t, h)) if *h == hit => t.push_str(text),
+        _ => out.push((text.to_string(), hit)),
+    };
+    let end = |i: usize| chars.get(i).map_or(body.len(), |(b, _)| *b);
+    let mut i = 0;
+    while i < chars.len() {
+        match match_at(i) {
+            Some(n) => {
+                push(&body[chars[i].0..end(i + n)], true);
+                i += n;
+            }
+            None => {
+                push(&body[chars[i].0..end(i + 1)], false);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyword_spans_mark_each_keyword_and_keep_the_text() {
+        let kw = vec!["escape".to_string(), "Dinero".into(), " ".into()];
+        let body = "Plan de ESCAPE, y dinero. Mamá";
+        let spans = keyword_spans(body, &kw);
+        assert_eq!(
+            spans.iter().map(|(t, _)| t.as_str()).collect::<String>(),
+            body
+        );
+        let hits: Vec<&str> = spans
+            .iter()
+            .filter(|(_, h)| *h)
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(hits, vec!["ESCAPE", "dinero"]);
+        assert_eq!(
+            keyword_spans("hola mamá", &kw),
+            vec![("hola mamá".to_string(), false)]
+        );
+        assert!(keyword_spans("", &kw).is_empty());
+    }
 
     #[test]
     fn keyword_flags_ignore_case_and_blanks() {

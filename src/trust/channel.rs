@@ -55,7 +55,7 @@ pub fn key_of_spki(der: &[u8]) -> Option<PublicKey> {
     Some(PublicKey(bytes))
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

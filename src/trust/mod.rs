@@ -5,6 +5,8 @@
 //! before a single field of its payload is parsed.
 
 pub mod channel;
+#[cfg(feature = "console")]
+pub mod console_tls;
 pub mod digest;
 pub mod envelope;
 pub mod keys;
@@ -84,6 +86,8 @@ pub enum Error {
     Rotation(String),
     #[error("hashing a password failed: {0}")]
     Password(String),
+    #[error("the console's TLS: {0}")]
+    Tls(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

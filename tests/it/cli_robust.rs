@@ -202,6 +202,7 @@ fn the_dock_never_starts_on_a_missing_empty_or_damaged_database() {
         let mut d = berth::dock::Dock::open(&f, &damaged).unwrap();
         for i in 0..200 {
             d.enroll(
+                &"cli:test".parse().unwrap(),
                 berth::trust::SigningKey::generate_to_file(&dw.w.path(&format!("k{i}.pk8")))
                     .unwrap()
                     .public(),

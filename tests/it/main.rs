@@ -6,6 +6,7 @@ mod boundaries;
 mod cli;
 mod cli_robust;
 mod conformance;
+mod console;
 mod content;
 mod core;
 mod crash;

@@ -223,7 +223,8 @@ fn postfix_round_trip_both_ways() {
         .id;
     dw.sync(&t).unwrap();
     let mut dock = dw.dock();
-    dock.review_approve(&letter, "officer").unwrap();
+    dock.review_approve(&letter, &"officer".parse().unwrap())
+        .unwrap();
     dw.sync(&t).unwrap();
     assert_eq!(crate::sync::state_of(&t, &s, &letter).0, OutState::Approved);
 
@@ -299,7 +300,8 @@ fn postfix_round_trip_both_ways() {
         .unwrap()
         .id;
     dw.sync(&t).unwrap();
-    dock.review_approve(&second, "officer").unwrap();
+    dock.review_approve(&second, &"officer".parse().unwrap())
+        .unwrap();
     let r = dock.send_approved().unwrap();
     assert!(r.sent.is_empty());
     assert_eq!(r.failed.len(), 1);

@@ -95,6 +95,7 @@ impl DockWorld {
         let t = self.w.open_unit_tablet(name);
         self.dock()
             .enroll(
+                &"cli:test".parse().unwrap(),
                 t.device_public_key(),
                 name,
                 &["unit:b-east".parse().unwrap()],
@@ -121,7 +122,8 @@ impl DockWorld {
         dock.import_mail(None).unwrap();
         for item in dock.review_list().unwrap() {
             if item.kind == ReviewKind::Inbound {
-                dock.review_approve(&item.id, "officer").unwrap();
+                dock.review_approve(&item.id, &"officer".parse().unwrap())
+                    .unwrap();
             }
         }
     }
@@ -200,7 +202,8 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
     assert_eq!(list[0].id, row.id);
     assert_eq!(list[0].kind, ReviewKind::Outbound);
     assert_eq!(list[0].body.as_deref(), Some(text));
-    dock.review_approve(&row.id, "officer").unwrap();
+    dock.review_approve(&row.id, &"officer".parse().unwrap())
+        .unwrap();
 
     let eml_path = dw
         .data
@@ -249,7 +252,8 @@ fn letter_goes_out_as_eml_and_the_reply_comes_back_with_spanish_and_emoji() {
         t.lock().unwrap().letters().threads_for(&s).unwrap()[0].unread,
         0
     );
-    dock.review_approve(&list[0].id, "officer").unwrap();
+    dock.review_approve(&list[0].id, &"officer".parse().unwrap())
+        .unwrap();
 
     let sum = dw.sync(&t).unwrap();
     assert!(sum.entries_applied >= 1);
@@ -296,11 +300,19 @@ fn rejected_letter_shows_the_staff_reason() {
         .unwrap();
     dw.sync(&t).unwrap();
     let mut dock = dw.dock();
-    assert!(dock.review_reject(&row.id, "  ", "officer").is_err());
-    dock.review_reject(&row.id, "Menciona el caso de otra persona", "officer")
-        .unwrap();
     assert!(
-        dock.review_approve(&row.id, "officer").is_err(),
+        dock.review_reject(&row.id, "  ", &"officer".parse().unwrap())
+            .is_err()
+    );
+    dock.review_reject(
+        &row.id,
+        "Menciona el caso de otra persona",
+        &"officer".parse().unwrap(),
+    )
+    .unwrap();
+    assert!(
+        dock.review_approve(&row.id, &"officer".parse().unwrap())
+            .is_err(),
         "decided once"
     );
     dw.sync(&t).unwrap();
@@ -344,7 +356,8 @@ fn attorney_body_is_unreadable_to_review_but_reaches_the_attorney() {
     let listed = dock.review_list().unwrap();
     assert_eq!(listed[0].body, None);
     assert!(!format!("{listed:?}").contains("hechos"));
-    dock.review_approve(&row.id, "officer").unwrap();
+    dock.review_approve(&row.id, &"officer".parse().unwrap())
+        .unwrap();
     let eml = std::fs::read(
         dw.data
             .join("gateway/outbox")
@@ -403,7 +416,8 @@ fn two_tablets_used_by_the_same_person_see_the_same_thread() {
         .unwrap();
     dw.sync(&a).unwrap();
     let mut dock = dw.dock();
-    dock.review_approve(&row.id, "officer").unwrap();
+    dock.review_approve(&row.id, &"officer".parse().unwrap())
+        .unwrap();
     dw.drop_reply("r", "ana.gonzalez@example.org", "respuesta");
     dw.approve_replies(&mut dock);
     dw.sync(&a).unwrap();
@@ -473,7 +487,9 @@ fn unknown_and_revoked_tablets_are_refused() {
         .letters()
         .queue_letter(&s, "ana", "hola")
         .unwrap();
-    dw.dock().revoke("tab-1").unwrap();
+    dw.dock()
+        .revoke(&"cli:test".parse().unwrap(), "tab-1")
+        .unwrap();
     match dw.sync(&t) {
         Err(SyncError::Refused(r)) => assert!(r.contains("revoked"), "{r}"),
         other => panic!("unexpected {other:?}"),
@@ -536,7 +552,9 @@ fn a_body_changed_at_the_dock_is_refused_both_ways() {
     let mut dock = dw.dock();
     let shown = dock.review_show(&row.id).unwrap();
     assert!(shown.problem.is_some() && shown.body.is_none());
-    let err = dock.review_approve(&row.id, "officer").unwrap_err();
+    let err = dock
+        .review_approve(&row.id, &"officer".parse().unwrap())
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("changed after the tablet signed it")
@@ -679,7 +697,12 @@ fn a_fresh_tablet_is_enrolled_by_the_code_on_its_screen_and_takes_its_units_grou
     let wrong = berth::domain::DeviceCode::parse("0000-0000-0000").unwrap();
     let err = dw
         .dock()
-        .enroll_by_code(&wrong, "b-east-07", &["unit:b-east".parse().unwrap()])
+        .enroll_by_code(
+            &"cli:test".parse().unwrap(),
+            &wrong,
+            "b-east-07",
+            &["unit:b-east".parse().unwrap()],
+        )
         .unwrap_err();
     assert!(err.to_string().contains("0000-0000-0000"), "{err}");
     assert!(dw.dock().tablets().unwrap().is_empty());
@@ -689,7 +712,12 @@ fn a_fresh_tablet_is_enrolled_by_the_code_on_its_screen_and_takes_its_units_grou
         berth::domain::DeviceCode::parse(&code.as_str().to_lowercase().replace('-', " ")).unwrap();
     let enrolled = dw
         .dock()
-        .enroll_by_code(&typed, "b-east-07", &["unit:b-east".parse().unwrap()])
+        .enroll_by_code(
+            &"cli:test".parse().unwrap(),
+            &typed,
+            "b-east-07",
+            &["unit:b-east".parse().unwrap()],
+        )
         .unwrap();
     assert_eq!(enrolled, key);
     assert!(dw.dock().pending_tablets().unwrap().is_empty());

@@ -136,7 +136,7 @@ proptest! {
             }
             dw.approve_replies(&mut dock);
             for item in dock.review_list().unwrap() {
-                dock.review_approve(&item.id, "officer").unwrap();
+                dock.review_approve(&item.id, &"officer".parse().unwrap()).unwrap();
             }
             let result = match r.cut {
                 Some((true, step, nth)) => {
@@ -158,7 +158,7 @@ proptest! {
         // Docked again without cuts: everything settles.
         dw.sync(&t).unwrap();
         for item in dock.review_list().unwrap() {
-            dock.review_approve(&item.id, "officer").unwrap();
+            dock.review_approve(&item.id, &"officer".parse().unwrap()).unwrap();
         }
         dw.sync(&t).unwrap();
 

@@ -38,3 +38,4 @@ CREATE TABLE staff_audit (
     sha256      TEXT NOT NULL
 );
 CREATE INDEX staff_audit_actor ON staff_audit (actor, seq);
+CREATE INDEX staff_audit_target ON staff_audit (target, seq);
