@@ -23,6 +23,43 @@ pub const LOGIN_COOKIE: &str = "__Host-berth-login";
 
 /// Largest form a page accepts (a reason, a name); imports have their own.
 pub const FORM_LIMIT: usize = 64 * 1024;
+/// How much of an oversized body is read and thrown away so that the
+/// browser is still listening when the "too large" page comes back. A
+/// server that answers early and closes makes the peer's TCP stack reset
+/// the connection, and the browser then shows "connection reset" instead
+/// of the page. Past this much the connection is simply closed.
+pub const DRAIN_LIMIT: usize = 32 << 20;
+
+/// A form's body: at most `FORM_LIMIT` bytes kept, or `None` when it was
+/// larger (the rest is read and dropped, up to [`DRAIN_LIMIT`]) or the
+/// browser cut it off.
+pub struct FormBody(pub Option<Bytes>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        use http_body_util::BodyExt;
+        let mut body = req.into_body();
+        let mut kept = Vec::new();
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Ok(FormBody(None));
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            seen = seen.saturating_add(data.len());
+            if seen <= FORM_LIMIT {
+                kept.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+        Ok(FormBody((seen <= FORM_LIMIT).then(|| Bytes::from(kept))))
+    }
+}
 
 /// Why a request was not done. Each is answered with a page that says what
 /// was wrong and what to do; none of them changed anything.
@@ -338,13 +375,13 @@ pub async fn form(
     app: Arc<App>,
     headers: HeaderMap,
     gate: Gate,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: FormBody,
     limit: usize,
     work: impl FnOnce(&mut Dock, &Ctx, Form) -> Result<Response, Problem> + Send + 'static,
 ) -> Response {
     let input = match body {
-        Ok(b) if b.len() <= limit => Ok(Form::parse(&b)),
-        _ => Err(Problem::TooLarge(limit)),
+        FormBody(Some(b)) if b.len() <= limit => Ok(Form::parse(&b)),
+        FormBody(_) => Err(Problem::TooLarge(limit)),
     };
     blocking(
         app,

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,8 +13,8 @@ use chrono::Utc;
 
 use super::App;
 use super::auth::{
-    self, Ctx, FORM_LIMIT, Form, Gate, LOGIN_COOKIE, Problem, SESSION_COOKIE, cookie, same_token,
-    set_cookie,
+    self, Ctx, FORM_LIMIT, Form, FormBody, Gate, LOGIN_COOKIE, Problem, SESSION_COOKIE, cookie,
+    same_token, set_cookie,
 };
 use super::views::{self, *};
 use crate::dock::staff::{AuditCheck, StaffLogin, audit_csv};
@@ -52,8 +50,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/tablets/{name}/revoke", post(tablet_revoke))
         .route("/assets/console.css", get(css))
         .fallback(not_found)
-        // Forms are small; the body is read only this far, and past it the
-        // route answers with its own page (auth::form).
+        // Forms are small: auth::FormBody keeps FORM_LIMIT bytes, and past
+        // it the route answers with its own page.
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT + 1))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -133,18 +131,8 @@ fn login_page(error: Option<String>, username: &str, status: StatusCode) -> Resp
     r
 }
 
-async fn login(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let Ok(body) = body.map_err(|_| ()).and_then(|b| {
-        if b.len() <= FORM_LIMIT {
-            Ok(b)
-        } else {
-            Err(())
-        }
-    }) else {
+async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBody) -> Response {
+    let FormBody(Some(body)) = body else {
         return login_page(
             Some(Problem::TooLarge(FORM_LIMIT).message()),
             "",
@@ -230,11 +218,7 @@ async fn login(
     }
 }
 
-async fn logout(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBody) -> Response {
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     auth::form(
         app,
@@ -265,11 +249,7 @@ async fn password_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Respo
     .await
 }
 
-async fn password(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn password(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBody) -> Response {
     auth::form(
         app,
         headers,
@@ -597,7 +577,7 @@ async fn approve(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: FormBody,
 ) -> Response {
     auth::form(
         app,
@@ -619,7 +599,7 @@ async fn reject(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: FormBody,
 ) -> Response {
     auth::form(
         app,
@@ -707,11 +687,7 @@ async fn staff(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     .await
 }
 
-async fn staff_add(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn staff_add(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBody) -> Response {
     auth::form(
         app,
         headers,
@@ -743,7 +719,7 @@ async fn staff_disable(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(user): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: FormBody,
 ) -> Response {
     auth::form(
         app,
@@ -763,7 +739,7 @@ async fn staff_reset(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(user): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: FormBody,
 ) -> Response {
     auth::form(
         app,
@@ -972,11 +948,7 @@ async fn tablets(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     .await
 }
 
-async fn tablet_enrol(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn tablet_enrol(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBody) -> Response {
     auth::form(app, headers, Gate::Need(Action::TabletsEdit), body, FORM_LIMIT, |dock, ctx, f| {
         let code = crate::domain::DeviceCode::parse(f.get("code")).map_err(|e| {
             Problem::Bad(format!("The code is not one a tablet shows ({e}); type it as the tablet's screen shows it."))
@@ -1002,7 +974,7 @@ async fn tablet_revoke(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(name): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: FormBody,
 ) -> Response {
     auth::form(app, headers, Gate::Need(Action::TabletsEdit), body, FORM_LIMIT, move |dock, ctx, f| {
         if f.get("confirm") != "yes" {
