@@ -389,7 +389,7 @@ fn main() {
             .arg(&facility_dir)
             .arg("--data")
             .arg(&dock_dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0", "--no-console"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -289,6 +289,27 @@ pub fn run_at(
         "8. music     album:{DEMO_ALBUM} granted to every demo person (receipts in {})",
         receipts.display()
     )?;
+    // 9. A letter waiting for review: Ana's reply, delivered into the
+    //    gateway's Maildir as the relay would, and imported (a second run
+    //    sees it as a duplicate).
+    let reply = facility::read_capped(
+        &examples.join("reply.eml"),
+        crate::dock::mail::MAX_EML_BYTES,
+    )?;
+    crate::dock::gateway::deliver_to_maildir(&dock.maildir(), &reply)
+        .map_err(|e| Error::Document(e.to_string()))?;
+    let report = dock
+        .import_mail(None)
+        .map_err(|e| Error::Document(e.to_string()))?;
+    writeln!(
+        out,
+        "9. mail      Ana's reply {} (staff review it: `berth-facility review list`, or the console)",
+        if report.accepted.is_empty() {
+            "was already waiting"
+        } else {
+            "is waiting for review"
+        }
+    )?;
     writeln!(
         out,
         "   people    first login uses the enrolment code; then each person picks a PIN:"

@@ -91,13 +91,6 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("opening the dock in {}", data.display()))?;
             dock.check_integrity()?;
             let running = berth::dock::server::start(&dock, &listen, true)?;
-            println!(
-                "dock {} listening on {} (data in {}); mail: {}/gateway",
-                dock.public_key(),
-                running.addr,
-                data.display(),
-                data.display()
-            );
             let console = if no_console {
                 None
             } else {
@@ -111,14 +104,31 @@ fn run(cli: Cli) -> Result<()> {
                 let fingerprint = berth::console::ensure_certificate(&config, &names)
                     .context("preparing the staff console's certificate")?;
                 let console = berth::console::start(&dock, &config)?;
-                println!(
-                    "staff console on https://{} (certificate {}, SHA-256 {}); the first IT admin comes from `berth-facility staff add`",
+                Some((console, config.cert, fingerprint))
+            };
+            // Both lines at once, once both listeners are up. A dock whose
+            // stdout was closed (its starter read the address and left) goes
+            // on serving: these lines are news, not work.
+            let mut news = format!(
+                "dock {} listening on {} (data in {}); mail: {}/gateway\n",
+                dock.public_key(),
+                running.addr,
+                data.display(),
+                data.display()
+            );
+            if let Some((console, cert, fingerprint)) = &console {
+                news += &format!(
+                    "staff console on https://{} (certificate {}, SHA-256 {}); the first IT admin comes from `berth-facility staff add`\n",
                     console.addr,
-                    config.cert.display(),
+                    cert.display(),
                     fingerprint
                 );
-                Some(console)
-            };
+            }
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(news.as_bytes()).and_then(|()| out.flush());
+            }
             running.wait();
             drop(console);
         }

@@ -157,7 +157,16 @@ impl Drop for RunningConsole {
 
 /// Start the console for `dock` (a handle of its own is taken).
 pub fn start(dock: &Dock, config: &ConsoleConfig) -> Result<RunningConsole, Error> {
-    let tls = crate::trust::console_tls::server_config(&config.cert, &config.key)?;
+    let read = |p: &Path| {
+        crate::bundle::read_capped(p, crate::trust::console_tls::MAX_PEM_BYTES).map_err(|source| {
+            Error::Io {
+                path: p.to_path_buf(),
+                source,
+            }
+        })
+    };
+    let (cert, key) = (read(&config.cert)?, read(&config.key)?);
+    let tls = crate::trust::console_tls::server_config((&config.cert, &cert), (&config.key, &key))?;
     let listener = std::net::TcpListener::bind(&config.listen).map_err(|source| Error::Listen {
         addr: config.listen.clone(),
         source,

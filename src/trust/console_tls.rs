@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::{Error, Result};
 
 /// Largest certificate chain or key file read.
-const MAX_PEM_BYTES: usize = 256 * 1024;
+pub const MAX_PEM_BYTES: usize = 256 * 1024;
 
 /// A new self-signed certificate (ECDSA P-256) for these DNS names or
 /// addresses: (certificate PEM, private key PEM).
@@ -41,14 +41,13 @@ pub fn fingerprint(cert_pem: &[u8]) -> Result<String> {
 }
 
 /// The console's server side: TLS 1.2 or 1.3 (browsers), HTTP/1.1, the
-/// certificate chain and key from these PEM files.
-pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
-    let read = |p: &Path| -> Result<Vec<u8>> {
-        crate::facility::read_capped(p, MAX_PEM_BYTES).map_err(|e| Error::Tls(e.to_string()))
-    };
-    let cert_pem = read(cert)?;
-    let key_pem = read(key)?;
-    let chain = CertificateDer::pem_slice_iter(&cert_pem)
+/// certificate chain and key from these PEM files (`cert` and `key`
+/// name them in errors; the caller reads at most [`MAX_PEM_BYTES`]).
+pub fn server_config(
+    (cert, cert_pem): (&Path, &[u8]),
+    (key, key_pem): (&Path, &[u8]),
+) -> Result<Arc<ServerConfig>> {
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| {
             Error::Tls(format!(
@@ -62,7 +61,7 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
             cert.display()
         )));
     }
-    let key_der = PrivateKeyDer::from_pem_slice(&key_pem)
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem)
         .map_err(|e| Error::Tls(format!("{}: not a PEM private key: {e}", key.display())))?;
     let mut config = ServerConfig::builder_with_provider(super::channel::provider())
         .with_safe_default_protocol_versions()
@@ -86,15 +85,13 @@ mod tests {
 
     #[test]
     fn a_self_signed_certificate_loads_and_has_a_fingerprint() {
-        let dir = tempfile::tempdir().unwrap();
         let (c, k) = self_signed(&["dock.example".into(), "127.0.0.1".into()]).unwrap();
-        std::fs::write(dir.path().join("c.pem"), &c).unwrap();
-        std::fs::write(dir.path().join("k.pem"), &k).unwrap();
-        server_config(&dir.path().join("c.pem"), &dir.path().join("k.pem")).unwrap();
+        let (cp, kp) = (Path::new("c.pem"), Path::new("k.pem"));
+        server_config((cp, c.as_bytes()), (kp, k.as_bytes())).unwrap();
         let fp = fingerprint(c.as_bytes()).unwrap();
         assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
         // Key and certificate swapped: refused, naming the files.
-        let e = server_config(&dir.path().join("k.pem"), &dir.path().join("c.pem")).unwrap_err();
+        let e = server_config((kp, k.as_bytes()), (cp, c.as_bytes())).unwrap_err();
         assert!(e.to_string().contains("k.pem"), "{e}");
     }
 }

@@ -112,6 +112,8 @@ fn the_dock_never_starts_on_a_missing_empty_or_damaged_database() {
                 os("serve"),
                 os("--listen"),
                 os("127.0.0.1:0"),
+                os("--console-listen"),
+                os("127.0.0.1:0"),
                 os("--dir"),
                 f.as_os_str(),
                 os("--data"),
@@ -141,6 +143,8 @@ fn the_dock_never_starts_on_a_missing_empty_or_damaged_database() {
             &[
                 os("serve"),
                 os("--listen"),
+                os("127.0.0.1:0"),
+                os("--console-listen"),
                 os("127.0.0.1:0"),
                 os("--dir"),
                 f.as_os_str(),

@@ -171,12 +171,19 @@ pub(crate) fn dock_process_with(
             });
         }
     }
-    c.args(["serve", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dw.w.path("facility"))
-        .arg("--data")
-        .arg(&dw.data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+    c.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--dir",
+    ])
+    .arg(dw.w.path("facility"))
+    .arg("--data")
+    .arg(&dw.data)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null());
     match failpoint {
         Some(f) => c.env("BERTH_FAILPOINT", f),
         None => c.env_remove("BERTH_FAILPOINT"),
