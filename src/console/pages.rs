@@ -272,12 +272,18 @@ async fn password(State(app): State<Arc<App>>, headers: HeaderMap, body: FormBod
             member.must_change = false;
             let (token, session) = dock.staff_session_start(&member, now)?;
             let ctx = Ctx { session };
-            let mut r = html(&PasswordPage {
-                nav: Some(Nav::of(&ctx, "/password")),
-                csrf: ctx.session.csrf.clone(),
-                must_change: false,
-                done: true,
-            });
+            // A first sign-in goes on to the work it was held back from;
+            // a chosen change stays to say it is done.
+            let mut r = if me.must_change {
+                see_other("/")
+            } else {
+                html(&PasswordPage {
+                    nav: Some(Nav::of(&ctx, "/password")),
+                    csrf: ctx.session.csrf.clone(),
+                    must_change: false,
+                    done: true,
+                })
+            };
             r.headers_mut()
                 .insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, Some(&token)));
             Ok(r)
@@ -376,6 +382,14 @@ const STATES: [(&str, &str); 6] = [
     ("rejected", "Rejected"),
     ("all", "Any state"),
 ];
+
+/// A letter's state as staff read it (the dock's word when it is new).
+fn state_label(state: &str) -> String {
+    STATES
+        .iter()
+        .find(|(v, _)| *v == state)
+        .map_or_else(|| state.to_string(), |(_, l)| (*l).to_string())
+}
 
 fn direction(k: ReviewKind) -> &'static str {
     match k {
@@ -477,7 +491,7 @@ fn queue(dock: &mut Dock, ctx: &Ctx, query: &str, privileged: bool) -> Result<Re
                 person: i.person.clone(),
                 contact: i.contact.clone(),
                 at: short_time(&i.at),
-                state: i.state.clone(),
+                state: state_label(&i.state),
                 flags: i.flags.join(", "),
             })
             .collect(),
@@ -552,7 +566,7 @@ async fn letter(
             sender: item.sender.clone().unwrap_or_default(),
             subject: item.subject.clone().unwrap_or_default(),
             at: short_time(&item.at),
-            state: item.state.clone(),
+            state: state_label(&item.state),
             reason: item.reason.clone(),
             flags: item.flags.join(", "),
             privileged: item.attorney,

@@ -18,7 +18,7 @@ use berth::domain::staff::{Action, Role, Username, may};
 
 use crate::sync::{DockWorld, maria, state_of};
 
-const PW: &str = "copper kettle on the stove";
+pub(crate) const PW: &str = "copper kettle on the stove";
 
 /// An HTTP response, whole.
 #[derive(Debug)]
@@ -220,7 +220,7 @@ impl Console {
     }
 }
 
-fn cli() -> Actor {
+pub(crate) fn cli() -> Actor {
     Actor::Cli {
         os_user: "it-night".into(),
     }
@@ -237,7 +237,7 @@ pub fn member(dock: &mut Dock, user: &str, roles: &[Role]) {
         .unwrap();
 }
 
-fn staff_audit_actions(dock: &Dock) -> Vec<(String, String, String)> {
+pub(crate) fn staff_audit_actions(dock: &Dock) -> Vec<(String, String, String)> {
     dock.staff_audit(None)
         .unwrap()
         .into_iter()
@@ -360,7 +360,28 @@ fn a_first_login_must_set_its_own_password_before_anything_else() {
             ("again", PW),
         ],
     );
+    // On to the start page, and the work that was held back is open.
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(b.get("/review").status, 200);
+    // A change chosen later stays on the page and says it is done.
+    let csrf = b.csrf();
+    let again = "a second pass phrase of mine";
+    let r = b.post(
+        "/password",
+        &[
+            ("csrf", &csrf),
+            ("old", PW),
+            ("new", again),
+            ("again", again),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Your password is changed"));
     assert_eq!(b.get("/review").status, 200);
 }
 

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod boundaries;
+mod browser;
 mod cli;
 mod cli_robust;
 mod conformance;
