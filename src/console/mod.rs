@@ -120,6 +120,17 @@ pub(crate) struct App {
     pub idle: chrono::Duration,
 }
 
+/// The console's routes over its own handle of `dock`, with no listener
+/// and no TLS: for a facility that serves it behind its own front end, and
+/// for the benchmark (benches/console.rs), which times the server's own
+/// work. [`start`] serves the same router over HTTPS.
+pub fn router(dock: &Dock, idle: chrono::Duration) -> Result<axum::Router, Error> {
+    Ok(pages::router(Arc::new(App {
+        dock: Mutex::new(dock.handle()?),
+        idle,
+    })))
+}
+
 /// A console serving on its own thread (tests, the binary).
 pub struct RunningConsole {
     pub addr: SocketAddr,
@@ -181,11 +192,7 @@ pub fn start(dock: &Dock, config: &ConsoleConfig) -> Result<RunningConsole, Erro
         addr: config.listen.clone(),
         source,
     })?;
-    let app = Arc::new(App {
-        dock: Mutex::new(dock.handle()?),
-        idle: config.idle,
-    });
-    let router = pages::router(app);
+    let router = router(dock, config.idle)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let max = config.max_connections.max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
