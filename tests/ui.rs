@@ -736,7 +736,7 @@ fn syncing_from_the_shell_moves_letters_and_brings_replies() {
         .review_list()
         .unwrap()
         .into_iter()
-        .find(|i| i.kind == berth::dock::ReviewKind::Inbound)
+        .find(|i| i.kind == berth::dock::ReviewKind::Inbound && i.attorney)
         .unwrap();
     assert_eq!(item.body, None, "legal mail is not shown to review");
     dock.review_approve(&item.id, &"officer".parse().unwrap())
