@@ -506,12 +506,11 @@ fn staff_accounts(command: StaffCommand) -> Result<()> {
             let (password, made) = password_for(password_stdin)?;
             let mut d = dock.open()?;
             let m = d.staff_add(&actor, &username, &name, &roles, &password, Utc::now())?;
-            let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
             println!(
                 "added {} ({}) with roles {}",
                 m.username,
                 m.display_name,
-                roles.join(", ")
+                berth::domain::staff::roles_list(&m.roles)
             );
             if made {
                 println!("password (shown once; changed at the first login): {password}");

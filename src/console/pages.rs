@@ -658,12 +658,7 @@ fn staff_page(
                 me: &m.username == me,
                 username: m.username.to_string(),
                 name: m.display_name,
-                roles: m
-                    .roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                roles: crate::domain::staff::roles_list(&m.roles),
                 created: short_time(&m.created_at),
                 disabled: m.disabled_at.as_deref().map(short_time).unwrap_or_default(),
                 must_change: m.must_change,

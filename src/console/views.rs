@@ -38,12 +38,7 @@ impl Nav {
         Nav {
             user: m.username.to_string(),
             name: m.display_name.clone(),
-            roles: m
-                .roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            roles: crate::domain::staff::roles_list(&m.roles),
             csrf: ctx.session.csrf.clone(),
             links: PAGES
                 .iter()

@@ -131,6 +131,15 @@ impl Action {
 
 /// May a holder of `role` do `action`? The route × role matrix, written
 /// once; ARCHITECTURE.md shows it as a table and a test keeps the two equal.
+/// Roles as staff read them: `mail-reviewer, it-admin`.
+pub fn roles_list(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn may(role: Role, action: Action) -> bool {
     use Action as A;
     use Role as R;

@@ -33,6 +33,8 @@ const reviewerTemp = need('BERTH_REVIEWER_TEMP');
 const admin = need('BERTH_ADMIN');
 const adminTemp = need('BERTH_ADMIN_TEMP');
 const legal = need('BERTH_LEGAL');
+const auditor = need('BERTH_AUDITOR');
+const education = need('BERTH_EDUCATION');
 const password = need('BERTH_PASSWORD');
 const flagged = need('BERTH_FLAGGED');
 const privileged = need('BERTH_PRIVILEGED');
@@ -223,6 +225,30 @@ async function signOut(page) {
   assert.match(trail, /review\.reject/);
   assert.match(trail, /staff\.add/);
   await look(page, 'audit');
+  await signOut(page);
+  await page.context().close();
+}
+
+// 5. The auditor reads the trail and no letter; education has no mail.
+for (const [user, name] of [[auditor, 'auditor'], [education, 'education']]) {
+  const page = await workstation();
+  await signIn(page, user, password);
+  await page.waitForURL(`${base}/`);
+  await look(page, `${name}-start`);
+  if (name === 'education') {
+    assert.match(await page.locator('main').innerText(), /No page of the console serves/);
+  }
+  assert.equal(await nav(page, 'Review').count(), 0, `${name} has no review link`);
+  const r = await page.goto(`${base}/review/${flagged}`);
+  assert.equal(r.status(), 403, `${name} may not open a letter`);
+  assert.equal(await page.locator('pre.body').count(), 0);
+  await look(page, `${name}-forbidden`);
+  if (name === 'auditor') {
+    await nav(page, 'Audit').click();
+    await page.getByRole('heading', { name: 'Staff audit trail' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Reject' }).count(), 0);
+    await look(page, 'auditor-audit');
+  }
   await signOut(page);
   await page.context().close();
 }

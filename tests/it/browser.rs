@@ -65,6 +65,8 @@ fn the_console_in_chromium() {
                 .unwrap();
         }
         member(&mut dock, "lena", &[Role::LegalMailOfficer]);
+        member(&mut dock, "aldo", &[Role::Auditor]);
+        member(&mut dock, "edu", &[Role::EducationCoordinator]);
     }
     let c = Console::start(&dw);
     let shots = root.join("target").join("browser-shots");
@@ -83,6 +85,8 @@ fn the_console_in_chromium() {
         .env("BERTH_ADMIN", "dana")
         .env("BERTH_ADMIN_TEMP", TEMP)
         .env("BERTH_LEGAL", "lena")
+        .env("BERTH_AUDITOR", "aldo")
+        .env("BERTH_EDUCATION", "edu")
         .env("BERTH_PASSWORD", PW)
         .env("BERTH_FLAGGED", &flagged)
         .env("BERTH_PRIVILEGED", &privileged)
@@ -129,5 +133,5 @@ fn the_console_in_chromium() {
     );
     // Every page was looked at.
     let n = std::fs::read_dir(&shots).unwrap().count();
-    assert!(n >= 15, "{n} screenshots in {}", shots.display());
+    assert!(n >= 20, "{n} screenshots in {}", shots.display());
 }
