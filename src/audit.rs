@@ -33,6 +33,7 @@ pub mod kind {
     pub const QUIZ: &str = "quiz";
     pub const CERTIFICATE: &str = "certificate";
     pub const ENTITLEMENT: &str = "entitlement";
+    pub const CONTACT_REQUESTED: &str = "contact-requested";
     /// The dock set the tablet's groups (its enrolment, or a move).
     pub const GROUPS_SET: &str = "groups-set";
 }

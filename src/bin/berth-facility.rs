@@ -82,10 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: RosterCommand,
     },
-    /// Sign a person's approved contacts.
+    /// Contacts: sign a list, and the request workflow at the dock
+    /// (requests, approve, refuse, suspend, attorneys, the no-contact list).
     Contacts {
         #[command(subcommand)]
-        command: RosterCommand,
+        command: ContactsCommand,
     },
     /// Sign and explain policies.
     Policy {
@@ -845,10 +846,14 @@ fn staff(command: Command) -> Result<()> {
                 for (f, person, why) in &r.refused_for {
                     println!("{} was not delivered to {person}: {}", v(f), v(why));
                 }
+                for (f, what) in &r.answers {
+                    println!("{} answered an invitation: {}", v(f), v(what));
+                }
                 println!(
-                    "{} message(s): {} imported, {} already imported, {} refused",
+                    "{} message(s): {} imported, {} invitation answers, {} already imported, {} refused",
                     r.total(),
                     r.accepted.len(),
+                    r.answers.len(),
                     r.duplicates.len(),
                     r.refused.len()
                 );
@@ -872,6 +877,271 @@ fn staff(command: Command) -> Result<()> {
             }
         },
         _ => unreachable!("only staff commands come here"),
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Sign a person's contact list from a TOML file (see assets/examples/).
+    Sign {
+        file: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Contact requests from tablets, oldest first (refused ones show why).
+    Requests {
+        #[command(flatten)]
+        dock: DockArgs,
+        /// Only this state: in-review, invited, active, refused, removed.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this person's.
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Approve a request: the contact is sent an invitation to accept.
+    Approve {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+    },
+    /// Refuse a request with a reason the person will read.
+    Refuse {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// A person's approved contacts, as the dock holds them signed.
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+    },
+    /// Take a contact off a person's list, with a reason the person reads.
+    Suspend {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        contact: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add an attorney (privileged mail) to a person's list: the legal mail officer's.
+    Attorney {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// The no-contact list: victims, witnesses, court orders.
+    NoContact {
+        #[command(subcommand)]
+        command: NoContactCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NoContactCommand {
+    /// Add someone a person must not contact (a name, an email, or both).
+    Add {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: String,
+        /// court-order, victim or witness.
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// The entries (one person's with --person).
+    List {
+        #[command(flatten)]
+        dock: DockArgs,
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Remove an entry by its number.
+    Remove {
+        #[command(flatten)]
+        dock: DockArgs,
+        id: i64,
+    },
+}
+
+fn print_request(r: &berth::dock::ContactRequestRow) {
+    let v = |s: &str| berth::domain::text::visible(s, false);
+    println!(
+        "{} [{}] {} asks to {} {} <{}>{}, received {}",
+        r.id,
+        r.state,
+        r.person,
+        if r.kind == "add" { "add" } else { "remove" },
+        v(&r.name),
+        v(&r.email),
+        if r.relationship.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v(&r.relationship))
+        },
+        r.received_at
+    );
+    if !r.reason.is_empty() {
+        println!("    the person reads: {}", v(&r.reason));
+    }
+    if !r.flag.is_empty() {
+        println!("    FLAGGED: {}", v(&r.flag));
+    }
+}
+
+fn contacts(command: ContactsCommand) -> Result<()> {
+    use berth::domain::contacts::{NoContactEntry, NoContactKind, RequestState};
+    let actor = Actor::cli();
+    match command {
+        ContactsCommand::Sign { file, dir, out } => {
+            let (env, d) = Facility::open(&dir)?.sign_contacts(&file, Utc::now())?;
+            let what = format!(
+                "contact list version {} for {}: {} contacts",
+                d.version,
+                d.person,
+                d.contacts.len()
+            );
+            write_signed(&out, &env, &what)?;
+        }
+        ContactsCommand::Requests {
+            dock,
+            state,
+            person,
+        } => {
+            let state = match state.as_deref() {
+                None => None,
+                Some(s) => Some(RequestState::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--state {s:?} is not a state; use one of in-review, invited, active, refused, removed"
+                    )
+                })?),
+            };
+            let rows = dock.open()?.contact_requests(state, person.as_deref())?;
+            if rows.is_empty() {
+                println!("no contact requests");
+            }
+            rows.iter().for_each(print_request);
+        }
+        ContactsCommand::Approve { dock, id } => {
+            let d = dock.data.clone();
+            let r = dock.open()?.contact_approve(&id, &actor)?;
+            println!(
+                "approved {id}; wrote the invitation to {} as {}. {} joins {}'s contacts when they answer ACCEPT",
+                r.email,
+                d.join("gateway").join("outbox").join(format!("invite-{id}.eml")).display(),
+                r.name,
+                r.person
+            );
+        }
+        ContactsCommand::Refuse { dock, id, reason } => {
+            let r = dock.open()?.contact_refuse(&id, &reason, &actor)?;
+            println!("refused {id}; {} sees the reason at the next sync", r.person);
+        }
+        ContactsCommand::List { dock, person } => {
+            let (version, list) = dock.open()?.contact_list(&person)?;
+            if version == 0 {
+                println!("{person} has no contact list at this dock");
+            } else {
+                println!("{person}: contact list version {version}, {} contacts", list.len());
+            }
+            for c in list {
+                println!(
+                    "  {} {} <{}>{}{}",
+                    c.id,
+                    berth::domain::text::visible(&c.name, false),
+                    c.email,
+                    if c.relationship.is_empty() { String::new() } else { format!(" ({})", c.relationship) },
+                    if c.attorney { " [attorney: privileged]" } else { "" }
+                );
+            }
+        }
+        ContactsCommand::Suspend {
+            dock,
+            person,
+            contact,
+            reason,
+        } => {
+            let v = dock.open()?.contact_suspend(&person, &contact, &reason, &actor)?;
+            println!(
+                "suspended {contact} of {person}; published contact list version {v}. Tablets take it at the next sync"
+            );
+        }
+        ContactsCommand::Attorney {
+            dock,
+            person,
+            name,
+            email,
+        } => {
+            let id = dock.open()?.contact_attorney(&person, &name, &email, &actor)?;
+            println!(
+                "added attorney {id} to {person}'s contacts; their letters are privileged. Tablets take it at the next sync"
+            );
+        }
+        ContactsCommand::NoContact { command } => match command {
+            NoContactCommand::Add {
+                dock,
+                person,
+                kind,
+                name,
+                email,
+                address,
+            } => {
+                let kind = NoContactKind::parse(&kind).ok_or_else(|| {
+                    anyhow::anyhow!("--kind {kind:?}: use court-order, victim or witness; nothing was changed")
+                })?;
+                let entry = NoContactEntry::new(kind, &name, &email, &address)
+                    .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+                let (id, suspended) = dock.open()?.no_contact_add(&person, &entry, &actor)?;
+                println!("added no-contact entry {id} for {person}");
+                for c in suspended {
+                    println!("  suspended {c}: it matches the entry");
+                }
+            }
+            NoContactCommand::List { dock, person } => {
+                let rows = dock.open()?.no_contact_list(person.as_deref())?;
+                if rows.is_empty() {
+                    println!("no entries");
+                }
+                for r in rows {
+                    println!(
+                        "{} {} [{}] {} {} {} (added by {} at {})",
+                        r.id,
+                        r.person,
+                        r.kind,
+                        berth::domain::text::visible(&r.name, false),
+                        r.email,
+                        berth::domain::text::visible(&r.address, false),
+                        r.added_by,
+                        r.added_at
+                    );
+                }
+            }
+            NoContactCommand::Remove { dock, id } => {
+                dock.open()?.no_contact_remove(id, &actor)?;
+                println!("removed no-contact entry {id}");
+            }
+        },
     }
     Ok(())
 }
@@ -1164,18 +1434,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Contacts {
-            command: RosterCommand::Sign { file, dir, out },
-        } => {
-            let (env, d) = Facility::open(&dir)?.sign_contacts(&file, now)?;
-            let what = format!(
-                "contact list version {} for {}: {} contacts",
-                d.version,
-                d.person,
-                d.contacts.len()
-            );
-            write_signed(&out, &env, &what)?;
-        }
+        Command::Contacts { command } => contacts(command)?,
         Command::Roster {
             command: RosterCommand::Sign { file, dir, out },
         } => {

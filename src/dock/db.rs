@@ -20,6 +20,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_relay.sql")),
         M::up(include_str!("migrations/0005_pending.sql")),
         M::up(include_str!("migrations/0006_staff.sql")),
+        M::up(include_str!("migrations/0007_contacts.sql")),
     ])
 }
 
@@ -532,31 +533,9 @@ impl DockDb {
         extra: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
     ) -> Result<()> {
         self.tx(|tx| {
-            let held: Option<(i64, Vec<u8>)> = tx
-                .cached_row(
-                    "SELECT version, envelope FROM documents WHERE kind = ?1 AND scope = ?2",
-                    [kind, scope],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some((v, bytes)) = held {
-                let v = v as u64;
-                if version < v || (version == v && bytes != envelope) {
-                    return Err(Error::Refused(format!(
-                        "the dock holds {kind} {scope} version {v}; publish a higher version than that"
-                    )));
-                }
-                if version == v {
-                    return Ok(());
-                }
+            if publish_in(tx, kind, scope, version, envelope, at)? {
+                extra(tx)?;
             }
-            tx.cached_exec(
-                "INSERT INTO documents (kind, scope, version, envelope, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, envelope = excluded.envelope, \
-                 published_at = excluded.published_at",
-                params![kind, scope, version as i64, envelope, ts(&at)],
-            )?;
-            extra(tx)?;
             Ok(())
         })
     }
@@ -1450,4 +1429,407 @@ impl DockDb {
         let rows = st.query_map(params![after, actor, limit], audit_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+// ---- contacts (issue 17): requests, invitations, the no-contact list ----
+
+const REQUEST_COLS: &str = "id, tablet, person, kind, name, relationship, email, contact, asked_at, \
+     received_at, state, reason, flag, invited_at, invite_sent_at, invite_error, decided_by, updated_at";
+
+/// A contact request as the dock holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRequestRow {
+    pub id: String,
+    pub tablet: String,
+    pub person: String,
+    /// `add` or `remove`.
+    pub kind: String,
+    pub name: String,
+    pub relationship: String,
+    pub email: String,
+    pub contact: String,
+    pub asked_at: String,
+    pub received_at: String,
+    pub state: String,
+    /// What the person reads.
+    pub reason: String,
+    /// For staff only: why the dock refused it on its own.
+    pub flag: String,
+    pub invited_at: Option<String>,
+    pub invite_sent_at: Option<String>,
+    pub invite_error: String,
+    pub decided_by: String,
+    pub updated_at: String,
+}
+
+fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRequestRow> {
+    Ok(ContactRequestRow {
+        id: r.get(0)?,
+        tablet: r.get(1)?,
+        person: r.get(2)?,
+        kind: r.get(3)?,
+        name: r.get(4)?,
+        relationship: r.get(5)?,
+        email: r.get(6)?,
+        contact: r.get(7)?,
+        asked_at: r.get(8)?,
+        received_at: r.get(9)?,
+        state: r.get(10)?,
+        reason: r.get(11)?,
+        flag: r.get(12)?,
+        invited_at: r.get(13)?,
+        invite_sent_at: r.get(14)?,
+        invite_error: r.get(15)?,
+        decided_by: r.get(16)?,
+        updated_at: r.get(17)?,
+    })
+}
+
+/// A request the dock has not seen before.
+pub struct NewContactRequest<'a> {
+    pub id: &'a str,
+    pub tablet: &'a str,
+    pub person: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub relationship: &'a str,
+    pub email: &'a str,
+    pub contact: &'a str,
+    pub asked_at: DateTime<Utc>,
+    pub envelope: &'a [u8],
+}
+
+/// A request moving on: to `state`, if its state now may become it.
+pub struct RequestUpdate<'a> {
+    pub id: &'a str,
+    pub state: crate::domain::contacts::RequestState,
+    pub reason: &'a str,
+    /// Set the contact's id (on acceptance).
+    pub contact: Option<&'a str>,
+    /// Set the invitation's token hash and time (on approval).
+    pub token_sha256: Option<&'a str>,
+    pub decided_by: &'a str,
+}
+
+/// A new signed contact list for a person, and the rows it holds.
+pub struct ListPublish<'a> {
+    pub person: &'a str,
+    pub version: u64,
+    pub envelope: &'a [u8],
+    pub rows: Vec<ContactRow>,
+}
+
+/// Everything one contact decision changes, written in one transaction:
+/// the old state or the new one, never half.
+#[derive(Default)]
+pub struct ContactChange<'a> {
+    pub insert: Option<(NewContactRequest<'a>, crate::domain::contacts::RequestState)>,
+    /// With `insert`: the reason and the staff-only flag it is stored with.
+    pub insert_reason: &'a str,
+    pub insert_flag: &'a str,
+    pub updates: Vec<RequestUpdate<'a>>,
+    pub list: Option<ListPublish<'a>>,
+    /// Entries for the person's feed.
+    pub feed: Vec<(String, FeedItem)>,
+    pub audit: Vec<StaffAuditNew<'a>>,
+    /// An address that blocked the facility, and the request it answered.
+    pub block: Option<(&'a str, &'a str)>,
+    /// A refusal to log for staff: (what, reason).
+    pub refusal: Option<(String, String)>,
+}
+
+/// Store `envelope` as the newest document of its kind and scope, unless a
+/// newer one is held. Ok(false) when exactly this version is held.
+fn publish_in(
+    tx: &Transaction<'_>,
+    kind: &str,
+    scope: &str,
+    version: u64,
+    envelope: &[u8],
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let held: Option<(i64, Vec<u8>)> = tx
+        .cached_row(
+            "SELECT version, envelope FROM documents WHERE kind = ?1 AND scope = ?2",
+            [kind, scope],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((v, bytes)) = held {
+        let v = v as u64;
+        if version < v || (version == v && bytes != envelope) {
+            return Err(Error::Refused(format!(
+                "the dock holds {kind} {scope} version {v}; publish a higher version than that"
+            )));
+        }
+        if version == v {
+            return Ok(false);
+        }
+    }
+    tx.cached_exec(
+        "INSERT INTO documents (kind, scope, version, envelope, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (kind, scope) DO UPDATE SET version = excluded.version, envelope = excluded.envelope, \
+         published_at = excluded.published_at",
+        params![kind, scope, version as i64, envelope, ts(&at)],
+    )?;
+    Ok(true)
+}
+
+impl DockDb {
+    pub fn contact_request(&self, id: &str) -> Result<Option<ContactRequestRow>> {
+        Ok(self
+            .conn
+            .cached_row(
+                &format!("SELECT {REQUEST_COLS} FROM contact_requests WHERE id = ?1"),
+                [id],
+                request_row,
+            )
+            .optional()?)
+    }
+
+    /// Requests, oldest first; with `state`, only those in it; with
+    /// `person`, only theirs.
+    pub fn contact_requests(
+        &self,
+        state: Option<&str>,
+        person: Option<&str>,
+    ) -> Result<Vec<ContactRequestRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {REQUEST_COLS} FROM contact_requests \
+             WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR lower(person) = lower(?2)) \
+             ORDER BY received_at, id"
+        ))?;
+        let rows = st.query_map(params![state, person], request_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The request by its invitation token's hash, if one is waiting.
+    pub fn request_by_token(&self, token_sha256: &str) -> Result<Option<ContactRequestRow>> {
+        Ok(self
+            .conn
+            .cached_row(
+                &format!("SELECT {REQUEST_COLS} FROM contact_requests WHERE token_sha256 = ?1"),
+                [token_sha256],
+                request_row,
+            )
+            .optional()?)
+    }
+
+    /// The signed contact list held for a person: (version, envelope).
+    pub fn contact_list(&self, person: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        let scope = format!("person:{}", person.to_ascii_lowercase());
+        Ok(self
+            .conn
+            .cached_row(
+                "SELECT version, envelope FROM documents WHERE kind = 'contacts' AND scope = ?1",
+                [scope],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn is_blocked(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .cached_row(
+                "SELECT 1 FROM contact_blocks WHERE email = ?1",
+                [email],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Apply one contact decision in one transaction. An update whose
+    /// request may not move to its new state refuses the whole change.
+    pub fn contact_change(
+        &mut self,
+        c: ContactChange<'_>,
+        at: DateTime<Utc>,
+        sign: &dyn Fn(&FeedEntry) -> Vec<u8>,
+        then: impl FnOnce() -> Result<()>,
+    ) -> Result<bool> {
+        use crate::domain::contacts::RequestState;
+        self.tx(|tx| {
+            if let Some((r, state)) = &c.insert {
+                let n = tx.cached_exec(
+                    "INSERT OR IGNORE INTO contact_requests (id, tablet, person, kind, name, relationship, email, \
+                     contact, asked_at, received_at, envelope, state, reason, flag, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?10)",
+                    params![
+                        r.id, r.tablet, r.person, r.kind, r.name, r.relationship, r.email, r.contact,
+                        ts(&r.asked_at), ts(&at), r.envelope, state.as_str(), c.insert_reason, c.insert_flag
+                    ],
+                )?;
+                if n == 0 {
+                    // Held from an earlier try: nothing else changes.
+                    return Ok(false);
+                }
+            }
+            for u in &c.updates {
+                let current: String = tx
+                    .cached_row("SELECT state FROM contact_requests WHERE id = ?1", [u.id], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| Error::NotFound {
+                        what: "contact request",
+                        id: u.id.into(),
+                        hint: "see `berth-facility contacts requests --data D`",
+                    })?;
+                let from = RequestState::parse(&current).ok_or_else(|| {
+                    Error::Refused(format!("contact request {} has an unknown state {current:?}", u.id))
+                })?;
+                if !from.can_become(u.state) {
+                    return Err(Error::Refused(format!(
+                        "contact request {} is {current}; it cannot become {}. Nothing was changed",
+                        u.id,
+                        u.state.as_str()
+                    )));
+                }
+                tx.cached_exec(
+                    "UPDATE contact_requests SET state = ?2, reason = ?3, contact = COALESCE(?4, contact), \
+                     token_sha256 = COALESCE(?5, token_sha256), \
+                     invited_at = CASE WHEN ?5 IS NULL THEN invited_at ELSE ?6 END, \
+                     decided_by = CASE WHEN ?7 = '' THEN decided_by ELSE ?7 END, updated_at = ?6 WHERE id = ?1",
+                    params![u.id, u.state.as_str(), u.reason, u.contact, u.token_sha256, ts(&at), u.decided_by],
+                )?;
+            }
+            if let Some(l) = &c.list {
+                let scope = format!("person:{}", l.person.to_ascii_lowercase());
+                publish_in(tx, "contacts", &scope, l.version, l.envelope, at)?;
+                set_contacts(tx, l.person, &l.rows)?;
+            }
+            for (person, item) in &c.feed {
+                append_feed(tx, person, at, item.clone(), sign)?;
+            }
+            for a in &c.audit {
+                append_staff_audit(tx, a)?;
+            }
+            if let Some((email, request)) = c.block {
+                tx.cached_exec(
+                    "INSERT OR IGNORE INTO contact_blocks (email, blocked_at, request) VALUES (?1, ?2, ?3)",
+                    params![email, ts(&at), request],
+                )?;
+            }
+            if let Some((what, reason)) = &c.refusal {
+                tx.cached_exec(
+                    "INSERT INTO refusals (at, what, reason) VALUES (?1, ?2, ?3)",
+                    params![ts(&at), what, reason],
+                )?;
+            }
+            then()?;
+            Ok(true)
+        })
+    }
+
+    /// Invitations approved and not yet accepted by the relay, due now:
+    /// (request id, tries so far).
+    pub fn invitations_to_send(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(String, u32)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, invite_attempts FROM contact_requests \
+             WHERE state = 'invited' AND invite_sent_at IS NULL \
+             AND (invite_next_try IS NULL OR invite_next_try <= ?1) ORDER BY invited_at LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![ts(&now), limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mark_invitation_sent(&mut self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.cached_exec(
+            "UPDATE contact_requests SET invite_sent_at = ?2, invite_error = '' WHERE id = ?1",
+            params![id, ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_invitation_failed(
+        &mut self,
+        id: &str,
+        attempts: u32,
+        next: DateTime<Utc>,
+        why: &str,
+    ) -> Result<()> {
+        self.conn.cached_exec(
+            "UPDATE contact_requests SET invite_attempts = ?2, invite_next_try = ?3, invite_error = ?4 WHERE id = ?1",
+            params![id, attempts, ts(&next), why],
+        )?;
+        Ok(())
+    }
+
+    // ---- the no-contact list ----
+
+    /// (id, person, kind, name, email, address, added by, added at).
+    pub fn no_contact(&self, person: Option<&str>) -> Result<Vec<NoContactRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, person, kind, name, email, address, added_by, added_at FROM no_contact \
+             WHERE ?1 IS NULL OR lower(person) = lower(?1) ORDER BY person, id",
+        )?;
+        let rows = st.query_map(params![person], |r| {
+            Ok(NoContactRow {
+                id: r.get(0)?,
+                person: r.get(1)?,
+                kind: r.get(2)?,
+                name: r.get(3)?,
+                email: r.get(4)?,
+                address: r.get(5)?,
+                added_by: r.get(6)?,
+                added_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Is this address on anyone's no-contact list? (person, entry id).
+    pub fn no_contact_by_email(&self, email: &str) -> Result<Vec<(String, i64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT person, id FROM no_contact WHERE email = ?1 AND email != ''")?;
+        let rows = st.query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn no_contact_add(
+        &mut self,
+        person: &str,
+        e: &crate::domain::contacts::NoContactEntry,
+        audit: &StaffAuditNew<'_>,
+    ) -> Result<i64> {
+        self.tx(|tx| {
+            tx.cached_exec(
+                "INSERT INTO no_contact (person, kind, name, email, address, added_by, added_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![person, e.kind.as_str(), e.name, e.email, e.address, audit.actor, ts(&audit.at)],
+            )?;
+            let id = tx.last_insert_rowid();
+            append_staff_audit(tx, audit)?;
+            Ok(id)
+        })
+    }
+
+    pub fn no_contact_remove(&mut self, id: i64, audit: &StaffAuditNew<'_>) -> Result<()> {
+        self.tx(|tx| {
+            let n = tx.cached_exec("DELETE FROM no_contact WHERE id = ?1", [id])?;
+            if n == 0 {
+                return Err(Error::NotFound {
+                    what: "no-contact entry",
+                    id: id.to_string(),
+                    hint: "see `berth-facility contacts no-contact list --data D`",
+                });
+            }
+            append_staff_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+}
+
+/// One entry of a person's no-contact list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoContactRow {
+    pub id: i64,
+    pub person: String,
+    pub kind: String,
+    pub name: String,
+    pub email: String,
+    pub address: String,
+    pub added_by: String,
+    pub added_at: String,
 }

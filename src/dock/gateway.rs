@@ -67,11 +67,13 @@ pub struct ImportReport {
     pub refused: Vec<(String, String)>,
     /// (message, person, reason): accepted for others, refused for these.
     pub refused_for: Vec<(String, String, String)>,
+    /// (message, what it did): answers to contact invitations.
+    pub answers: Vec<(String, String)>,
 }
 
 impl ImportReport {
     pub fn total(&self) -> usize {
-        self.accepted.len() + self.duplicates.len() + self.refused.len()
+        self.accepted.len() + self.answers.len() + self.duplicates.len() + self.refused.len()
     }
 }
 
@@ -95,6 +97,8 @@ enum Outcome {
     /// Entered review for these people (some may have been refused).
     Accepted,
     Duplicate,
+    /// An answer to a contact invitation (in `report.answers`).
+    Answered,
 }
 
 impl Dock {
@@ -202,6 +206,7 @@ impl Dock {
                 Ok(outcome) => {
                     match outcome {
                         Outcome::Accepted => report.accepted.push(name.clone()),
+                        Outcome::Answered => {}
                         Outcome::Duplicate => report.duplicates.push(name.clone()),
                     }
                     let dest = gateway.join("processed").join(format!("{sha}.eml"));
@@ -236,6 +241,21 @@ impl Dock {
     ) -> Result<Outcome> {
         let mail = parse_mail(bytes)?;
         self.check_sender(&mail)?;
+        if let Some(token) = self.invitation_token(&mail.recipients, &mail.subject) {
+            if !self.db.no_contact_by_email(&mail.sender)?.is_empty() {
+                return Err(Error::Refused(format!(
+                    "{} is on a no-contact list; the answer was not imported",
+                    mail.sender
+                )));
+            }
+            return Ok(match self.answer_invitation(&token, &mail.sender, &mail.body)? {
+                Some(what) => {
+                    report.answers.push((name.to_string(), what));
+                    Outcome::Answered
+                }
+                None => Outcome::Duplicate,
+            });
+        }
         let domain = self.shared.config.mail_domain.to_ascii_lowercase();
         let people: Vec<String> = mail
             .recipients
@@ -264,7 +284,18 @@ impl Dock {
         let now = Utc::now();
         let (mut stored, mut already) = (0, 0);
         let mut refusals = Vec::new();
+        let listed = self.db.no_contact_by_email(&mail.sender)?;
         for person in &people {
+            if listed.iter().any(|(p, _)| p.eq_ignore_ascii_case(person)) {
+                refusals.push((
+                    person.clone(),
+                    format!(
+                        "{} is on {person}'s no-contact list; the message was never imported for {person}",
+                        mail.sender
+                    ),
+                ));
+                continue;
+            }
             let contact = self
                 .db
                 .contacts_of(person)?
@@ -389,7 +420,8 @@ impl Dock {
         };
         let now = Utc::now();
         let due = self.db.letters_to_send(now, 100)?;
-        if due.is_empty() {
+        let invitations = self.db.invitations_to_send(now, 100)?;
+        if due.is_empty() && invitations.is_empty() {
             return Ok(report);
         }
         let transport = lettre::SmtpTransport::builder_dangerous(host)
@@ -419,6 +451,29 @@ impl Dock {
                     self.db
                         .mark_send_failed(&id, attempts, now + backoff(attempts), &why)?;
                     report.failed.push((id, why));
+                }
+            }
+        }
+        // Contact invitations: the same relay, the same back-off. Their
+        // state is the request's ("invited") whether or not the relay has
+        // taken the message yet; staff see where it is.
+        for (id, attempts) in invitations {
+            let file = format!("invite-{id}.eml");
+            let path = outbox.join(&file);
+            let result = fs::read(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|bytes| submit(&transport, &bytes));
+            match result {
+                Ok(()) => {
+                    self.db.mark_invitation_sent(&id, Utc::now())?;
+                    move_file(&path, &sent_dir.join(&file))?;
+                    report.sent.push(format!("invite-{id}"));
+                }
+                Err(why) => {
+                    let attempts = attempts + 1;
+                    self.db
+                        .mark_invitation_failed(&id, attempts, now + backoff(attempts), &why)?;
+                    report.failed.push((format!("invite-{id}"), why));
                 }
             }
         }

@@ -17,6 +17,7 @@
 //! Invariant: SQL for the dock lives in `db.rs` only.
 
 mod bundles;
+pub mod contacts;
 mod db;
 pub mod gateway;
 pub mod mail;
@@ -37,7 +38,7 @@ use crate::facility::Facility;
 use crate::trust::{SigningKey, TrustedRoot, payload_type as pt, signed};
 
 pub use bundles::PendingBundle;
-pub use db::{LetterRow, PendingTablet, StaffAuditRow, TabletRow};
+pub use db::{ContactRequestRow, LetterRow, NoContactRow, PendingTablet, StaffAuditRow, TabletRow};
 pub use review::{HistoryLine, ReviewFilter, ReviewItem, ReviewKind, ReviewPage};
 
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +169,8 @@ pub(crate) struct Shared {
     pub root: TrustedRoot,
     pub dock_key: SigningKey,
     pub messaging_key: SigningKey,
+    /// Signs the contact lists the dock publishes when a contact accepts.
+    pub contacts_key: SigningKey,
     pub config: DockConfig,
     /// Test hook: returning true for a step name drops the connection
     /// there (see `Dock::with_cuts`).
@@ -272,6 +275,7 @@ impl Dock {
             root: facility.root().clone(),
             dock_key: facility.key("dock")?,
             messaging_key: facility.key("messaging")?,
+            contacts_key: facility.key("contacts")?,
             config,
             cut: None,
         };

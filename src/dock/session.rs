@@ -197,6 +197,7 @@ impl Session<'_> {
                 offset,
             } => self.vendor_upload(total, sha256, offset, frame.blobs),
             RequestBody::Certificates { count } => self.certificates(count, frame.blobs),
+            RequestBody::ContactRequests { count } => self.contact_requests(count, frame.blobs),
             RequestBody::Bye => unreachable!("handled by the loop"),
         }
     }
@@ -318,6 +319,45 @@ impl Session<'_> {
             Utc::now(),
         )?;
         Ok((ReplyBody::CertificatesAck { stored, already }, Vec::new()))
+    }
+
+    /// Contact requests: each signed by this session's tablet for a person
+    /// on its rosters, and checked before any is stored. Each is stored
+    /// once by its id, so a resend after a cut stores nothing twice.
+    fn contact_requests(
+        &mut self,
+        count: u32,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(ReplyBody, Vec<Vec<u8>>)> {
+        let tablet = self.tablet()?;
+        if count as usize != blobs.len() || blobs.len() > MAX_BATCH {
+            return Err(Error::Refused(format!(
+                "upload names {count} contact requests but carries {} (at most {MAX_BATCH} per frame)",
+                blobs.len()
+            )));
+        }
+        let people = self.dock.db.people_for(&tablet.groups)?;
+        let mut docs = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let r = signed::verify_contact_request(&self.peer, b)?;
+            if !people.iter().any(|p| p == r.person.as_str()) {
+                return Err(Error::Refused(format!(
+                    "contact request {} is from {}, who is not on a roster of this tablet's groups; nothing was stored",
+                    r.id, r.person
+                )));
+            }
+            docs.push(r);
+        }
+        let (mut stored, mut already) = (0, 0);
+        for (r, b) in docs.iter().zip(&blobs) {
+            if self.dock.receive_contact_request(r, b)? {
+                stored += 1;
+            } else {
+                already += 1;
+            }
+            self.dock.step("dock:after-store-contact-request")?;
+        }
+        Ok((ReplyBody::ContactRequestsAck { stored, already }, Vec::new()))
     }
 
     fn report(

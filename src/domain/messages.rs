@@ -81,7 +81,7 @@ pub struct ContactListDoc {
     pub contacts: Vec<Contact>,
 }
 
-fn plausible_email(e: &str) -> bool {
+pub(crate) fn plausible_email(e: &str) -> bool {
     let mut parts = e.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;

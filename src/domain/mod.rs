@@ -2,6 +2,7 @@
 //! names `ring`, `rusqlite` or Slint. Signed documents are plain serde
 //! structs; whether their bytes were signed is decided in `trust`.
 
+pub mod contacts;
 pub mod content;
 pub mod docs;
 pub mod login;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::contacts::RequestState;
 use super::messages::{ContactId, OutState, OutboundMessage};
 use super::people::PersonId;
 use super::{BundleId, FacilityId, GroupId, PublicKey, Sha256};
@@ -62,6 +63,11 @@ pub enum RequestBody {
     /// The blobs are this many course certificates, each signed by this
     /// tablet's device key.
     Certificates {
+        count: u32,
+    },
+    /// The blobs are this many contact requests (`ContactRequestDoc`),
+    /// each signed by this tablet's device key.
+    ContactRequests {
         count: u32,
     },
     /// Part of a vendor's upload of a `total`-byte bundle whose SHA-256 is
@@ -161,6 +167,12 @@ pub enum ReplyBody {
         stored: u32,
         already: u32,
     },
+    /// Every contact request of the upload is stored (`stored` new,
+    /// `already` held from an earlier try).
+    ContactRequestsAck {
+        stored: u32,
+        already: u32,
+    },
     /// The vendor upload is stored and waits for approval.
     Uploaded {
         bundle: BundleId,
@@ -230,6 +242,14 @@ pub enum FeedItem {
     State {
         id: String,
         state: OutState,
+        reason: String,
+    },
+    /// Where a contact request the person made is now (on any tablet:
+    /// `name` lets another tablet show it).
+    ContactRequest {
+        id: String,
+        name: String,
+        state: RequestState,
         reason: String,
     },
 }

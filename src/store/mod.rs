@@ -16,11 +16,13 @@ use crate::domain::time::ClockState;
 use crate::domain::{BundleId, Manifest, Sha256};
 
 mod audit;
+mod contacts;
 mod content;
 mod messages;
 mod people;
 mod sync;
 
+pub use contacts::{ContactRequestRow, NewContactRequest};
 pub use content::{Bookmark, CatalogueRow, CertificateRow, PlayerState, QuizBest, SearchFilter};
 pub use messages::{NewLetter, OutboxRow};
 pub use people::{PersonRow, UsageRow};
@@ -40,6 +42,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0006_mail_subject.sql")),
         M::up(include_str!("migrations/0007_tablet_settings.sql")),
         M::up(include_str!("migrations/0008_catalogue_ids.sql")),
+        M::up(include_str!("migrations/0009_contact_requests.sql")),
     ])
 }
 

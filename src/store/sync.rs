@@ -313,6 +313,9 @@ impl Store {
                         advance_state(tx, "outbox", id, *state, reason, &now)?;
                         advance_state(tx, "sent_elsewhere", id, *state, reason, &now)?;
                     }
+                    FeedItem::ContactRequest { id, name, state, reason } => {
+                        super::contacts::apply_request_state(tx, person, id, name, *state, reason, &now)?;
+                    }
                 }
                 cursors.insert(name, e.seq);
                 applied += 1;

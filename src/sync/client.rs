@@ -57,6 +57,7 @@ pub struct SyncSummary {
     pub bundles_refused: Vec<String>,
     pub bundles_removed: usize,
     pub certificates_sent: usize,
+    pub contact_requests_sent: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -443,6 +444,34 @@ pub fn sync_with_cuts(
             ));
         }
         summary.certificates_sent += n;
+    }
+
+    // Contact requests made on this tablet, a batch at a time.
+    loop {
+        let batch = lock(tablet).sync().pending_contact_requests(MAX_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let (ids, blobs): (Vec<String>, Vec<Vec<u8>>) = batch.into_iter().unzip();
+        let (reply, _) = conn.request(
+            RequestBody::ContactRequests {
+                count: blobs.len() as u32,
+            },
+            blobs,
+        )?;
+        let ReplyBody::ContactRequestsAck { .. } = reply else {
+            return Err(SyncError::Protocol(format!(
+                "expected a contact request ack, got {reply:?}"
+            )));
+        };
+        step("sync:after-contact-requests-acked", cut)?;
+        let n = lock(tablet).sync().contact_requests_acked(&ids)?;
+        if n == 0 {
+            return Err(SyncError::Protocol(
+                "the dock acknowledged none of the contact requests sent".into(),
+            ));
+        }
+        summary.contact_requests_sent += n;
     }
 
     // Pull: feed entries and documents, until the dock has nothing more.

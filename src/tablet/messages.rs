@@ -189,6 +189,108 @@ impl Letters<'_> {
         })
     }
 
+    /// Ask for a new contact: checked here as the dock will check it,
+    /// signed by the device key, and queued for the next dock. Returns the
+    /// request's id.
+    pub fn ask_contact(
+        &mut self,
+        session: &Session,
+        name: &str,
+        relationship: &str,
+        email: &str,
+    ) -> Result<String> {
+        use crate::domain::contacts::{AskRefusal, ContactAsk, MAX_OPEN_REQUESTS, check_add};
+        let (name, relationship, email) =
+            check_add(name, relationship, email).map_err(Refusal::from)?;
+        self.open_for_letters(session)?;
+        if let Some(c) = self
+            .contacts_for(session)?
+            .into_iter()
+            .find(|c| c.email == email)
+        {
+            return Err(Refusal::from(AskRefusal::AlreadyAContact(c.name)).into());
+        }
+        let requests = self.t.store.contact_requests_for(&session.person)?;
+        let open: Vec<_> = requests.iter().filter(|r| r.state.is_open()).collect();
+        if open.iter().any(|r| r.kind == "add" && r.email == email) {
+            return Err(Refusal::from(AskRefusal::AlreadyAsked(email)).into());
+        }
+        if open.len() >= MAX_OPEN_REQUESTS {
+            return Err(Refusal::from(AskRefusal::TooManyOpen).into());
+        }
+        let ask = ContactAsk::Add {
+            name: name.clone(),
+            relationship: relationship.clone(),
+            email: email.clone(),
+        };
+        self.sign_request(session, ask, ("add", &name, &relationship, &email, ""))
+    }
+
+    /// Ask the dock to take a contact off the person's list. It takes
+    /// effect at the next dock; until then letters to them still queue.
+    pub fn ask_remove_contact(&mut self, session: &Session, contact: &str) -> Result<String> {
+        let id = ContactId::parse(contact)?;
+        let c = self
+            .contacts_for(session)?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| Refusal::from(SendRefusal::NotAContact(contact.into())))?;
+        let ask = crate::domain::contacts::ContactAsk::Remove {
+            contact: id.clone(),
+        };
+        self.sign_request(session, ask, ("remove", &c.name, &c.relationship, &c.email, id.as_str()))
+    }
+
+    fn open_for_letters(&mut self, session: &Session) -> Result<()> {
+        let st = self.t.people().standing(&session.person)?;
+        if !st.decision.allowed.contains(&Feature::Messages) {
+            return Err(Refusal::Closed(Feature::Messages, st.decision.reason).into());
+        }
+        Ok(())
+    }
+
+    fn sign_request(
+        &mut self,
+        session: &Session,
+        ask: crate::domain::contacts::ContactAsk,
+        (kind, name, relationship, email, contact): (&str, &str, &str, &str, &str),
+    ) -> Result<String> {
+        let now = self.t.trusted_now()?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let doc = crate::domain::contacts::ContactRequestDoc {
+            id: id.clone(),
+            tablet: self.t.device_key.public(),
+            person: PersonId::parse(&session.person)?,
+            ask,
+            asked_at: now,
+        };
+        let payload = serde_json::to_vec(&doc).expect("request serializes");
+        let envelope =
+            Envelope::sign(payload_type::CONTACT_REQUEST, payload, &[&self.t.device_key]).to_bytes();
+        self.t
+            .store
+            .add_contact_request(&crate::store::NewContactRequest {
+                id: &id,
+                person: &session.person,
+                kind,
+                name,
+                relationship,
+                email,
+                contact,
+                asked_at: now,
+                envelope: &envelope,
+            })?;
+        Ok(id)
+    }
+
+    /// The person's contact requests, newest first, each with its state.
+    pub fn contact_requests_for(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<crate::store::ContactRequestRow>> {
+        Ok(self.t.store.contact_requests_for(&session.person)?)
+    }
+
     /// The person's letters, newest first, each with its state.
     pub fn outbox_for(&self, session: &Session) -> Result<Vec<OutboxRow>> {
         Ok(self.t.store.outbox_for(&session.person)?)

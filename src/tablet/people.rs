@@ -80,6 +80,8 @@ pub enum Refusal {
     ),
     #[error(transparent)]
     Letter(#[from] crate::domain::messages::SendRefusal),
+    #[error(transparent)]
+    Ask(#[from] crate::domain::contacts::AskRefusal),
     #[error("{0}")]
     Content(#[from] crate::tablet::content::ContentRefusal),
 }

@@ -274,6 +274,17 @@ impl SyncSide<'_> {
         Ok(self.t.store.mark_certificates_uploaded(ids, now)?)
     }
 
+    /// Contact requests not yet at the dock, at most `max`: (id, signed envelope).
+    pub fn pending_contact_requests(&self, max: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(self.t.store.pending_contact_requests(max)?)
+    }
+
+    /// The dock acknowledged these contact requests.
+    pub fn contact_requests_acked(&mut self, ids: &[String]) -> Result<usize> {
+        let now = self.t.trusted_now()?;
+        Ok(self.t.store.mark_contact_requests_uploaded(ids, now)?)
+    }
+
     /// What a pull asks for: each carried person's feed cursor, the
     /// version of every accepted document, and the installed manifests.
     pub fn pull_state(&self) -> Result<PullState> {

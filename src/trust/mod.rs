@@ -44,6 +44,8 @@ pub mod payload_type {
     pub const ENTITLEMENT: &str = "application/vnd.berth.entitlement+json";
     /// A course certificate, signed by the device key where it was earned.
     pub const CERTIFICATE: &str = "application/vnd.berth.certificate+json";
+    /// A contact request, signed by the device key of the tablet it was made on.
+    pub const CONTACT_REQUEST: &str = "application/vnd.berth.contact-request+json";
 }
 
 #[derive(Debug, thiserror::Error)]

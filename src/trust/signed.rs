@@ -73,6 +73,25 @@ pub fn verify_certificate(bytes: &[u8]) -> Result<CertificateDoc> {
     Ok(c)
 }
 
+/// A contact request, checked against the device key of the tablet that
+/// sent it, then its rules.
+pub fn verify_contact_request(
+    device: &PublicKey,
+    bytes: &[u8],
+) -> Result<crate::domain::contacts::ContactRequestDoc> {
+    let r: crate::domain::contacts::ContactRequestDoc =
+        verify_by(device, bytes, pt::CONTACT_REQUEST, "contact request")?;
+    if r.tablet != *device {
+        return Err(crate::domain::Error::Refused(format!(
+            "contact request {} names tablet {} but was signed by {device}",
+            r.id, r.tablet
+        ))
+        .into());
+    }
+    r.validate()?;
+    Ok(r)
+}
+
 impl TrustedRoot {
     /// A music entitlement receipt, signed by the approval role and made
     /// out by this facility.
