@@ -1049,21 +1049,30 @@ fn contacts(command: ContactsCommand) -> Result<()> {
             println!(
                 "approved {id}; wrote the invitation to {} as {}. {} joins {}'s contacts when they answer ACCEPT",
                 r.email,
-                d.join("gateway").join("outbox").join(format!("invite-{id}.eml")).display(),
+                d.join("gateway")
+                    .join("outbox")
+                    .join(format!("invite-{id}.eml"))
+                    .display(),
                 r.name,
                 r.person
             );
         }
         ContactsCommand::Refuse { dock, id, reason } => {
             let r = dock.open()?.contact_refuse(&id, &reason, &actor)?;
-            println!("refused {id}; {} sees the reason at the next sync", r.person);
+            println!(
+                "refused {id}; {} sees the reason at the next sync",
+                r.person
+            );
         }
         ContactsCommand::List { dock, person } => {
             let (version, list) = dock.open()?.contact_list(&person)?;
             if version == 0 {
                 println!("{person} has no contact list at this dock");
             } else {
-                println!("{person}: contact list version {version}, {} contacts", list.len());
+                println!(
+                    "{person}: contact list version {version}, {} contacts",
+                    list.len()
+                );
             }
             for c in list {
                 println!(
@@ -1071,8 +1080,16 @@ fn contacts(command: ContactsCommand) -> Result<()> {
                     c.id,
                     berth::domain::text::visible(&c.name, false),
                     c.email,
-                    if c.relationship.is_empty() { String::new() } else { format!(" ({})", c.relationship) },
-                    if c.attorney { " [attorney: privileged]" } else { "" }
+                    if c.relationship.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", c.relationship)
+                    },
+                    if c.attorney {
+                        " [attorney: privileged]"
+                    } else {
+                        ""
+                    }
                 );
             }
         }
@@ -1082,7 +1099,9 @@ fn contacts(command: ContactsCommand) -> Result<()> {
             contact,
             reason,
         } => {
-            let v = dock.open()?.contact_suspend(&person, &contact, &reason, &actor)?;
+            let v = dock
+                .open()?
+                .contact_suspend(&person, &contact, &reason, &actor)?;
             println!(
                 "suspended {contact} of {person}; published contact list version {v}. Tablets take it at the next sync"
             );
@@ -1093,55 +1112,59 @@ fn contacts(command: ContactsCommand) -> Result<()> {
             name,
             email,
         } => {
-            let id = dock.open()?.contact_attorney(&person, &name, &email, &actor)?;
+            let id = dock
+                .open()?
+                .contact_attorney(&person, &name, &email, &actor)?;
             println!(
                 "added attorney {id} to {person}'s contacts; their letters are privileged. Tablets take it at the next sync"
             );
         }
-        ContactsCommand::NoContact { command } => match command {
-            NoContactCommand::Add {
-                dock,
-                person,
-                kind,
-                name,
-                email,
-                address,
-            } => {
-                let kind = NoContactKind::parse(&kind).ok_or_else(|| {
+        ContactsCommand::NoContact { command } => {
+            match command {
+                NoContactCommand::Add {
+                    dock,
+                    person,
+                    kind,
+                    name,
+                    email,
+                    address,
+                } => {
+                    let kind = NoContactKind::parse(&kind).ok_or_else(|| {
                     anyhow::anyhow!("--kind {kind:?}: use court-order, victim or witness; nothing was changed")
                 })?;
-                let entry = NoContactEntry::new(kind, &name, &email, &address)
-                    .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
-                let (id, suspended) = dock.open()?.no_contact_add(&person, &entry, &actor)?;
-                println!("added no-contact entry {id} for {person}");
-                for c in suspended {
-                    println!("  suspended {c}: it matches the entry");
+                    let entry = NoContactEntry::new(kind, &name, &email, &address)
+                        .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+                    let (id, suspended) = dock.open()?.no_contact_add(&person, &entry, &actor)?;
+                    println!("added no-contact entry {id} for {person}");
+                    for c in suspended {
+                        println!("  suspended {c}: it matches the entry");
+                    }
+                }
+                NoContactCommand::List { dock, person } => {
+                    let rows = dock.open()?.no_contact_list(person.as_deref())?;
+                    if rows.is_empty() {
+                        println!("no entries");
+                    }
+                    for r in rows {
+                        println!(
+                            "{} {} [{}] {} {} {} (added by {} at {})",
+                            r.id,
+                            r.person,
+                            r.kind,
+                            berth::domain::text::visible(&r.name, false),
+                            r.email,
+                            berth::domain::text::visible(&r.address, false),
+                            r.added_by,
+                            r.added_at
+                        );
+                    }
+                }
+                NoContactCommand::Remove { dock, id } => {
+                    dock.open()?.no_contact_remove(id, &actor)?;
+                    println!("removed no-contact entry {id}");
                 }
             }
-            NoContactCommand::List { dock, person } => {
-                let rows = dock.open()?.no_contact_list(person.as_deref())?;
-                if rows.is_empty() {
-                    println!("no entries");
-                }
-                for r in rows {
-                    println!(
-                        "{} {} [{}] {} {} {} (added by {} at {})",
-                        r.id,
-                        r.person,
-                        r.kind,
-                        berth::domain::text::visible(&r.name, false),
-                        r.email,
-                        berth::domain::text::visible(&r.address, false),
-                        r.added_by,
-                        r.added_at
-                    );
-                }
-            }
-            NoContactCommand::Remove { dock, id } => {
-                dock.open()?.no_contact_remove(id, &actor)?;
-                println!("removed no-contact entry {id}");
-            }
-        },
+        }
     }
     Ok(())
 }

@@ -11,7 +11,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::db::{self, ContactChange, ContactRequestRow, ListPublish, NewContactRequest, NoContactRow};
+use super::db::{
+    self, ContactChange, ContactRequestRow, ListPublish, NewContactRequest, NoContactRow,
+};
 use super::staff::Actor;
 use super::{Dock, Error, Result};
 use crate::domain::contacts::{
@@ -126,7 +128,12 @@ impl Dock {
     }
 
     /// The no-contact entry this name or address matches, for this person.
-    fn no_contact_hit(&self, person: &str, name: &str, email: &str) -> Result<Option<NoContactRow>> {
+    fn no_contact_hit(
+        &self,
+        person: &str,
+        name: &str,
+        email: &str,
+    ) -> Result<Option<NoContactRow>> {
         let rows = self.db.no_contact(Some(person))?;
         let entries: Vec<NoContactEntry> = rows
             .iter()
@@ -350,7 +357,8 @@ impl Dock {
         state: Option<RequestState>,
         person: Option<&str>,
     ) -> Result<Vec<ContactRequestRow>> {
-        self.db.contact_requests(state.map(RequestState::as_str), person)
+        self.db
+            .contact_requests(state.map(RequestState::as_str), person)
     }
 
     pub fn contact_request(&self, id: &str) -> Result<ContactRequestRow> {
@@ -522,7 +530,9 @@ impl Dock {
                 token_sha256: None,
                 decided_by: label,
             });
-            change.feed.push(state_item(o, RequestState::Removed, reason));
+            change
+                .feed
+                .push(state_item(o, RequestState::Removed, reason));
         }
         let sign = self.sign_feed();
         self.db.contact_change(change, now, &sign, || Ok(()))?;
@@ -634,7 +644,10 @@ impl Dock {
         }
         for r in self.db.contact_requests(None, Some(&person))? {
             let open = RequestState::parse(&r.state).is_some_and(RequestState::is_open);
-            if open && r.kind == "add" && rules::matches_no_contact(&list, &r.name, &r.email).is_some() {
+            if open
+                && r.kind == "add"
+                && rules::matches_no_contact(&list, &r.name, &r.email).is_some()
+            {
                 let now = Utc::now();
                 let flag = format!("matches no-contact entry {id}");
                 let change = ContactChange {
@@ -850,7 +863,11 @@ impl Dock {
                 Ok(Some(format!(
                     "{} {} request {}",
                     r.email,
-                    if block { "blocked the facility at" } else { "refused" },
+                    if block {
+                        "blocked the facility at"
+                    } else {
+                        "refused"
+                    },
                     r.id
                 )))
             }

@@ -1723,13 +1723,19 @@ impl DockDb {
 
     /// Invitations approved and not yet accepted by the relay, due now:
     /// (request id, tries so far).
-    pub fn invitations_to_send(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(String, u32)>> {
+    pub fn invitations_to_send(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(String, u32)>> {
         let mut st = self.conn.prepare_cached(
             "SELECT id, invite_attempts FROM contact_requests \
              WHERE state = 'invited' AND invite_sent_at IS NULL \
              AND (invite_next_try IS NULL OR invite_next_try <= ?1) ORDER BY invited_at LIMIT ?2",
         )?;
-        let rows = st.query_map(params![ts(&now), limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = st.query_map(params![ts(&now), limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1797,7 +1803,15 @@ impl DockDb {
             tx.cached_exec(
                 "INSERT INTO no_contact (person, kind, name, email, address, added_by, added_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![person, e.kind.as_str(), e.name, e.email, e.address, audit.actor, ts(&audit.at)],
+                params![
+                    person,
+                    e.kind.as_str(),
+                    e.name,
+                    e.email,
+                    e.address,
+                    audit.actor,
+                    ts(&audit.at)
+                ],
             )?;
             let id = tx.last_insert_rowid();
             append_staff_audit(tx, audit)?;

@@ -248,13 +248,15 @@ impl Dock {
                     mail.sender
                 )));
             }
-            return Ok(match self.answer_invitation(&token, &mail.sender, &mail.body)? {
-                Some(what) => {
-                    report.answers.push((name.to_string(), what));
-                    Outcome::Answered
-                }
-                None => Outcome::Duplicate,
-            });
+            return Ok(
+                match self.answer_invitation(&token, &mail.sender, &mail.body)? {
+                    Some(what) => {
+                        report.answers.push((name.to_string(), what));
+                        Outcome::Answered
+                    }
+                    None => Outcome::Duplicate,
+                },
+            );
         }
         let domain = self.shared.config.mail_domain.to_ascii_lowercase();
         let people: Vec<String> = mail

@@ -357,7 +357,10 @@ impl Session<'_> {
             }
             self.dock.step("dock:after-store-contact-request")?;
         }
-        Ok((ReplyBody::ContactRequestsAck { stored, already }, Vec::new()))
+        Ok((
+            ReplyBody::ContactRequestsAck { stored, already },
+            Vec::new(),
+        ))
     }
 
     fn report(

@@ -73,7 +73,9 @@ pub enum AskRefusal {
     AlreadyAContact(String),
     #[error("you already asked for {0}; the request is waiting")]
     AlreadyAsked(String),
-    #[error("you have {MAX_OPEN_REQUESTS} requests waiting; wait for an answer before asking again")]
+    #[error(
+        "you have {MAX_OPEN_REQUESTS} requests waiting; wait for an answer before asking again"
+    )]
     TooManyOpen,
 }
 
@@ -140,7 +142,9 @@ impl ContactRequestDoc {
         {
             let (n, r, e) = check_add(name, relationship, email).map_err(|e| bad(e.to_string()))?;
             if &n != name || &r != relationship || &e != email {
-                return Err(bad("name, relationship and email must be sent cleaned".into()));
+                return Err(bad(
+                    "name, relationship and email must be sent cleaned".into()
+                ));
             }
         }
         Ok(())
@@ -209,13 +213,15 @@ impl RequestState {
         )
     }
 
-    /// States only move forward; refused and removed are ends. Only an
-    /// active contact can be removed, and only an open request refused.
+    /// States only move forward; refused and removed are ends. An active
+    /// contact can be removed (and a removal the person asked for goes
+    /// from asked or in review straight to removed); only an open request
+    /// can be refused.
     pub fn can_become(self, next: RequestState) -> bool {
         use RequestState::*;
         match (self, next) {
             (Refused | Removed, _) | (_, Asked) => false,
-            (_, Removed) => self == Active,
+            (_, Removed) => matches!(self, Active | Asked | InReview),
             (_, Refused) => self.is_open(),
             _ => next.rank() > self.rank(),
         }
@@ -273,7 +279,9 @@ impl NoContactEntry {
             return Err(bad("the name is longer than 64 characters"));
         }
         if !email.is_empty() && !plausible_email(&email) {
-            return Err(bad("the email address is not one; it looks like name@example.org"));
+            return Err(bad(
+                "the email address is not one; it looks like name@example.org",
+            ));
         }
         if address.chars().count() > MAX_ADDRESS_CHARS {
             return Err(bad("the address is longer than 200 characters"));
@@ -366,7 +374,11 @@ pub fn new_contact_id(name: &str, taken: &[ContactId]) -> ContactId {
         .join("-");
     base.truncate(24);
     let base = base.trim_end_matches('-').to_string();
-    let base = if base.is_empty() { "contact".to_string() } else { base };
+    let base = if base.is_empty() {
+        "contact".to_string()
+    } else {
+        base
+    };
     let mut n = 1;
     loop {
         let id = if n == 1 {
@@ -392,7 +404,10 @@ mod tests {
         assert!(Asked.can_become(InReview) && InReview.can_become(Invited));
         assert!(Invited.can_become(Active) && Asked.can_become(Active));
         assert!(Asked.can_become(Refused) && Invited.can_become(Refused));
-        assert!(!Active.can_become(Refused), "an active contact is removed, not refused");
+        assert!(
+            !Active.can_become(Refused),
+            "an active contact is removed, not refused"
+        );
         assert!(Active.can_become(Removed) && !Invited.can_become(Removed));
         assert!(!Refused.can_become(Active) && !Removed.can_become(Active));
         assert!(!Invited.can_become(InReview) && !InReview.can_become(Asked));
@@ -426,9 +441,15 @@ mod tests {
 
     #[test]
     fn answers_are_read_from_the_first_unquoted_line() {
-        assert_eq!(read_answer("ACCEPT\n\n> Reply ACCEPT"), Some(InviteAnswer::Accept));
+        assert_eq!(
+            read_answer("ACCEPT\n\n> Reply ACCEPT"),
+            Some(InviteAnswer::Accept)
+        );
         assert_eq!(read_answer("\n  Sí, acepto"), Some(InviteAnswer::Accept));
-        assert_eq!(read_answer("> ACCEPT\nno thanks"), Some(InviteAnswer::Refuse));
+        assert_eq!(
+            read_answer("> ACCEPT\nno thanks"),
+            Some(InviteAnswer::Refuse)
+        );
         assert_eq!(read_answer("Block."), Some(InviteAnswer::Block));
         assert_eq!(read_answer("bloquear"), Some(InviteAnswer::Block));
         assert_eq!(read_answer("who is this?"), None);
@@ -439,10 +460,17 @@ mod tests {
     fn requests_are_checked_and_cleaned() {
         assert_eq!(
             check_add("  Ana   López ", "hermana", " Ana@Example.ORG ").unwrap(),
-            ("Ana López".into(), "hermana".into(), "ana@example.org".into())
+            (
+                "Ana López".into(),
+                "hermana".into(),
+                "ana@example.org".into()
+            )
         );
         assert_eq!(check_add(" ", "", "a@b.org"), Err(AskRefusal::NoName));
-        assert!(matches!(check_add("Ana", "", "ana"), Err(AskRefusal::BadEmail(_))));
+        assert!(matches!(
+            check_add("Ana", "", "ana"),
+            Err(AskRefusal::BadEmail(_))
+        ));
         assert_eq!(
             check_add(&"a".repeat(65), "", "a@b.org"),
             Err(AskRefusal::NameTooLong)

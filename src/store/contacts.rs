@@ -99,7 +99,9 @@ impl Store {
             )
             .map_err(self.sq())?;
         let rows = st
-            .query_map([limit.min(i64::MAX as usize) as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([limit.min(i64::MAX as usize) as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(self.sq())?
             .collect::<rusqlite::Result<_>>()
             .map_err(self.sq())?;
@@ -108,7 +110,11 @@ impl Store {
 
     /// The dock holds these requests: they are in review there (the feed
     /// brings what staff decided).
-    pub fn mark_contact_requests_uploaded(&mut self, ids: &[String], at: DateTime<Utc>) -> Result<usize> {
+    pub fn mark_contact_requests_uploaded(
+        &mut self,
+        ids: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
         self.tx_run(|tx| {
             let mut n = 0;
             for id in ids {
@@ -136,7 +142,11 @@ pub(super) fn apply_request_state(
     at: &str,
 ) -> rusqlite::Result<()> {
     let current: Option<String> = tx
-        .cached_row("SELECT state FROM contact_requests WHERE id = ?1", [id], |r| r.get(0))
+        .cached_row(
+            "SELECT state FROM contact_requests WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .optional()?;
     match current.as_deref().map(RequestState::parse) {
         None => {

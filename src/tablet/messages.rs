@@ -238,7 +238,11 @@ impl Letters<'_> {
         let ask = crate::domain::contacts::ContactAsk::Remove {
             contact: id.clone(),
         };
-        self.sign_request(session, ask, ("remove", &c.name, &c.relationship, &c.email, id.as_str()))
+        self.sign_request(
+            session,
+            ask,
+            ("remove", &c.name, &c.relationship, &c.email, id.as_str()),
+        )
     }
 
     fn open_for_letters(&mut self, session: &Session) -> Result<()> {
@@ -265,8 +269,12 @@ impl Letters<'_> {
             asked_at: now,
         };
         let payload = serde_json::to_vec(&doc).expect("request serializes");
-        let envelope =
-            Envelope::sign(payload_type::CONTACT_REQUEST, payload, &[&self.t.device_key]).to_bytes();
+        let envelope = Envelope::sign(
+            payload_type::CONTACT_REQUEST,
+            payload,
+            &[&self.t.device_key],
+        )
+        .to_bytes();
         self.t
             .store
             .add_contact_request(&crate::store::NewContactRequest {

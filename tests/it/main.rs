@@ -8,6 +8,7 @@ mod cli;
 mod cli_robust;
 mod conformance;
 mod console;
+mod contacts;
 mod content;
 mod core;
 mod crash;
