@@ -39,6 +39,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/review/{id}", get(letter))
         .route("/review/{id}/approve", post(approve))
         .route("/review/{id}/reject", post(reject))
+        .route("/contacts", get(contacts))
+        .route("/contacts/{id}/approve", post(contact_approve))
+        .route("/contacts/{id}/refuse", post(contact_refuse))
+        .route("/contacts/suspend", post(contact_suspend))
+        .route("/contacts/attorney", post(contact_attorney))
+        .route("/no-contact", get(no_contact))
+        .route("/no-contact/add", post(no_contact_add))
+        .route("/no-contact/{id}/remove", post(no_contact_remove))
         .route("/staff", get(staff))
         .route("/staff/add", post(staff_add))
         .route("/staff/{user}/disable", post(staff_disable))
@@ -997,6 +1005,341 @@ async fn tablet_revoke(
             ctx,
             Some(format!("Revoked {name}. It is refused from its next sync.")),
         )
+    })
+    .await
+}
+
+// ---- contacts ----
+
+fn request_line(dock: &Dock, r: crate::dock::ContactRequestRow) -> Result<RequestLine, Problem> {
+    let person_name = dock
+        .person(&r.person)?
+        .map(|(_, n)| n)
+        .unwrap_or_else(|| r.person.clone());
+    let invitation = dock.invitation_status(&r);
+    Ok(RequestLine {
+        path: path_part(&r.id),
+        received: short_time(&r.received_at),
+        person_name,
+        invitation,
+        id: r.id,
+        person: r.person,
+        kind: r.kind,
+        name: r.name,
+        email: r.email,
+        relationship: r.relationship,
+        state: r.state,
+        reason: r.reason,
+        flag: r.flag,
+    })
+}
+
+fn contacts_page(
+    dock: &Dock,
+    ctx: &Ctx,
+    person: &str,
+    notice: Option<String>,
+) -> Result<Response, Problem> {
+    use crate::domain::contacts::RequestState;
+    let person = person.trim();
+    let (person, person_name) = if person.is_empty() {
+        (String::new(), String::new())
+    } else {
+        dock.person(person)?.ok_or_else(|| {
+            Problem::NotFound(format!(
+                "No one with the ID {person} is on a roster at this dock. Check the ID."
+            ))
+        })?
+    };
+    let rows = dock.contact_requests(None, (!person.is_empty()).then_some(person.as_str()))?;
+    let (mut waiting, mut flagged, mut invited, mut done) = (vec![], vec![], vec![], vec![]);
+    for r in rows {
+        let state = RequestState::parse(&r.state);
+        let flag = !r.flag.is_empty();
+        let line = request_line(dock, r)?;
+        match state {
+            Some(RequestState::InReview) => waiting.push(line),
+            Some(RequestState::Invited) => invited.push(line),
+            _ if flag => flagged.push(line),
+            _ => done.push(line),
+        }
+    }
+    // The newest decisions first, and only the last hundred.
+    done.reverse();
+    done.truncate(100);
+    flagged.reverse();
+    let (list_version, contacts) = if person.is_empty() {
+        (0, Vec::new())
+    } else {
+        let (v, list) = dock.contact_list(&person)?;
+        (
+            v,
+            list.into_iter()
+                .map(|c| ContactLine {
+                    id: c.id.to_string(),
+                    name: c.name,
+                    email: c.email,
+                    relationship: c.relationship,
+                    attorney: c.attorney,
+                })
+                .collect(),
+        )
+    };
+    Ok(html(&ContactsPage {
+        nav: Some(Nav::of(ctx, "/contacts")),
+        csrf: ctx.session.csrf.clone(),
+        can_decide: ctx.may(Action::ContactsDecide),
+        can_attorney: ctx.may(Action::LegalDecide),
+        person,
+        person_name,
+        waiting,
+        flagged,
+        invited,
+        done,
+        contacts,
+        list_version,
+        reasons: crate::dock::contacts::REFUSE_REASONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        notice,
+    }))
+}
+
+async fn contacts(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    auth::page(
+        app,
+        headers,
+        Gate::Need(Action::ContactsRead),
+        move |dock, ctx| {
+            let q = Form::parse(q.as_deref().unwrap_or("").as_bytes());
+            contacts_page(dock, ctx, q.get("person"), None)
+        },
+    )
+    .await
+}
+
+async fn contact_approve(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: FormBody,
+) -> Response {
+    auth::form(app, headers, Gate::Need(Action::ContactsDecide), body, FORM_LIMIT, move |dock, ctx, _| {
+        let r = dock.contact_approve(&id, &ctx.actor())?;
+        contacts_page(
+            dock,
+            ctx,
+            "",
+            Some(format!(
+                "Approved. {} was sent an invitation at {}; they join {}'s contacts when they answer ACCEPT.",
+                r.name, r.email, r.person
+            )),
+        )
+    })
+    .await
+}
+
+async fn contact_refuse(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: FormBody,
+) -> Response {
+    auth::form(
+        app,
+        headers,
+        Gate::Need(Action::ContactsDecide),
+        body,
+        FORM_LIMIT,
+        move |dock, ctx, f| {
+            let reason = match (f.get("reason"), f.get("template")) {
+                ("", "") => {
+                    return Err(Problem::Bad(
+                        "Choose a reason or write one: the person reads it. Nothing was changed."
+                            .into(),
+                    ));
+                }
+                ("", t) => t,
+                (typed, _) => typed,
+            };
+            let r = dock.contact_refuse(&id, reason, &ctx.actor())?;
+            contacts_page(
+                dock,
+                ctx,
+                "",
+                Some(format!(
+                    "Refused {}'s request for {}. They read the reason at the next sync.",
+                    r.person, r.name
+                )),
+            )
+        },
+    )
+    .await
+}
+
+async fn contact_suspend(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: FormBody,
+) -> Response {
+    auth::form(app, headers, Gate::Need(Action::ContactsDecide), body, FORM_LIMIT, |dock, ctx, f| {
+        let (person, contact) = (f.get("person"), f.get("contact"));
+        let v = dock.contact_suspend(person, contact, f.get("reason"), &ctx.actor())?;
+        contacts_page(
+            dock,
+            ctx,
+            person,
+            Some(format!(
+                "Suspended {contact}. Contact list version {v} reaches {person}'s tablets at the next sync."
+            )),
+        )
+    })
+    .await
+}
+
+async fn contact_attorney(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: FormBody,
+) -> Response {
+    auth::form(app, headers, Gate::Need(Action::LegalDecide), body, FORM_LIMIT, |dock, ctx, f| {
+        let person = f.get("person");
+        let id = dock.contact_attorney(person, f.get("name"), f.get("email"), &ctx.actor())?;
+        contacts_page(
+            dock,
+            ctx,
+            person,
+            Some(format!(
+                "Added attorney {id}. Letters with them are privileged; the list reaches the tablets at the next sync."
+            )),
+        )
+    })
+    .await
+}
+
+fn no_contact_page(
+    dock: &Dock,
+    ctx: &Ctx,
+    person: &str,
+    notice: Option<String>,
+) -> Result<Response, Problem> {
+    let person = person.trim();
+    let entries = dock
+        .no_contact_list((!person.is_empty()).then_some(person))?
+        .into_iter()
+        .map(|e| {
+            let person_name = dock
+                .person(&e.person)
+                .ok()
+                .flatten()
+                .map(|(_, n)| n)
+                .unwrap_or_else(|| e.person.clone());
+            NoContactLine {
+                id: e.id.to_string(),
+                person_name,
+                person: e.person,
+                kind: e.kind,
+                name: e.name,
+                email: e.email,
+                address: e.address,
+                added_by: e.added_by,
+                added: short_time(&e.added_at),
+            }
+        })
+        .collect();
+    Ok(html(&NoContactPage {
+        nav: Some(Nav::of(ctx, "/no-contact")),
+        csrf: ctx.session.csrf.clone(),
+        person: person.to_string(),
+        entries,
+        kinds: crate::domain::contacts::NoContactKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
+        notice,
+    }))
+}
+
+async fn no_contact(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    auth::page(
+        app,
+        headers,
+        Gate::Need(Action::NoContactEdit),
+        move |dock, ctx| {
+            let q = Form::parse(q.as_deref().unwrap_or("").as_bytes());
+            no_contact_page(dock, ctx, q.get("person"), None)
+        },
+    )
+    .await
+}
+
+async fn no_contact_add(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: FormBody,
+) -> Response {
+    use crate::domain::contacts::{NoContactEntry, NoContactKind};
+    auth::form(
+        app,
+        headers,
+        Gate::Need(Action::NoContactEdit),
+        body,
+        FORM_LIMIT,
+        |dock, ctx, f| {
+            let kind = NoContactKind::parse(f.get("kind")).ok_or_else(|| {
+                Problem::Bad(
+                    "Choose why: court-order, victim or witness. Nothing was changed.".into(),
+                )
+            })?;
+            let entry = NoContactEntry::new(kind, f.get("name"), f.get("email"), f.get("address"))
+                .map_err(|e| Problem::Bad(format!("{e}. Nothing was changed.")))?;
+            let person = f.get("person");
+            let (id, suspended) = dock.no_contact_add(person, &entry, &ctx.actor())?;
+            let also = if suspended.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Suspended the matching contact(s): {}.",
+                    suspended.join(", ")
+                )
+            };
+            no_contact_page(
+                dock,
+                ctx,
+                person,
+                Some(format!("Added entry {id} for {person}.{also}")),
+            )
+        },
+    )
+    .await
+}
+
+async fn no_contact_remove(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: FormBody,
+) -> Response {
+    auth::form(app, headers, Gate::Need(Action::NoContactEdit), body, FORM_LIMIT, move |dock, ctx, f| {
+        if f.get("confirm") != "yes" {
+            return Err(Problem::Bad(format!(
+                "Tick \"I am sure\" to remove entry {id}: requests and mail that match it are then no longer refused. Nothing was changed."
+            )));
+        }
+        let n: i64 = id
+            .parse()
+            .map_err(|_| Problem::NotFound(format!("There is no no-contact entry {id}.")))?;
+        dock.no_contact_remove(n, &ctx.actor())?;
+        no_contact_page(dock, ctx, "", Some(format!("Removed entry {id}.")))
     })
     .await
 }

@@ -24,9 +24,11 @@ pub struct Link {
 }
 
 /// Every page, in the header's order, and the action that opens it.
-pub const PAGES: [(&str, &str, Action); 5] = [
+pub const PAGES: [(&str, &str, Action); 7] = [
     ("/review", "Review", Action::ReviewRead),
     ("/legal", "Privileged mail", Action::LegalRead),
+    ("/contacts", "Contacts", Action::ContactsRead),
+    ("/no-contact", "No-contact list", Action::NoContactEdit),
     ("/tablets", "Tablets", Action::TabletsRead),
     ("/staff", "Staff", Action::StaffEdit),
     ("/audit", "Audit", Action::AuditRead),
@@ -278,4 +280,72 @@ pub fn short_time(t: &str) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| t.to_string())
+}
+
+/// One contact request as the contacts page lists it.
+pub struct RequestLine {
+    pub id: String,
+    pub path: String,
+    pub person: String,
+    pub person_name: String,
+    pub kind: String,
+    pub name: String,
+    pub email: String,
+    pub relationship: String,
+    pub received: String,
+    pub state: String,
+    pub reason: String,
+    pub flag: String,
+    pub invitation: String,
+}
+
+/// One contact on a person's signed list.
+pub struct ContactLine {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub relationship: String,
+    pub attorney: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+pub struct ContactsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub can_decide: bool,
+    pub can_attorney: bool,
+    pub person: String,
+    pub person_name: String,
+    pub waiting: Vec<RequestLine>,
+    pub flagged: Vec<RequestLine>,
+    pub invited: Vec<RequestLine>,
+    pub done: Vec<RequestLine>,
+    pub contacts: Vec<ContactLine>,
+    pub list_version: u64,
+    pub reasons: Vec<String>,
+    pub notice: Option<String>,
+}
+
+pub struct NoContactLine {
+    pub id: String,
+    pub person: String,
+    pub person_name: String,
+    pub kind: String,
+    pub name: String,
+    pub email: String,
+    pub address: String,
+    pub added_by: String,
+    pub added: String,
+}
+
+#[derive(Template)]
+#[template(path = "nocontact.html")]
+pub struct NoContactPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub person: String,
+    pub entries: Vec<NoContactLine>,
+    pub kinds: Vec<&'static str>,
+    pub notice: Option<String>,
 }

@@ -31,6 +31,15 @@ pub const REFUSED: &str = "This request was refused. / Esta solicitud fue rechaz
 /// The contact said no (or blocked the facility); the person reads only this.
 pub const DECLINED: &str =
     "The contact did not accept the invitation. / El contacto no aceptó la invitación.";
+/// The reasons staff pick from when refusing a request (the person reads
+/// them, so each is written for them, in English and Spanish).
+pub const REFUSE_REASONS: [&str; 4] = [
+    REFUSED,
+    "The address could not be checked; ask again with another one. / No se pudo verificar la dirección; pida de nuevo con otra.",
+    "The facility's rules do not allow this contact. / Las reglas del centro no permiten este contacto.",
+    "Write the contact's full name as it is on their ID. / Escriba el nombre completo del contacto como en su identificación.",
+];
+
 /// Who the dock's own decisions are recorded as in the staff trail.
 pub const DOCK_ACTOR: &str = "dock";
 

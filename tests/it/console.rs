@@ -451,6 +451,46 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/contacts",
+        needs: Some(Action::ContactsRead),
+    },
+    Route {
+        method: "POST",
+        path: "/contacts/{request}/approve",
+        needs: Some(Action::ContactsDecide),
+    },
+    Route {
+        method: "POST",
+        path: "/contacts/{request}/refuse",
+        needs: Some(Action::ContactsDecide),
+    },
+    Route {
+        method: "POST",
+        path: "/contacts/suspend",
+        needs: Some(Action::ContactsDecide),
+    },
+    Route {
+        method: "POST",
+        path: "/contacts/attorney",
+        needs: Some(Action::LegalDecide),
+    },
+    Route {
+        method: "GET",
+        path: "/no-contact",
+        needs: Some(Action::NoContactEdit),
+    },
+    Route {
+        method: "POST",
+        path: "/no-contact/add",
+        needs: Some(Action::NoContactEdit),
+    },
+    Route {
+        method: "POST",
+        path: "/no-contact/{entry}/remove",
+        needs: Some(Action::NoContactEdit),
+    },
+    Route {
+        method: "GET",
         path: "/staff",
         needs: Some(Action::StaffEdit),
     },
@@ -517,6 +557,16 @@ fn every_route_checks_the_role_on_the_server_for_every_role() {
     let mut dock = dw.dock();
     dock.review_approve(&plain, &cli()).unwrap();
     dock.review_approve(&privileged, &cli()).unwrap();
+    // A contact request, refused already: an allowed decision on it is
+    // refused for its state.
+    let request = t
+        .lock()
+        .unwrap()
+        .letters()
+        .ask_contact(&s, "Luis", "", "luis@example.org")
+        .unwrap();
+    dw.sync(&t).unwrap();
+    dock.contact_refuse(&request, "no", &cli()).unwrap();
     for r in Role::ALL {
         member(&mut dock, r.as_str(), &[r]);
     }
@@ -535,7 +585,9 @@ fn every_route_checks_the_role_on_the_server_for_every_role() {
                 .replace("{letter}", &plain)
                 .replace("{privileged}", &privileged)
                 .replace("{user}", "nobody-here")
-                .replace("{tablet}", "no-such-tablet");
+                .replace("{tablet}", "no-such-tablet")
+                .replace("{request}", &request)
+                .replace("{entry}", "1");
             let allowed = route.needs.is_none_or(|a| may(role, a));
             // Forms carry the right token and nothing else: an allowed
             // one is refused for its input (400/404), never done.
@@ -633,6 +685,8 @@ fn the_route_table_is_the_routers_and_the_documented_one() {
                     .replace("{letter}", "{id}")
                     .replace("{privileged}", "{id}")
                     .replace("{tablet}", "{name}")
+                    .replace("{request}", "{id}")
+                    .replace("{entry}", "{id}")
                     == p
         })
     };
