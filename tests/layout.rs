@@ -635,6 +635,28 @@ fn walk(w: &World, c: &mut Checker, long_names: bool) {
     check(c, "messages, a letter sent");
     focus(ui);
     check(c, "messages, keyboard up");
+    // Asking for a new contact: a refusal, then a queued request.
+    ui.global::<KeyboardAdapter>().set_hidden(true);
+    m.invoke_open_ask();
+    check(c, "messages, new contact");
+    m.invoke_ask(
+        "Luis Pérez".into(),
+        "primo".into(),
+        "luis.example.org".into(),
+    );
+    assert_ne!(m.get_ask_notice(), "", "a bad address is refused");
+    check(c, "messages, new contact, refused");
+    m.invoke_ask(
+        "Luis Pérez".into(),
+        "primo".into(),
+        "luis@example.org".into(),
+    );
+    assert!(m.get_ask_notice_good(), "the request is queued");
+    check(c, "messages, new contact, asked");
+    focus(ui);
+    check(c, "messages, new contact, keyboard up");
+    ui.global::<KeyboardAdapter>().set_hidden(true);
+    m.set_asking(false);
     shell.open("home");
     let home = ui.global::<HomeAdapter>();
     let learn = ui.global::<LearnAdapter>();

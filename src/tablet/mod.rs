@@ -6,7 +6,7 @@ mod messages;
 mod people;
 pub mod sync;
 
-pub use crate::store::{Bookmark, PlayerState, ThreadItem, ThreadSummary};
+pub use crate::store::{Bookmark, ContactRequestRow, PlayerState, ThreadItem, ThreadSummary};
 pub use content::{
     AlbumRow, BookCard, BookView, CertificateCard, Completed, ContentRefusal, CourseCard,
     CourseStep, CourseView, LessonView, Library, TrackRow,

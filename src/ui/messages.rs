@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-use super::{AppWindow, ContactRow, KeyboardAdapter, LetterRow, MessagesAdapter, Tr};
+use super::{AppWindow, ContactRow, KeyboardAdapter, LetterRow, MessagesAdapter, RequestRow, Tr};
+use crate::domain::contacts::{AskRefusal, RequestState};
 use crate::domain::messages::{
     Contact, LetterState, OutState, SendRefusal, graphemes, starts_sentence,
 };
-use crate::tablet::{CoreError, Queued, Refusal, ThreadItem, ThreadSummary};
+use crate::tablet::{ContactRequestRow, CoreError, Queued, Refusal, ThreadItem, ThreadSummary};
 
 /// What the Messages page needs of the tablet, for the person signed in.
 pub trait LettersService {
@@ -25,6 +26,61 @@ pub trait LettersService {
     /// The letter length limit in graphemes, and letters left today.
     fn limits(&self) -> Result<(u32, u32), CoreError>;
     fn time_zone(&self) -> Tz;
+    /// The person's contact requests, newest first.
+    fn requests(&self) -> Result<Vec<ContactRequestRow>, CoreError>;
+    /// Ask for a new contact; queued for the next dock.
+    fn ask(&self, name: &str, relationship: &str, email: &str) -> Result<String, CoreError>;
+    /// Ask to take a contact off the list; queued for the next dock.
+    fn remove(&self, contact: &str) -> Result<String, CoreError>;
+}
+
+/// The line under the New contact form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AskNotice {
+    None,
+    /// The request waits for the next dock.
+    Queued,
+    /// The removal waits for the next dock.
+    RemoveQueued,
+    Refused(AskRefusal),
+    /// Letters (and so requests) are closed now.
+    Closed,
+    Failed,
+}
+
+/// One contact request as the page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestView {
+    pub name: String,
+    pub remove: bool,
+    /// "primo · luis@example.org".
+    pub detail: String,
+    pub state: RequestState,
+    pub reason: String,
+}
+
+fn request_view(r: ContactRequestRow) -> RequestView {
+    let detail = [r.relationship.as_str(), r.email.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    RequestView {
+        name: r.name,
+        remove: r.kind == "remove",
+        detail,
+        state: r.state,
+        reason: r.reason,
+    }
+}
+
+/// How a request's state is coloured.
+pub fn request_tone(state: RequestState) -> Tone {
+    match state {
+        RequestState::Active => Tone::Done,
+        RequestState::Refused | RequestState::Removed => Tone::Problem,
+        _ => Tone::Waiting,
+    }
 }
 
 /// The line under the letter.
@@ -92,6 +148,9 @@ pub struct MessagesView {
     pub max: u32,
     pub left_today: u32,
     pub notice: Notice,
+    /// Newest first.
+    pub requests: Vec<RequestView>,
+    pub ask_notice: AskNotice,
 }
 
 pub fn tone(state: LetterState) -> Tone {
@@ -181,7 +240,48 @@ impl<S: LettersService> MessagesController<S> {
             max,
             left_today,
             notice: Notice::None,
+            requests: log("requests", self.svc.requests())
+                .unwrap_or_default()
+                .into_iter()
+                .map(request_view)
+                .collect(),
+            ask_notice: AskNotice::None,
         }
+    }
+
+    fn ask_notice(e: &CoreError) -> AskNotice {
+        match e {
+            CoreError::Refused(Refusal::Ask(r)) => AskNotice::Refused(r.clone()),
+            CoreError::Refused(Refusal::Closed(..)) => AskNotice::Closed,
+            _ => {
+                tracing::warn!("contact request refused: {e}");
+                AskNotice::Failed
+            }
+        }
+    }
+
+    /// Ask for a new contact. On success the form is cleared (the caller
+    /// clears its fields when `ask_notice` is `Queued`); on a refusal what
+    /// was typed stays, with the reason.
+    pub fn ask(&self, current: &str, name: &str, relationship: &str, email: &str) -> MessagesView {
+        let notice = match self.svc.ask(name, relationship, email) {
+            Ok(_) => AskNotice::Queued,
+            Err(e) => Self::ask_notice(&e),
+        };
+        let mut v = self.open(Some(current));
+        v.ask_notice = notice;
+        v
+    }
+
+    /// Ask to remove `contact`.
+    pub fn remove(&self, contact: &str) -> MessagesView {
+        let notice = match self.svc.remove(contact) {
+            Ok(_) => AskNotice::RemoveQueued,
+            Err(e) => Self::ask_notice(&e),
+        };
+        let mut v = self.open(Some(contact));
+        v.ask_notice = notice;
+        v
     }
 
     /// The letter changed: save the draft (nothing typed is lost) and
@@ -291,6 +391,50 @@ pub fn show(ui: &AppWindow, v: &MessagesView) {
         },
     );
     capitalize_next(ui, &v.text);
+    let requests: Vec<RequestRow> = v
+        .requests
+        .iter()
+        .map(|r| RequestRow {
+            name: if r.remove {
+                tr.invoke_request_remove(r.name.as_str().into())
+            } else {
+                r.name.as_str().into()
+            },
+            detail: r.detail.as_str().into(),
+            state: tr.invoke_request_state(r.state.as_str().into(), r.reason.as_str().into()),
+            tone: match request_tone(r.state) {
+                Tone::Waiting => "waiting",
+                Tone::Done => "done",
+                Tone::Problem => "problem",
+            }
+            .into(),
+        })
+        .collect();
+    g.set_requests(ModelRc::new(VecModel::from(requests)));
+    g.set_ask_notice_good(matches!(
+        v.ask_notice,
+        AskNotice::Queued | AskNotice::RemoveQueued
+    ));
+    g.set_ask_notice(match &v.ask_notice {
+        AskNotice::None => SharedString::default(),
+        AskNotice::Queued => tr.invoke_ask_queued(),
+        AskNotice::RemoveQueued => tr.invoke_remove_queued(),
+        AskNotice::Refused(r) => match r {
+            AskRefusal::NoName => tr.invoke_ask_no_name(),
+            AskRefusal::NameTooLong | AskRefusal::RelationshipTooLong => tr.invoke_ask_too_long(),
+            AskRefusal::BadEmail(_) => tr.invoke_ask_bad_email(),
+            AskRefusal::AlreadyAContact(n) => tr.invoke_ask_already_contact(n.as_str().into()),
+            AskRefusal::AlreadyAsked(_) => tr.invoke_ask_already_asked(),
+            AskRefusal::TooManyOpen => tr.invoke_ask_too_many(),
+        },
+        AskNotice::Closed => tr.invoke_ask_closed(),
+        AskNotice::Failed => tr.invoke_ask_failed(),
+    });
+    if v.ask_notice == AskNotice::Queued {
+        g.set_ask_name(SharedString::default());
+        g.set_ask_relationship(SharedString::default());
+        g.set_ask_email(SharedString::default());
+    }
     g.set_notice_good(v.notice == Notice::Queued);
     g.set_notice(match &v.notice {
         Notice::None => SharedString::default(),
@@ -353,6 +497,7 @@ mod tests {
         inbox: Vec<(String, String, bool)>,
         max: u32,
         quota: u32,
+        asked: RefCell<Vec<ContactRequestRow>>,
     }
 
     fn contact(id: &str, name: &str) -> Contact {
@@ -373,6 +518,7 @@ mod tests {
             inbox: vec![("tio".into(), "Hola sobrina".into(), true)],
             max: 20,
             quota: 2,
+            asked: RefCell::default(),
         }
     }
 
@@ -452,6 +598,34 @@ mod tests {
         fn time_zone(&self) -> Tz {
             chrono_tz::America::Chicago
         }
+        fn requests(&self) -> Result<Vec<ContactRequestRow>, CoreError> {
+            Ok(self.asked.borrow().clone())
+        }
+        fn ask(&self, name: &str, relationship: &str, email: &str) -> Result<String, CoreError> {
+            let (name, relationship, email) =
+                crate::domain::contacts::check_add(name, relationship, email)
+                    .map_err(Refusal::from)?;
+            let id = format!("r-{}", self.asked.borrow().len());
+            self.asked.borrow_mut().insert(
+                0,
+                ContactRequestRow {
+                    id: id.clone(),
+                    person: "A1".into(),
+                    kind: "add".into(),
+                    name,
+                    relationship,
+                    email,
+                    contact: String::new(),
+                    state: RequestState::Asked,
+                    reason: String::new(),
+                    asked_at: "2026-06-03T15:00:00Z".into(),
+                },
+            );
+            Ok(id)
+        }
+        fn remove(&self, contact: &str) -> Result<String, CoreError> {
+            Err(Refusal::from(SendRefusal::NotAContact(contact.into())).into())
+        }
     }
 
     #[test]
@@ -511,6 +685,37 @@ mod tests {
         assert_eq!(v.notice, Notice::QuotaUsed);
         let v = c.send("ana", "   ");
         assert_eq!(v.notice, Notice::CannotSend);
+    }
+
+    #[test]
+    fn asking_for_a_contact_queues_it_or_keeps_what_was_typed_with_the_reason() {
+        let m = memory();
+        let c = MessagesController::new(&m);
+        let v = c.ask("ana", "Luis", "primo", "luis.example.org");
+        assert!(matches!(
+            v.ask_notice,
+            AskNotice::Refused(AskRefusal::BadEmail(_))
+        ));
+        assert!(v.requests.is_empty(), "nothing was queued");
+        let v = c.ask("ana", "", "", "luis@example.org");
+        assert_eq!(v.ask_notice, AskNotice::Refused(AskRefusal::NoName));
+        let v = c.ask("ana", " Luis  Pérez", "primo", "Luis@Example.org");
+        assert_eq!(v.ask_notice, AskNotice::Queued);
+        assert_eq!(v.requests.len(), 1);
+        let r = &v.requests[0];
+        assert_eq!(
+            (r.name.as_str(), r.detail.as_str(), r.state),
+            (
+                "Luis Pérez",
+                "primo · luis@example.org",
+                RequestState::Asked
+            )
+        );
+        assert_eq!(request_tone(RequestState::Refused), Tone::Problem);
+        assert_eq!(request_tone(RequestState::Active), Tone::Done);
+        assert_eq!(request_tone(RequestState::Invited), Tone::Waiting);
+        let v = c.remove("nobody");
+        assert_eq!(v.ask_notice, AskNotice::Failed);
     }
 
     #[test]

@@ -74,6 +74,21 @@ impl super::messages::LettersService for SessionLetters<'_> {
     fn time_zone(&self) -> Tz {
         lock(self.tablet).people().time_zone()
     }
+    fn requests(&self) -> Result<Vec<crate::tablet::ContactRequestRow>, CoreError> {
+        lock(self.tablet)
+            .letters()
+            .contact_requests_for(self.session)
+    }
+    fn ask(&self, name: &str, relationship: &str, email: &str) -> Result<String, CoreError> {
+        lock(self.tablet)
+            .letters()
+            .ask_contact(self.session, name, relationship, email)
+    }
+    fn remove(&self, contact: &str) -> Result<String, CoreError> {
+        lock(self.tablet)
+            .letters()
+            .ask_remove_contact(self.session, contact)
+    }
 }
 
 /// The person's own record: audit entries and certificates.

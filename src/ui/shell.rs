@@ -459,6 +459,33 @@ impl Shell {
                     send_letter(&ui, &mut core.borrow_mut(), text.as_str());
                 }
             });
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>().on_open_ask(move || {
+                if let Some(ui) = weak.upgrade() {
+                    let g = ui.global::<MessagesAdapter>();
+                    g.set_asking(true);
+                    fill_messages(&ui, &mut core.borrow_mut(), None);
+                }
+            });
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>()
+                .on_ask(move |name, relationship, email| {
+                    if let Some(ui) = weak.upgrade() {
+                        ask_contact(&ui, &mut core.borrow_mut(), &name, &relationship, &email);
+                    }
+                });
+            let (weak, core) = (ui.as_weak(), self.core.clone());
+            ui.global::<MessagesAdapter>().on_remove(move |contact| {
+                if let Some(ui) = weak.upgrade() {
+                    let mut c = core.borrow_mut();
+                    if let Some(v) = with_letters(&c, |m| m.remove(&contact)) {
+                        if v.ask_notice == messages::AskNotice::RemoveQueued {
+                            c.sync_soon = true;
+                        }
+                        messages::show(&ui, &v);
+                    }
+                }
+            });
         }
         ui.global::<RecordAdapter>().on_home(go_home(ui.as_weak()));
         ui.global::<SettingsAdapter>()
@@ -834,6 +861,17 @@ fn send_letter(ui: &AppWindow, c: &mut Core, text: &str) {
         if v.notice == messages::Notice::Queued {
             ui.global::<KeyboardAdapter>().set_hidden(true);
             // In the dock, it leaves now rather than at the next sync.
+            c.sync_soon = true;
+        }
+        messages::show(ui, &v);
+    }
+}
+
+fn ask_contact(ui: &AppWindow, c: &mut Core, name: &str, relationship: &str, email: &str) {
+    let current = ui.global::<MessagesAdapter>().get_selected().to_string();
+    if let Some(v) = with_letters(c, |m| m.ask(&current, name, relationship, email)) {
+        if v.ask_notice == messages::AskNotice::Queued {
+            ui.global::<KeyboardAdapter>().set_hidden(true);
             c.sync_soon = true;
         }
         messages::show(ui, &v);

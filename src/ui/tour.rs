@@ -154,6 +154,15 @@ pub fn run(
     m.set_text("Te escribo otra vez el domingo".into());
     m.invoke_edited(m.get_text());
     snap("messages-es")?;
+    // She asks for a new contact: the request waits for the dock.
+    m.invoke_open_ask();
+    m.invoke_ask(
+        "Luis Pérez".into(),
+        "primo".into(),
+        "luis.perez@example.org".into(),
+    );
+    snap("contact-request-es")?;
+    m.set_asking(false);
     m.invoke_home();
     ui.global::<StatusAdapter>().invoke_logout();
     shell.sign_in("B20417", &["4821"]);
