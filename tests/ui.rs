@@ -11,7 +11,7 @@ use berth::install::DataDir;
 use berth::tablet::Tablet;
 use berth::ui::Shell;
 use chrono::{DateTime, Utc};
-use i_slint_backend_testing::ElementHandle;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo");
 
@@ -173,10 +173,44 @@ fn every_tile_opens_and_comes_back_home() {
     r.enrol_james();
     // James has no contacts yet: Messages says so plainly, and what to do.
     r.tap("Messages");
-    assert!(r.value("No contacts").contains("Ask staff"));
+    assert!(r.value("No contacts").contains("Tap New contact"));
     assert!(
         !r.has("Your letter") && !r.has("Send at next dock"),
         "no letter to no one"
+    );
+    // He asks for one: a wrong address is refused with what to fix and
+    // nothing is queued; then the request waits for the dock.
+    r.tap("New contact");
+    let field = |label: &str| {
+        ElementHandle::find_by_accessible_label(r.shell.window(), label)
+            .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
+            .unwrap_or_else(|| panic!("no field {label:?}"))
+    };
+    assert!(!r.enabled("Ask at next dock"), "nothing to ask yet");
+    field("Their name").set_accessible_value("Luis Pérez");
+    field("Who they are to you (mother, friend…)").set_accessible_value("primo");
+    field("Their email address").set_accessible_value("luis.example.org");
+    r.tap("Ask at next dock");
+    assert!(
+        r.value("Request notice").contains("not an email address"),
+        "{}",
+        r.value("Request notice")
+    );
+    assert!(r.has("No requests yet."));
+    field("Their email address").set_accessible_value("luis@example.org");
+    r.tap("Ask at next dock");
+    assert!(
+        r.value("Request notice").contains("next dock"),
+        "{}",
+        r.value("Request notice")
+    );
+    assert_eq!(r.value("Luis Pérez"), "Waiting for the dock");
+    r.tap("Back to letters");
+    assert!(r.value("No contacts").contains("Tap New contact"));
+    assert_eq!(
+        r.value("Luis Pérez"),
+        "Waiting for the dock",
+        "the request shows beside it"
     );
     r.tap("Home");
     for (tile, inside) in [
