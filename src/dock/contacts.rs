@@ -205,8 +205,14 @@ impl Dock {
                         RequestState::Refused,
                         REFUSED.to_string(),
                         format!(
-                            "matches no-contact entry {} ({}: {} {})",
-                            hit.id, hit.kind, hit.name, hit.email
+                            "matches no-contact entry {} ({}: {})",
+                            hit.id,
+                            hit.kind,
+                            [hit.name.as_str(), hit.email.as_str()]
+                                .into_iter()
+                                .filter(|s| !s.is_empty())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                 } else if self.db.is_blocked(email)? {

@@ -37,6 +37,7 @@ const auditor = need('BERTH_AUDITOR');
 const education = need('BERTH_EDUCATION');
 const password = need('BERTH_PASSWORD');
 const flagged = need('BERTH_FLAGGED');
+const contactPerson = need('BERTH_CONTACT_PERSON');
 const privileged = need('BERTH_PRIVILEGED');
 const reason = need('BERTH_REASON');
 const chromiumPath = process.env.BERTH_CHROMIUM || '/usr/bin/chromium';
@@ -184,11 +185,51 @@ async function signOut(page) {
   await page.context().close();
 }
 
-// 3. The legal mail officer: privileged letters by who, whom and when.
+// 2b. The reviewer approves a contact request: the contact is invited.
+{
+  const page = await workstation();
+  await signIn(page, reviewer, password);
+  await page.waitForURL(`${base}/`);
+  await nav(page, 'Contacts').click();
+  await page.getByRole('heading', { name: 'Contact requests' }).waitFor();
+  const main = await page.locator('main').innerText();
+  assert.match(main, /Luis Pérez/);
+  assert.match(main, /matches no-contact entry/, 'the dock-refused request is shown to staff');
+  await look(page, 'contacts');
+  await page.getByRole('button', { name: 'Refuse' }).first().click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.locator('main').innerText(), /Nothing was changed/);
+  await look(page, 'contacts-refuse-no-reason');
+  await page.goto(`${base}/contacts`);
+  await page.getByRole('button', { name: 'Approve and invite Luis Pérez' }).click();
+  await page.getByText('was sent an invitation').waitFor();
+  await look(page, 'contacts-approved');
+  await page.getByLabel('Person\'s ID').fill(contactPerson);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/person=/);
+  await page.getByRole('heading', { name: /Contacts of/ }).waitFor();
+  await look(page, 'contacts-person');
+  await signOut(page);
+  await page.context().close();
+}
+
+// 3. The legal mail officer: privileged letters by who, whom and when;
+// the no-contact list.
 {
   const page = await workstation();
   await signIn(page, legal, password);
   await page.waitForURL(`${base}/`);
+  await nav(page, 'No-contact list').click();
+  await page.getByRole('heading', { name: 'No-contact list' }).waitFor();
+  await look(page, 'no-contact');
+  await page.locator('#nperson').fill(contactPerson);
+  await page.getByRole('radio', { name: 'witness' }).check();
+  await page.locator('#nname').fill('Pedro Gil');
+  await page.locator('#naddress').fill('Calle Mayor 3, Springfield');
+  await page.getByRole('button', { name: 'Add to the list' }).click();
+  await page.getByText(/Added entry \d+/).waitFor();
+  assert.match(await page.locator('main').innerText(), /Pedro Gil/);
+  await look(page, 'no-contact-added');
   await page.goto(`${base}/legal`);
   await look(page, 'legal-queue');
   await page.getByRole('link', { name: privileged }).click();
@@ -200,9 +241,12 @@ async function signOut(page) {
 }
 
 // 4. The IT admin: tablets, staff (adds an account), audit.
+// (The IT admin keeps the no-contact list too, but reads no contact request.)
 {
   const page = await workstation();
   await firstSignIn(page, admin, adminTemp, 'admin');
+  assert.equal(await nav(page, 'Contacts').count(), 0, 'IT reads no contact request');
+  assert.equal(await nav(page, 'No-contact list').count(), 1, 'IT keeps the no-contact list');
   await nav(page, 'Tablets').click();
   await page.getByRole('heading', { name: 'Tablets' }).first().waitFor();
   assert.match(await page.locator('main').innerText(), /tab-1/);

@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use berth::domain::contacts::{NoContactEntry, NoContactKind, RequestState};
 use berth::domain::messages::OutState;
 use berth::domain::staff::{Role, Username};
 
@@ -51,6 +52,21 @@ fn the_console_in_chromium() {
             .id;
         (plain, flagged, privileged)
     };
+    // A contact request waiting for review, and one the no-contact list
+    // refused at the dock.
+    {
+        let mut dock = dw.dock();
+        let victim = NoContactEntry::new(NoContactKind::Victim, "Rosa Díaz", "", "").unwrap();
+        dock.no_contact_add("A12345", &victim, &cli()).unwrap();
+    }
+    let luis = {
+        let mut t = t.lock().unwrap();
+        let mut l = t.letters();
+        l.ask_contact(&s, "Rosa Diaz", "amiga", "rosa@example.org")
+            .unwrap();
+        l.ask_contact(&s, "Luis Pérez", "primo", "luis.perez@example.org")
+            .unwrap()
+    };
     dw.sync(&t).unwrap();
     std::fs::write(dw.data.join("dock.toml"), "keywords = [\"paquete\"]\n").unwrap();
     {
@@ -91,6 +107,7 @@ fn the_console_in_chromium() {
         .env("BERTH_FLAGGED", &flagged)
         .env("BERTH_PRIVILEGED", &privileged)
         .env("BERTH_REASON", reason)
+        .env("BERTH_CONTACT_PERSON", "A12345")
         .output()
         .expect("node runs (apt install nodejs)");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -110,6 +127,38 @@ fn the_console_in_chromium() {
     );
     assert_eq!(state_of(&t, &s, &plain).0, OutState::InReview);
     assert_eq!(state_of(&t, &s, &privileged).0, OutState::InReview);
+    // The reviewer's approval sent Luis an invitation; he accepts by mail,
+    // the dock signs María's new list, and she writes to him.
+    assert_eq!(state_of_request(&t, &s, &luis), RequestState::Invited);
+    let eml =
+        std::fs::read_to_string(dw.data.join(format!("gateway/outbox/invite-{luis}.eml"))).unwrap();
+    let at = eml.find("invite+").unwrap();
+    let token: String = eml[at + 7..].chars().take(32).collect();
+    berth::dock::gateway::deliver_to_maildir(
+        &dw.data.join("gateway/maildir"),
+        &crate::sync::reply_eml(
+            "luis.perez@example.org",
+            &format!("invite+{token}@letters.berth.invalid"),
+            "Re: invitation",
+            "ACCEPT",
+        ),
+    )
+    .unwrap();
+    assert_eq!(dw.dock().import_mail(None).unwrap().answers.len(), 1);
+    dw.sync(&t).unwrap();
+    assert_eq!(state_of_request(&t, &s, &luis), RequestState::Active);
+    let letter = t
+        .lock()
+        .unwrap()
+        .letters()
+        .queue_letter(&s, "luis-perez", "¡Hola primo!")
+        .unwrap()
+        .id;
+    dw.sync(&t).unwrap();
+    assert_eq!(
+        dw.dock().review_show(&letter).unwrap().contact,
+        "luis-perez"
+    );
     // Each staff action is in the trail under the one who did it.
     let trail = staff_audit_actions(&dw.dock());
     for want in [
@@ -117,6 +166,8 @@ fn the_console_in_chromium() {
         ("dana", "staff.add", "mo"),
         ("rosa", "staff.password", "rosa"),
         ("dana", "staff.password", "dana"),
+        ("rosa", "contact.approve", luis.as_str()),
+        ("lena", "no-contact.add", "A12345"),
     ] {
         assert!(
             trail
@@ -134,4 +185,20 @@ fn the_console_in_chromium() {
     // Every page was looked at.
     let n = std::fs::read_dir(&shots).unwrap().count();
     assert!(n >= 20, "{n} screenshots in {}", shots.display());
+}
+
+fn state_of_request(
+    t: &std::sync::Mutex<berth::tablet::Tablet>,
+    s: &berth::tablet::Session,
+    id: &str,
+) -> RequestState {
+    t.lock()
+        .unwrap()
+        .letters()
+        .contact_requests_for(s)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("the request is on the tablet")
+        .state
 }
