@@ -159,6 +159,15 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Write the dock's kit: the roots, the delegations and the online keys
+    /// (approval, policy, roster, contacts, messaging, dock), never a root
+    /// key. Give the dock this directory as its --dir.
+    DockKit {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Replace the root keys with new ones (root N+1 signed by old and new).
     RotateRoot {
         #[arg(long)]
@@ -1490,6 +1499,15 @@ fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             explain(&Facility::open(&dir)?, &policy, &person, &at)?;
+        }
+        Command::DockKit { dir, out } => {
+            let files = Facility::open(&dir)?.export_dock_kit(&out)?;
+            println!(
+                "wrote the dock's kit to {}: {} files, the online keys and no root key.                  Start the dock with --dir {}",
+                out.display(),
+                files.len(),
+                out.display()
+            );
         }
         Command::RotateRoot { dir, expires } => {
             let mut f = Facility::open(&dir)?;

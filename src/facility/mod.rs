@@ -194,6 +194,68 @@ impl Facility {
         &self.root
     }
 
+    /// Write the dock's kit to `out`: what a dock (and its console) needs
+    /// and nothing more. The current root and every earlier one (tablets
+    /// catching up), every delegation (which vendor keys may upload), and
+    /// the online keys: approval, policy, roster, contacts, messaging and
+    /// dock. Never a root key: those stay with the offline CLI. Run again
+    /// after a rotation or a new delegation; it replaces what it wrote.
+    /// Returns the files written, relative to `out`.
+    pub fn export_dock_kit(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        if out.canonicalize().ok() == self.dir.canonicalize().ok() {
+            return Err(Error::BadInput {
+                path: out.to_path_buf(),
+                why: "the kit must go to another directory than the facility's".into(),
+            });
+        }
+        let mut written = Vec::new();
+        let mut copy = |rel: PathBuf| -> Result<()> {
+            let from = self.dir.join(&rel);
+            let bytes = read_capped(&from, 1 << 20)?;
+            let to = out.join(&rel);
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            write_atomic(&to, &bytes)?;
+            written.push(rel);
+            Ok(())
+        };
+        for role in ROLES {
+            // Checked against the root before it is copied.
+            self.key(role)?;
+            copy(PathBuf::from("keys").join(format!("{role}.pk8")))?;
+        }
+        for sub in ["roots", "delegations"] {
+            let dir = self.dir.join(sub);
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut names: Vec<String> = fs::read_dir(&dir)
+                .map_err(io(&dir))?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for n in names {
+                copy(PathBuf::from(sub).join(n))?;
+            }
+        }
+        // The root last: a kit cut short has no root.json and no dock opens it.
+        copy(PathBuf::from("root.json"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for r in &written {
+                if r.starts_with("keys") {
+                    let p = out.join(r);
+                    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).map_err(io(&p))?;
+                }
+            }
+        }
+        Ok(written)
+    }
+
     /// Load the key for `role`, checking that the root lists it.
     pub fn key(&self, role: &str) -> Result<SigningKey> {
         let path = self.keys_dir().join(format!("{role}.pk8"));

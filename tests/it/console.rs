@@ -212,10 +212,15 @@ pub struct Console {
 
 impl Console {
     pub fn start(dw: &DockWorld) -> Console {
-        let config = ConsoleConfig::for_data(&dw.data, "127.0.0.1:0");
+        Console::start_on(&dw.dock(), &dw.data)
+    }
+
+    /// The console of `dock`, whose data directory is `data`.
+    pub fn start_on(dock: &Dock, data: &std::path::Path) -> Console {
+        let config = ConsoleConfig::for_data(data, "127.0.0.1:0");
         let fp = berth::console::ensure_certificate(&config, &["localhost".to_string()]).unwrap();
         assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
-        let running = berth::console::start(&dw.dock(), &config).unwrap();
+        let running = berth::console::start(dock, &config).unwrap();
         Console { config, running }
     }
 }

@@ -528,3 +528,99 @@ fn a_request_cut_after_the_dock_stored_it_is_stored_once() {
         .unwrap();
     assert_eq!(held.len(), 1, "one request on the tablet");
 }
+
+#[test]
+fn the_dock_and_console_run_from_a_kit_that_holds_no_root_key() {
+    use crate::helpers::World;
+    use crate::sync::{POLICY, ROSTER, contacts, sign_doc};
+    let w = World::new();
+    let kit = w.path("dock-kit");
+    let files = w.facility.export_dock_kit(&kit).unwrap();
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    assert!(
+        names.iter().all(|n| !n.contains("root-")),
+        "no root key: {names:?}"
+    );
+    let keys: Vec<&String> = names.iter().filter(|n| n.starts_with("keys/")).collect();
+    assert_eq!(keys.len(), 6, "the online keys: {keys:?}");
+    assert!(kit.join("root.json").exists());
+    let walk = crate::helpers::tree(&kit);
+    assert!(
+        walk.iter().all(|(p, _)| !p.contains("root-")),
+        "nothing else crept in"
+    );
+    // A root rotation cannot run from the kit, and says why.
+    let err = berth::facility::Facility::open(&kit)
+        .unwrap()
+        .rotate_root(chrono::Utc::now() + chrono::Duration::days(30))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("root-1.pk8"), "{err}");
+
+    // The dock serves from the kit: tablets sync, and an accepted contact's
+    // list is signed with the kit's contacts key and verified by the tablet.
+    let data = w.path("dock");
+    let mut dock = Dock::init(&kit, &data).unwrap();
+    for (name, text, kind) in [
+        ("roster.toml", ROSTER.to_string(), "roster"),
+        ("policy.toml", POLICY.to_string(), "policy"),
+        ("contacts.toml", contacts(1, true), "contacts"),
+    ] {
+        dock.publish(&sign_doc(&w, name, &text, kind)).unwrap();
+    }
+    let running = berth::dock::server::start(&dock, "127.0.0.1:0", false).unwrap();
+    let addr = running.addr.to_string();
+    let t = w.open_unit_tablet("tab-1");
+    dock.enroll(
+        &officer(),
+        t.device_public_key(),
+        "tab-1",
+        &["unit:b-east".parse().unwrap()],
+    )
+    .unwrap();
+    let t = Mutex::new(t);
+    let sync = || client::sync(&t, &addr, &mut |_| {}).unwrap();
+    sync();
+    let s = maria(&t);
+    let id = ask_luis(&t, &s);
+    sync();
+    dock.contact_approve(&id, &officer()).unwrap();
+    let eml =
+        std::fs::read_to_string(data.join(format!("gateway/outbox/invite-{id}.eml"))).unwrap();
+    let at = eml.find("invite+").unwrap();
+    let token: String = eml[at + 7..].chars().take(32).collect();
+    deliver_to_maildir(
+        &data.join("gateway/maildir"),
+        &reply_eml(
+            LUIS,
+            &format!("invite+{token}@letters.berth.invalid"),
+            "Re",
+            "ACCEPT",
+        ),
+    )
+    .unwrap();
+    assert_eq!(dock.import_mail(None).unwrap().answers.len(), 1);
+    sync();
+    assert!(
+        t.lock()
+            .unwrap()
+            .letters()
+            .contacts_for(&s)
+            .unwrap()
+            .iter()
+            .any(|c| c.id.as_str() == "luis-perez")
+    );
+    // The console runs on the same kit: a reviewer signs in and sees the
+    // request she may decide, now active.
+    crate::console::member(
+        &mut dock,
+        "rosa",
+        &[berth::domain::staff::Role::MailReviewer],
+    );
+    let console = crate::console::Console::start_on(&dock, &data);
+    let mut b = crate::console::Browser::new(&console);
+    assert_eq!(b.login("rosa", crate::console::PW).status, 303);
+    let page = b.get("/contacts");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Luis Pérez"), "{}", page.text());
+}
