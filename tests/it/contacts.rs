@@ -624,3 +624,161 @@ fn the_dock_and_console_run_from_a_kit_that_holds_no_root_key() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Luis Pérez"), "{}", page.text());
 }
+
+/// `berth-facility contacts …` as staff run it: the same calls, the same
+/// trail; bad input says what was wrong and changes nothing.
+#[test]
+fn the_contacts_commands_work_and_refuse_bad_input_changing_nothing() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let id = ask_luis(&t, &s);
+    dw.sync(&t).unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_berth"))
+        .parent()
+        .unwrap()
+        .join("berth-facility");
+    let (dir, data) = (dw.w.path("facility"), dw.data.clone());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .args([
+                "--dir",
+                dir.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+        (out.status.success(), o, e)
+    };
+    let trail = || dw.dock().staff_audit(None).unwrap().len();
+    let before = trail();
+    for (args, says) in [
+        (
+            vec!["contacts", "requests", "--state", "pending"],
+            "is not a state",
+        ),
+        (
+            vec!["contacts", "refuse", id.as_str(), "--reason", "  "],
+            "give the reason",
+        ),
+        (
+            vec!["contacts", "approve", "no-such-request"],
+            "no contact request",
+        ),
+        (
+            vec![
+                "contacts",
+                "no-contact",
+                "add",
+                "--person",
+                "A12345",
+                "--kind",
+                "enemy",
+                "--name",
+                "X",
+            ],
+            "court-order, victim or witness",
+        ),
+        (
+            vec![
+                "contacts",
+                "no-contact",
+                "add",
+                "--person",
+                "A12345",
+                "--kind",
+                "victim",
+            ],
+            "give a name or an email",
+        ),
+        (
+            vec![
+                "contacts",
+                "no-contact",
+                "add",
+                "--person",
+                "Z99999",
+                "--kind",
+                "victim",
+                "--name",
+                "X",
+            ],
+            "no person Z99999",
+        ),
+        (
+            vec![
+                "contacts",
+                "suspend",
+                "--person",
+                "A12345",
+                "--contact",
+                "nobody",
+                "--reason",
+                "x",
+            ],
+            "no contact nobody of A12345",
+        ),
+        (
+            vec![
+                "contacts", "attorney", "--person", "A12345", "--name", "Lic. X", "--email", "x",
+            ],
+            "not an email address",
+        ),
+    ] {
+        let (ok, _, err) = run(&args);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(trail(), before, "nothing was changed");
+    assert_eq!(dw.dock().contact_request(&id).unwrap().state, "in-review");
+
+    let (ok, out, err) = run(&["contacts", "requests", "--state", "in-review"]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&id) && out.contains("Luis Pérez"), "{out}");
+    let (ok, out, err) = run(&["contacts", "approve", &id]);
+    assert!(ok, "{err}");
+    assert!(out.contains("invite-") && out.contains(LUIS), "{out}");
+    let (ok, out, _) = run(&[
+        "contacts",
+        "no-contact",
+        "add",
+        "--person",
+        "A12345",
+        "--kind",
+        "victim",
+        "--name",
+        "Rosa Díaz",
+    ]);
+    assert!(ok && out.contains("added no-contact entry"), "{out}");
+    let (ok, out, _) = run(&["contacts", "no-contact", "list", "--person", "a12345"]);
+    assert!(
+        ok && out.contains("Rosa Díaz") && out.contains("victim"),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["contacts", "list", "--person", "A12345"]);
+    assert!(
+        ok && out.contains("ana") && out.contains("[attorney: privileged]"),
+        "{out}"
+    );
+    let actions: Vec<String> = dw
+        .dock()
+        .staff_audit(None)
+        .unwrap()
+        .into_iter()
+        .skip(before)
+        .map(|a| format!("{} {}", a.actor, a.action))
+        .collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(
+        actions[0].starts_with("cli:") && actions[0].ends_with("contact.approve"),
+        "{actions:?}"
+    );
+    assert!(actions[1].ends_with("no-contact.add"), "{actions:?}");
+}
