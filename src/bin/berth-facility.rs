@@ -221,6 +221,12 @@ enum StaffCommand {
         dock: DockArgs,
         username: String,
     },
+    /// Let a disabled account log in again (with its old password).
+    Enable {
+        #[command(flatten)]
+        dock: DockArgs,
+        username: String,
+    },
     /// Set a new password (made and printed once, or --password-stdin);
     /// sessions end and the holder changes it at the next login.
     Reset {
@@ -530,6 +536,13 @@ fn staff_accounts(command: StaffCommand) -> Result<()> {
             let username = user(&username)?;
             dock.open()?.staff_disable(&actor, &username, Utc::now())?;
             println!("disabled {username}; it cannot log in, and its sessions have ended");
+        }
+        StaffCommand::Enable { dock, username } => {
+            let username = user(&username)?;
+            dock.open()?.staff_enable(&actor, &username, Utc::now())?;
+            println!(
+                "enabled {username}; it can log in again with its password (reset it if that may be known)"
+            );
         }
         StaffCommand::Reset {
             dock,

@@ -51,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/staff/add", post(staff_add))
         .route("/staff/{user}/disable", post(staff_disable))
         .route("/staff/{user}/reset", post(staff_reset))
+        .route("/staff/{user}/enable", post(staff_enable))
         .route("/audit", get(audit))
         .route("/audit.csv", get(audit_export))
         .route("/tablets", get(tablets))
@@ -496,7 +497,7 @@ fn queue(dock: &mut Dock, ctx: &Ctx, query: &str, privileged: bool) -> Result<Re
                 href: format!("/review/{}", path_part(&i.id)),
                 id: i.id.clone(),
                 direction: direction(i.kind),
-                person: i.person.clone(),
+                person: person_label(dock, &i.person),
                 contact: i.contact.clone(),
                 at: short_time(&i.at),
                 state: state_label(&i.state),
@@ -569,7 +570,7 @@ async fn letter(
             )),
             id: item.id.clone(),
             direction: direction(item.kind),
-            person: item.person.clone(),
+            person: person_label(dock, &item.person),
             contact: item.contact.clone(),
             sender: item.sender.clone().unwrap_or_default(),
             subject: item.subject.clone().unwrap_or_default(),
@@ -586,7 +587,14 @@ async fn letter(
                 .collect(),
             spans,
             history,
-            reasons: dock.config().reject_reasons.clone(),
+            // A legal mail officer cannot read the letter, so cannot judge
+            // its content: privileged mail has its own reasons, about who
+            // wrote to whom.
+            reasons: if item.attorney {
+                dock.config().legal_reject_reasons.clone()
+            } else {
+                dock.config().reject_reasons.clone()
+            },
             csrf: ctx.session.csrf.clone(),
             can_decide: item.state == "in-review" && ctx.may(decide_action(&item)),
             back: if item.attorney { "/legal" } else { "/review" },
@@ -744,8 +752,34 @@ async fn staff_disable(
         Gate::Need(Action::StaffEdit),
         body,
         FORM_LIMIT,
+        move |dock, ctx, f| {
+            let u = username(&user)?;
+            if f.get("confirm") != "yes" {
+                return Err(Problem::Bad(format!(
+                    "Tick \"I am sure\" to disable {u}: they are signed out and cannot sign in until an IT admin enables the account. Nothing was changed."
+                )));
+            }
+            dock.staff_disable(&ctx.actor(), &u, Utc::now())?;
+            Ok(see_other("/staff"))
+        },
+    )
+    .await
+}
+
+async fn staff_enable(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(user): Path<String>,
+    body: FormBody,
+) -> Response {
+    auth::form(
+        app,
+        headers,
+        Gate::Need(Action::StaffEdit),
+        body,
+        FORM_LIMIT,
         move |dock, ctx, _f| {
-            dock.staff_disable(&ctx.actor(), &username(&user)?, Utc::now())?;
+            dock.staff_enable(&ctx.actor(), &username(&user)?, Utc::now())?;
             Ok(see_other("/staff"))
         },
     )
@@ -1342,4 +1376,13 @@ async fn no_contact_remove(
         no_contact_page(dock, ctx, "", Some(format!("Removed entry {id}.")))
     })
     .await
+}
+
+/// A person as staff read them: "María González (A12345)", or the id
+/// alone when no roster at this dock names them.
+fn person_label(dock: &Dock, id: &str) -> String {
+    match dock.person(id) {
+        Ok(Some((id, name))) => format!("{name} ({id})"),
+        _ => id.to_string(),
+    }
 }

@@ -134,6 +134,9 @@ pub struct DockConfig {
     /// The reasons a reviewer picks from when rejecting a letter (the
     /// writer reads the reason, so each is written for them).
     pub reject_reasons: Vec<String>,
+    /// The reasons a legal mail officer picks from for privileged mail,
+    /// which nobody reads: each is about the sender or the recipient.
+    pub legal_reject_reasons: Vec<String>,
 }
 
 impl Default for DockConfig {
@@ -155,6 +158,13 @@ impl Default for DockConfig {
                 "Plans to break a facility rule / Planea romper una regla del centro",
                 "Asks the contact to pass a message on / Pide reenviar un mensaje a otra persona",
                 "Contains coded or unreadable text / Contiene texto en clave o ilegible",
+            ]
+            .map(String::from)
+            .to_vec(),
+            legal_reject_reasons: [
+                "The sender is not the attorney on file / El remitente no es el abogado registrado",
+                "The attorney is no longer on your contact list / El abogado ya no está en su lista de contactos",
+                "Not legal mail: send it as an ordinary letter / No es correo legal: envíelo como carta normal",
             ]
             .map(String::from)
             .to_vec(),

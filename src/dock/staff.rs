@@ -275,6 +275,43 @@ impl Dock {
         changed.map(|_| ()).ok_or_else(|| no_account(username))
     }
 
+    /// Let a disabled account log in again, with its back-off cleared. Its
+    /// password is the one it had; reset it too if that may be known.
+    pub fn staff_enable(
+        &mut self,
+        actor: &Actor,
+        username: &Username,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let existing = self.db.staff_member(username.as_str())?;
+        match existing {
+            None => return Err(no_account(username)),
+            Some(r) if r.disabled_at.is_none() => {
+                return Err(Error::Refused(format!(
+                    "{username} is not disabled; nothing was changed"
+                )));
+            }
+            Some(_) => {}
+        }
+        let changed = self.db.staff_update(
+            username.as_str(),
+            |r| {
+                r.disabled_at = None;
+                r.failed_logins = 0;
+                r.locked_until = None;
+            },
+            false,
+            Some(&StaffAuditNew {
+                at: now,
+                actor: &actor.label(),
+                action: "staff.enable",
+                target: username.as_str(),
+                detail: "",
+            }),
+        )?;
+        changed.map(|_| ()).ok_or_else(|| no_account(username))
+    }
+
     /// Set a new password for an account (forgotten, or taken over): its
     /// sessions end, the back-off is cleared, the holder changes it at the
     /// next login. A disabled account stays disabled.

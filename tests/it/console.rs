@@ -515,6 +515,11 @@ const ROUTES: &[Route] = &[
         needs: Some(Action::StaffEdit),
     },
     Route {
+        method: "POST",
+        path: "/staff/{user}/enable",
+        needs: Some(Action::StaffEdit),
+    },
+    Route {
         method: "GET",
         path: "/audit",
         needs: Some(Action::AuditRead),
@@ -797,12 +802,36 @@ fn an_idle_session_ends_and_a_disabled_account_is_signed_out() {
     let mut admin = Browser::new(&c);
     admin.login("dana", PW);
     let csrf = admin.csrf();
+    // Without "I am sure", nothing happens.
     let r = admin.post("/staff/ravi/disable", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("I am sure"));
+    assert_eq!(b.get("/review").status, 200, "still signed in");
+    let r = admin.post(
+        "/staff/ravi/disable",
+        &[("csrf", &csrf), ("confirm", "yes")],
+    );
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(b.get("/review").status, 303);
     let r = b.login("ravi", PW);
     assert_eq!(r.status, 403);
     assert!(r.text().contains("disabled"));
+    // Enabled again, the account signs in with its password.
+    let page = admin.get("/staff");
+    assert!(page.text().contains("Enable ravi"));
+    let r = admin.post("/staff/ravi/enable", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(b.login("ravi", PW).status, 303);
+    assert_eq!(b.get("/review").status, 200);
+    let r = admin.post("/staff/ravi/enable", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 400, "enabling an active account: {}", r.text());
+    let trail: Vec<String> = staff_audit_actions(&dw.dock())
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert!(
+        trail.contains(&"staff.disable".to_string()) && trail.contains(&"staff.enable".to_string())
+    );
 }
 
 #[test]
@@ -952,4 +981,50 @@ fn a_letter_rejected_in_the_console_shows_its_reason_on_the_tablet_after_sync() 
     let page = b.get(&format!("/review/{id}"));
     assert!(page.text().contains("ravi") && page.text().contains(reason));
     assert!(!page.text().contains("class=\"reject\""), "decided once");
+}
+
+#[test]
+fn privileged_mail_is_refused_for_reasons_about_who_not_what() {
+    let dw = DockWorld::new();
+    let t = dw.tablet("tab-1");
+    let s = maria(&t);
+    let (plain, privileged) = {
+        let mut t = t.lock().unwrap();
+        let a = t.letters().queue_letter(&s, "ana", "hola").unwrap().id;
+        let b = t
+            .letters()
+            .queue_letter(&s, "lawyer", "privado")
+            .unwrap()
+            .id;
+        (a, b)
+    };
+    dw.sync(&t).unwrap();
+    member(&mut dw.dock(), "lena", &[Role::LegalMailOfficer]);
+    member(&mut dw.dock(), "rosa", &[Role::MailReviewer]);
+    let c = Console::start(&dw);
+    let mut legal = Browser::new(&c);
+    legal.login("lena", PW);
+    let page = legal.get(&format!("/review/{privileged}"));
+    assert_eq!(page.status, 200);
+    // A legal officer cannot read the letter, so cannot judge its content.
+    assert!(
+        page.text().contains("not the attorney on file"),
+        "{}",
+        page.text()
+    );
+    assert!(
+        !page.text().contains("Threatens"),
+        "a content reason for an unread letter"
+    );
+    let mut reviewer = Browser::new(&c);
+    reviewer.login("rosa", PW);
+    let page = reviewer.get(&format!("/review/{plain}"));
+    assert!(page.text().contains("Threatens") && !page.text().contains("attorney on file"));
+    // The queue names the person, not only their id.
+    let queue = reviewer.get("/review");
+    assert!(
+        queue.text().contains("María González (A12345)"),
+        "{}",
+        queue.text()
+    );
 }

@@ -643,10 +643,11 @@ fn an_upgraded_tablet_rebuilds_its_catalogue_and_finds_the_same_items() {
     assert!(before.len() >= 3, "the demo content is found: {before:?}");
     drop(t);
 
-    // Put the catalogue back as schema 7 had it, empty, as of version 7.
+    // Put the catalogue back as schema 7 had it, empty, as of version 7
+    // (and without the tables of later schemas).
     let db = rusqlite::Connection::open(p.tablet.join("berth.sqlite")).unwrap();
     db.execute_batch(
-        "DROP TABLE catalogue_fts; DROP TABLE catalogue_title_fts; DROP TABLE catalogue;
+        "DROP TABLE contact_requests; DROP TABLE catalogue_fts; DROP TABLE catalogue_title_fts; DROP TABLE catalogue;
          CREATE TABLE catalogue (item TEXT PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,
            bundle_id TEXT NOT NULL, manifest TEXT NOT NULL, parent TEXT,
            position INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL, title_es TEXT,
