@@ -60,15 +60,11 @@ impl Store {
 
     /// A person's requests, newest first.
     pub fn contact_requests_for(&self, person: &str) -> Result<Vec<ContactRequestRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT id, person, kind, name, relationship, email, contact, state, reason, asked_at \
-                 FROM contact_requests WHERE person = ?1 ORDER BY asked_at DESC, id",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([person], |r| {
+        self.list(
+            "SELECT id, person, kind, name, relationship, email, contact, state, reason, asked_at \
+             FROM contact_requests WHERE person = ?1 ORDER BY asked_at DESC, id",
+            [person],
+            |r| {
                 let state: String = r.get(7)?;
                 Ok(ContactRequestRow {
                     id: r.get(0)?,
@@ -82,30 +78,18 @@ impl Store {
                     reason: r.get(8)?,
                     asked_at: r.get(9)?,
                 })
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Requests made here that the dock has not acknowledged: (id, envelope).
     pub fn pending_contact_requests(&self, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT id, envelope FROM contact_requests WHERE uploaded_at IS NULL AND envelope IS NOT NULL \
-                 ORDER BY asked_at, id LIMIT ?1",
-            )
-            .map_err(self.sq())?;
-        let rows = st
-            .query_map([limit.min(i64::MAX as usize) as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(self.sq())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sq())?;
-        Ok(rows)
+        self.list(
+            "SELECT id, envelope FROM contact_requests WHERE uploaded_at IS NULL AND envelope IS NOT NULL \
+             ORDER BY asked_at, id LIMIT ?1",
+            [limit.min(i64::MAX as usize) as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The dock holds these requests: they are in review there (the feed

@@ -112,7 +112,7 @@ pub fn fts_query(typed: &str) -> Option<String> {
 
 impl Store {
     /// Run a query and collect its rows.
-    fn list<T>(
+    pub(super) fn list<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
